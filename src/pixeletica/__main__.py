@@ -1,0 +1,5 @@
+"""``python -m pixeletica``."""
+
+from pixeletica.cli.main import run
+
+run()

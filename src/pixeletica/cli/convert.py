@@ -1,0 +1,183 @@
+"""``pixeletica convert``: an image in, block art files out."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pixeletica import config, fsutil
+from pixeletica.cli import common
+from pixeletica.engine import dither, image_io, metrics, pipeline
+from pixeletica.engine.exports import materials
+from pixeletica.errors import InvalidInput
+
+_PROGRESS_DELAY = 0.5  # seconds before a progress bar appears
+
+
+class _DelayedProgress:
+    """A Rich progress bar that only shows up once a conversion has taken longer than a moment."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._started = time.perf_counter()
+        self._progress: Progress | None = None
+        self._task = None
+
+    def __call__(self, fraction: float, step: str) -> None:
+        if self._progress is None:
+            if time.perf_counter() - self._started < _PROGRESS_DELAY or fraction >= 1.0:
+                return
+            self._progress = Progress(
+                TextColumn("{task.description:<18}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task(step, total=100)
+        self._progress.update(self._task, completed=fraction * 100, description=step)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _read_input(path: Path) -> bytes:
+    if not path.exists():
+        raise InvalidInput(f"input file '{path}' does not exist")
+    if path.is_dir():
+        raise InvalidInput(f"input '{path}' is a folder, not an image file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read '{path}': {exc.strerror}") from None
+
+
+def _prepare_out(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"--out '{out}' is a file; give a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot create output folder '{out}': {exc.strerror}") from None
+    return out
+
+
+@common.reports_errors
+def convert(
+    input: Annotated[
+        Path, typer.Argument(help="Image to convert (PNG, JPEG, GIF, WebP, BMP, TIFF).", show_default=False)
+    ],
+    width: Annotated[int | None, typer.Option("--width", "-w", help="Width in blocks (height follows).")] = None,
+    height: Annotated[int | None, typer.Option("--height", "-h", help="Height in blocks (width follows).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the output files.")] = Path("."),
+    dithering: Annotated[
+        str, typer.Option("--dither", "-d", help=f"Dithering: {', '.join(dither.ALGORITHMS)}.")
+    ] = dither.DEFAULT_ALGORITHM,
+    metric: Annotated[str, typer.Option("--metric", "-m", help=f"Colour metric: {', '.join(metrics.METRICS)}.")] = (
+        metrics.DEFAULT_METRIC
+    ),
+    strength: Annotated[float, typer.Option(help="Dithering strength, 0 (none) to 1 (full).")] = 1.0,
+    serpentine: Annotated[bool, typer.Option(help="Error diffusion alternates direction each row.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed for 'random' dithering (same seed, same result).")] = 0,
+    resample: Annotated[str, typer.Option(help="Resizing: 'lanczos' (photos) or 'nearest' (pixel art).")] = "lanczos",
+    alpha_threshold: Annotated[
+        int, typer.Option(help="Pixels with alpha below this (0-255) become air: no block.")
+    ] = image_io.DEFAULT_ALPHA_THRESHOLD,
+    max_size: Annotated[
+        int | None, typer.Option(help="Largest width/height in blocks [default: PIXELETICA_MAX_SIZE or 4096].")
+    ] = None,
+    max_input_pixels: Annotated[
+        int | None, typer.Option(help="Largest input image in pixels [default: PIXELETICA_MAX_INPUT_PIXELS or 64M].")
+    ] = None,
+    face: common.Face = "side",
+    palette_file: common.PaletteFile = None,
+    category: common.Category = None,
+    exclude_category: common.ExcludeCategory = None,
+    block: common.BlockId = None,
+    exclude_block: common.ExcludeBlock = None,
+    survival_only: common.SurvivalOnly = None,
+    stable_only: common.StableOnly = None,
+    no_gravity: common.NoGravity = False,
+    no_light: common.NoLight = False,
+    game_version: common.GameVersion = None,
+) -> None:
+    """Convert an image into Minecraft block art: dithered picture, block grid, materials list."""
+    settings = config.get_settings()
+    options = pipeline.ConvertOptions(
+        width=width,
+        height=height,
+        algorithm=dithering,
+        metric=metric,
+        strength=strength,
+        serpentine=serpentine,
+        seed=seed,
+        resample=resample,
+        alpha_threshold=alpha_threshold,
+        max_size=max_size if max_size is not None else settings.max_size,
+        max_input_pixels=max_input_pixels if max_input_pixels is not None else settings.max_input_pixels,
+    )
+    options.validated()  # bad options fail before the image is read
+    chosen = common.build_palette(
+        face=face,
+        palette_file=palette_file,
+        category=category,
+        exclude_category=exclude_category,
+        block=block,
+        exclude_block=exclude_block,
+        survival_only=survival_only,
+        stable_only=stable_only,
+        no_gravity=no_gravity,
+        no_light=no_light,
+        game_version=game_version,
+    )
+    data = _read_input(input)
+    out = _prepare_out(out)
+    console = Console(stderr=True)
+    progress = _DelayedProgress(console)
+    try:
+        result = pipeline.convert(data, chosen, options, progress)
+    finally:
+        progress.close()
+
+    grid = result.grid
+    rows = materials.materials(grid)
+    stem = input.stem
+    files = {
+        out / f"{stem}_dithered.png": image_io.encode_png(grid.to_rgba()),
+        out / f"{stem}_blocks.npz": grid.to_npz(),
+        out / "materials.csv": materials.to_csv(rows),
+        out / "materials.json": materials.to_json(rows, width=grid.width, height=grid.height, air=grid.air_count),
+    }
+    try:
+        fsutil.write_all(files)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write to '{out}': {exc.strerror}") from None
+    _print_summary(input, result, rows, list(files), len(chosen))
+
+
+def _print_summary(
+    source: Path, result: pipeline.Conversion, rows: list[materials.Material], files: list[Path], palette_size: int
+) -> None:
+    grid = result.grid
+    table = Table(title=f"Pixeletica: {source.name}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Size", f"{grid.width} x {grid.height} blocks")
+    table.add_row("Blocks placed", f"{grid.width * grid.height - grid.air_count:,}")
+    table.add_row("Air", f"{grid.air_count:,}")
+    table.add_row("Block types used", f"{len(rows)} of {palette_size}")
+    table.add_row("Mean colour error", f"{result.mean_delta_e2000:.2f} ΔE2000")
+    table.add_row("Dithering / metric", f"{grid.meta['algorithm']} / {grid.meta['metric']}")
+    table.add_row("Time", f"{result.seconds:.2f} s")
+    for path in files:
+        table.add_row("Wrote", str(path))
+    Console().print(table)

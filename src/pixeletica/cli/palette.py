@@ -1,0 +1,99 @@
+"""``pixeletica palette``: see which blocks a set of palette options gives."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pixeletica.cli import common
+from pixeletica.engine import palette as palettes
+
+app = typer.Typer(help="Show the block palette.", no_args_is_help=True)
+
+
+def _flags(block: palettes.Block) -> str:
+    names = [
+        ("gravity", block.gravity),
+        ("light", block.emits_light),
+        ("support", block.needs_support),
+        ("changes", block.changes),
+        ("creative", not block.survival),
+    ]
+    return ", ".join(n for n, on in names if on)
+
+
+@app.command("list")
+@common.reports_errors
+def list_blocks(
+    face: common.Face = "side",
+    palette_file: common.PaletteFile = None,
+    category: common.Category = None,
+    exclude_category: common.ExcludeCategory = None,
+    block: common.BlockId = None,
+    exclude_block: common.ExcludeBlock = None,
+    survival_only: common.SurvivalOnly = None,
+    stable_only: common.StableOnly = None,
+    no_gravity: common.NoGravity = False,
+    no_light: common.NoLight = False,
+    game_version: common.GameVersion = None,
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """List the blocks the palette options select, with colour swatches."""
+    if output not in ("table", "csv", "json"):
+        raise common.fail(f"unknown --format {output!r}; choose table, csv or json")
+    chosen = common.build_palette(
+        face=face,
+        palette_file=palette_file,
+        category=category,
+        exclude_category=exclude_category,
+        block=block,
+        exclude_block=exclude_block,
+        survival_only=survival_only,
+        stable_only=stable_only,
+        no_gravity=no_gravity,
+        no_light=no_light,
+        game_version=game_version,
+    )
+    if output == "csv":
+        typer.echo("id,name,color,categories,since")
+        for b in chosen.blocks:
+            typer.echo(f"{b.id},{b.name},{b.colors[face]},{' '.join(b.categories)},{b.since}")
+        return
+    if output == "json":
+        rows = [
+            {"id": b.id, "name": b.name, "color": b.colors[face], "categories": list(b.categories), "since": b.since}
+            for b in chosen.blocks
+        ]
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    table = Table(title=f"{len(chosen)} blocks ({face} face)", title_justify="left")
+    for column in ("", "id", "name", "colour", "categories", "flags", "since"):
+        table.add_column(column)
+    for b in chosen.blocks:
+        table.add_row(
+            Text("    ", style=f"on {b.colors[face]}"),
+            b.id,
+            b.name,
+            b.colors[face],
+            ", ".join(b.categories),
+            _flags(b),
+            b.since,
+        )
+    Console().print(table)
+
+
+@app.command("categories")
+@common.reports_errors
+def list_categories() -> None:
+    """List the block categories of the default palette, with how many blocks each has."""
+    table = Table(show_header=True)
+    table.add_column("category")
+    table.add_column("blocks", justify="right")
+    for name in palettes.categories():
+        table.add_row(name, str(sum(name in b.categories for b in palettes.default_blocks())))
+    Console().print(table)

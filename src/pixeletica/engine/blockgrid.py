@@ -1,0 +1,114 @@
+"""The block grid: which block goes where. The one result every export reads.
+
+Stored as a ``.npz`` file (numpy's zip of arrays, read with ``numpy.load(path)``, no pickling):
+
+============= ================ ==========================================================
+array         shape, dtype     meaning
+============= ================ ==========================================================
+indices       (H, W) int16     palette index of the block at row y (top = 0), column x;
+                               -1 = air (a transparent pixel: no block)
+block_ids     (P,) str         namespaced block id of each palette index
+names         (P,) str         display name of each palette index
+colors        (P, 3) uint8     sRGB colour of each palette index on the chosen face
+face          () str           "side" (walls) or "top" (floors)
+meta          () str           JSON object: algorithm, metric, source size, ...
+format        () int           format version, currently 1
+============= ================ ==========================================================
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pixeletica.engine.palette import Palette
+from pixeletica.errors import InvalidInput
+
+FORMAT_VERSION = 1
+AIR = -1
+
+
+@dataclass(frozen=True)
+class BlockGrid:
+    """Palette indices per position plus the palette they index."""
+
+    indices: np.ndarray
+    block_ids: tuple[str, ...]
+    names: tuple[str, ...]
+    colors: np.ndarray
+    face: str = "side"
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_palette(cls, indices: np.ndarray, palette: Palette, meta: dict | None = None) -> BlockGrid:
+        return cls(
+            indices=indices,
+            block_ids=tuple(palette.ids),
+            names=tuple(b.name for b in palette.blocks),
+            colors=palette.colors,
+            face=palette.face,
+            meta=dict(meta or {}),
+        )
+
+    @property
+    def width(self) -> int:
+        return int(self.indices.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.indices.shape[0])
+
+    @property
+    def air_count(self) -> int:
+        return int((self.indices == AIR).sum())
+
+    def counts(self) -> np.ndarray:
+        """Number of blocks of each palette index, shape (P,); air is not counted."""
+        flat = self.indices.ravel()
+        return np.bincount(flat[flat >= 0], minlength=len(self.block_ids))
+
+    def to_rgba(self) -> np.ndarray:
+        """(H, W, 4) uint8 picture: one pixel per block in its colour; air fully transparent."""
+        lut = np.zeros((len(self.block_ids) + 1, 4), dtype=np.uint8)
+        lut[1:, :3] = self.colors
+        lut[1:, 3] = 255
+        return lut[self.indices.astype(np.int32) + 1]
+
+    def to_npz(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez_compressed(
+            buf,
+            indices=self.indices.astype(np.int16),
+            block_ids=np.array(self.block_ids, dtype=str),
+            names=np.array(self.names, dtype=str),
+            colors=self.colors.astype(np.uint8),
+            face=np.array(self.face),
+            meta=np.array(json.dumps(self.meta, sort_keys=True)),
+            format=np.array(FORMAT_VERSION),
+        )
+        return buf.getvalue()
+
+    @classmethod
+    def from_npz(cls, data: bytes) -> BlockGrid:
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                version = int(npz["format"])
+                if version != FORMAT_VERSION:
+                    raise InvalidInput(f"block grid format {version} is not supported (expected {FORMAT_VERSION})")
+                indices = npz["indices"]
+                grid = cls(
+                    indices=indices,
+                    block_ids=tuple(str(s) for s in npz["block_ids"]),
+                    names=tuple(str(s) for s in npz["names"]),
+                    colors=npz["colors"],
+                    face=str(npz["face"]),
+                    meta=json.loads(str(npz["meta"])),
+                )
+        except (KeyError, ValueError, OSError) as exc:
+            raise InvalidInput(f"not a Pixeletica block grid file: {exc}") from None
+        if grid.indices.ndim != 2 or grid.indices.max(initial=-1) >= len(grid.block_ids):
+            raise InvalidInput("block grid file is inconsistent: an index points past its palette")
+        return grid

@@ -1,0 +1,281 @@
+"""Dithering: turn an image into palette indices, one block per pixel.
+
+Three families, chosen by name from :data:`ALGORITHMS`:
+
+- ``none``: every pixel takes its exact nearest palette colour.
+- error diffusion (``floyd_steinberg`` and friends): pixels are visited in scan order (optionally
+  serpentine); each pixel's quantisation error, measured in the metric's working space, is
+  pushed to its unvisited neighbours with the kernel's weights. The value a pixel carries is
+  clamped to the sRGB gamut's box in that space, so accumulated error cannot run away.
+  Kernels: Floyd & Steinberg (1976); Jarvis, Judice & Ninke (1976); Stucki (1981); Burkes
+  (1988); Sierra (1989) and Sierra Lite; Atkinson (Apple, 1984; passes on only 3/4 of the error).
+- threshold dithering (``ordered`` = Bayer 4x4, ``ordered_2x2``, ``ordered_8x8``, ``random``):
+  each pixel is between its nearest colour p1 and the next colour p2 along its error, at a ratio
+  r (see :func:`pixeletica.engine.nearest.memo_pair`); it takes p2 when the pixel's threshold
+  (Bayer matrix or seeded noise) is below r. Exact palette colours have r = 0 and never move.
+
+Pixels marked transparent become air (-1) and neither give nor take error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from pixeletica.engine.metrics import image_to_space
+from pixeletica.engine.nearest import Matcher, fill_nearest, fill_pair, nearest_one
+from pixeletica.errors import InvalidInput
+
+AIR = -1
+_PAD = 2  # widest kernel reach (2 columns, 2 rows)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Algorithm:
+    """A dithering method: its family and, for error diffusion, its kernel."""
+
+    name: str
+    family: str  # "none" | "diffusion" | "ordered" | "random"
+    description: str
+    kernel: tuple[tuple[int, int, float], ...] = ()  # (dx, dy, weight) for diffusion
+    bayer_size: int = 0
+
+
+def _kernel(divisor: float, *entries: tuple[int, int, int]) -> tuple[tuple[int, int, float], ...]:
+    return tuple((dx, dy, w / divisor) for dx, dy, w in entries)
+
+
+# fmt: off
+_DIFFUSION = {
+    "floyd_steinberg": ("Floyd-Steinberg (default)", _kernel(16, (1, 0, 7), (-1, 1, 3), (0, 1, 5), (1, 1, 1))),
+    "atkinson": (
+        "Atkinson: 3/4 of the error, crisp",
+        _kernel(8, (1, 0, 1), (2, 0, 1), (-1, 1, 1), (0, 1, 1), (1, 1, 1), (0, 2, 1)),
+    ),
+    "jarvis_judice_ninke": (
+        "Jarvis-Judice-Ninke: wide, smooth",
+        _kernel(
+            48,
+            (1, 0, 7), (2, 0, 5),
+            (-2, 1, 3), (-1, 1, 5), (0, 1, 7), (1, 1, 5), (2, 1, 3),
+            (-2, 2, 1), (-1, 2, 3), (0, 2, 5), (1, 2, 3), (2, 2, 1),
+        ),
+    ),
+    "stucki": (
+        "Stucki: wide, sharp",
+        _kernel(
+            42,
+            (1, 0, 8), (2, 0, 4),
+            (-2, 1, 2), (-1, 1, 4), (0, 1, 8), (1, 1, 4), (2, 1, 2),
+            (-2, 2, 1), (-1, 2, 2), (0, 2, 4), (1, 2, 2), (2, 2, 1),
+        ),
+    ),
+    "burkes": (
+        "Burkes: two rows",
+        _kernel(32, (1, 0, 8), (2, 0, 4), (-2, 1, 2), (-1, 1, 4), (0, 1, 8), (1, 1, 4), (2, 1, 2)),
+    ),
+    "sierra": (
+        "Sierra: three rows",
+        _kernel(
+            32,
+            (1, 0, 5), (2, 0, 3),
+            (-2, 1, 2), (-1, 1, 4), (0, 1, 5), (1, 1, 4), (2, 1, 2),
+            (-1, 2, 2), (0, 2, 3), (1, 2, 2),
+        ),
+    ),
+    "sierra_lite": ("Sierra Lite: fast, small", _kernel(4, (1, 0, 2), (-1, 1, 1), (0, 1, 1))),
+}
+# fmt: on
+
+ALGORITHMS: dict[str, Algorithm] = {
+    "none": Algorithm(name="none", family="none", description="nearest colour, no dithering"),
+    **{
+        name: Algorithm(name=name, family="diffusion", description=desc, kernel=kernel)
+        for name, (desc, kernel) in _DIFFUSION.items()
+    },
+    "ordered": Algorithm(name="ordered", family="ordered", description="Bayer 4x4 (ordered_4x4)", bayer_size=4),
+    "ordered_2x2": Algorithm(name="ordered_2x2", family="ordered", description="Bayer 2x2", bayer_size=2),
+    "ordered_4x4": Algorithm(name="ordered_4x4", family="ordered", description="Bayer 4x4", bayer_size=4),
+    "ordered_8x8": Algorithm(name="ordered_8x8", family="ordered", description="Bayer 8x8", bayer_size=8),
+    "random": Algorithm(name="random", family="random", description="seeded random thresholds"),
+}
+DEFAULT_ALGORITHM = "floyd_steinberg"
+_ALIASES = {"fs": "floyd_steinberg", "floyd": "floyd_steinberg", "jjn": "jarvis_judice_ninke", "bayer": "ordered"}
+
+
+def get_algorithm(name: str) -> Algorithm:
+    """Look a dithering algorithm up by name (``-`` and ``_`` alike); the error lists valid names."""
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    key = _ALIASES.get(key, key)
+    try:
+        return ALGORITHMS[key]
+    except KeyError:
+        raise InvalidInput(f"unknown dithering algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}") from None
+
+
+def bayer_matrix(size: int) -> np.ndarray:
+    """Bayer threshold matrix of ``size`` (a power of two) with values (k + 0.5) / size**2 in (0, 1)."""
+    if size < 2 or size & (size - 1):
+        raise ValueError(f"Bayer matrix size must be a power of two >= 2, got {size}")
+    m = np.array([[0, 2], [3, 1]])
+    while m.shape[0] < size:
+        m = np.block([[4 * m, 4 * m + 2], [4 * m + 3, 4 * m + 1]])
+    return (m + 0.5) / (size * size)
+
+
+# --- compiled kernels -------------------------------------------------------------------------
+
+
+@numba.njit(cache=True)
+def _match_none(rgb, opaque, pts, box, n, cs, cand, kind, space, memo, out, y0, y1):  # pragma: no cover
+    q = np.empty(3)
+    for y in range(y0, y1):
+        for x in range(rgb.shape[1]):
+            if not opaque[y, x]:
+                out[y, x] = AIR
+                continue
+            key = (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
+            m = np.int64(memo[key])
+            if m == 0:
+                m = fill_nearest(pts, box, n, cs, cand, kind, space, memo, key, q)
+            out[y, x] = m - 1
+
+
+@numba.njit(cache=True, inline="always")
+def _random_threshold(seed: np.uint64, y: int, x: int) -> float:
+    # SplitMix64 of (seed, y, x): the same numbers on every machine, no state, no memory.
+    z = seed + np.uint64(y) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(x) * np.uint64(0xC2B2AE3D27D4EB4F)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@numba.njit(cache=True)
+def _match_threshold(
+    rgb, opaque, pts, box, n, cs, cand, kind, space, spread, memo, matrix, use_random, seed, strength, out, y0, y1
+):  # pragma: no cover - compiled
+    q = np.empty(3)
+    size = matrix.shape[0]
+    scale = strength / 255.0
+    for y in range(y0, y1):
+        row = matrix[y % size]
+        for x in range(rgb.shape[1]):
+            if not opaque[y, x]:
+                out[y, x] = AIR
+                continue
+            key = (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
+            m = np.int64(memo[key])
+            if m == 0:
+                m = fill_pair(pts, box, n, cs, cand, kind, space, spread, memo, key, q)
+            t = _random_threshold(seed, y, x) if use_random else row[x % size]
+            if t < (m >> 24) * scale:
+                out[y, x] = (m >> 12) & 0xFFF
+            else:
+                out[y, x] = (m & 0xFFF) - 1
+
+
+@numba.njit(cache=True)
+def _diffuse(work, opaque, pts, box, n, cs, cand, kind, dxs, dys, weights, serpentine, strength, out, y0, y1):
+    """Error diffusion over rows y0..y1 of ``work`` (padded by _PAD, see image_to_space)."""  # pragma: no cover
+    w = out.shape[1]
+    k_count = dxs.shape[0]
+    lo0, lo1, lo2 = box[0], box[1], box[2]
+    hi0, hi1, hi2 = box[3], box[4], box[5]
+    for y in range(y0, y1):
+        reverse = serpentine and (y & 1) == 1
+        sign = -1 if reverse else 1
+        for i in range(w):
+            x = w - 1 - i if reverse else i
+            if not opaque[y, x]:
+                out[y, x] = AIR
+                continue
+            xp = x + _PAD
+            # Clamp the carried value to the gamut box: accumulated error cannot run away.
+            q0 = min(max(np.float64(work[y, xp, 0]), lo0), hi0)
+            q1 = min(max(np.float64(work[y, xp, 1]), lo1), hi1)
+            q2 = min(max(np.float64(work[y, xp, 2]), lo2), hi2)
+            p = nearest_one(pts, box, n, cs, cand, kind, q0, q1, q2)
+            out[y, x] = p
+            e0 = np.float32((q0 - pts[p, 0]) * strength)
+            e1 = np.float32((q1 - pts[p, 1]) * strength)
+            e2 = np.float32((q2 - pts[p, 2]) * strength)
+            for k in range(k_count):
+                nx = xp + sign * dxs[k]
+                ny = y + dys[k]
+                wk = weights[k]
+                work[ny, nx, 0] += e0 * wk
+                work[ny, nx, 1] += e1 * wk
+                work[ny, nx, 2] += e2 * wk
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+Progress = Callable[[int, int], None]  # (rows done, rows total)
+_BAND_ROWS = 128
+
+
+def dither(
+    rgb: np.ndarray,
+    opaque: np.ndarray,
+    matcher: Matcher,
+    algorithm: Algorithm,
+    *,
+    strength: float = 1.0,
+    serpentine: bool = False,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Palette index per pixel of an (H, W, 3) uint8 sRGB image; -1 where ``opaque`` is False.
+
+    ``strength`` (0..1) scales the error passed on (diffusion) or the chance of taking the
+    second colour (ordered/random); 0 is the same as ``none``. Returns (H, W) int16.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
+    if opaque.shape != rgb.shape[:2]:
+        raise ValueError(f"mask shape {opaque.shape} does not match image {rgb.shape[:2]}")
+    if not 0.0 <= strength <= 1.0:
+        raise InvalidInput(f"dithering strength must be between 0 and 1, got {strength}")
+    rgb = np.ascontiguousarray(rgb)
+    opaque = np.ascontiguousarray(opaque, dtype=np.bool_)
+    h = rgb.shape[0]
+    out = np.empty(rgb.shape[:2], dtype=np.int16)
+    family = "none" if strength == 0.0 else algorithm.family
+    args = matcher.kernel_args
+
+    if family == "diffusion":
+        work = image_to_space(rgb, matcher.metric.space, _PAD)
+        dxs = np.array([k[0] for k in algorithm.kernel], dtype=np.int64)
+        dys = np.array([k[1] for k in algorithm.kernel], dtype=np.int64)
+        weights = np.array([k[2] for k in algorithm.kernel], dtype=np.float32)
+
+        def run(y0: int, y1: int) -> None:
+            _diffuse(work, opaque, *args[:6], dxs, dys, weights, serpentine, float(strength), out, y0, y1)
+
+    elif family == "none":
+        memo = matcher.nearest_memo()
+
+        def run(y0: int, y1: int) -> None:
+            _match_none(rgb, opaque, *args, memo, out, y0, y1)
+
+    else:
+        memo = matcher.pair_memo()
+        matrix = bayer_matrix(algorithm.bayer_size) if family == "ordered" else np.zeros((1, 1))
+        seed64 = np.uint64(seed & 0xFFFFFFFFFFFFFFFF)
+
+        def run(y0: int, y1: int) -> None:
+            use_random = family == "random"
+            _match_threshold(
+                rgb, opaque, *args, matcher.spread, memo, matrix, use_random, seed64, float(strength), out, y0, y1
+            )
+
+    for y0 in range(0, h, _BAND_ROWS):
+        y1 = min(h, y0 + _BAND_ROWS)
+        run(y0, y1)
+        if progress is not None:
+            progress(y1, h)
+    return out

@@ -1,0 +1,1 @@
+"""Exports: files builders use, made from a :class:`~pixeletica.engine.blockgrid.BlockGrid`."""

@@ -1,0 +1,138 @@
+"""The conversion pipeline: image bytes + palette + options -> block grid. The engine's entry point."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from pixeletica.engine import dither, image_io, metrics
+from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.engine.nearest import MAX_PALETTE_SIZE, Matcher
+from pixeletica.engine.palette import Palette
+from pixeletica.errors import InvalidInput
+
+#: Options worth keeping in the block grid's metadata.
+_RECORDED_OPTIONS = ("strength", "serpentine", "seed", "resample", "alpha_threshold")
+
+#: progress(fraction 0..1, step name)
+ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvertOptions:
+    """Everything a conversion needs besides the image and the palette."""
+
+    width: int | None = None
+    height: int | None = None
+    algorithm: str = dither.DEFAULT_ALGORITHM
+    metric: str = metrics.DEFAULT_METRIC
+    strength: float = 1.0
+    serpentine: bool = False
+    seed: int = 0
+    resample: str = "lanczos"
+    alpha_threshold: int = image_io.DEFAULT_ALPHA_THRESHOLD
+    max_input_pixels: int = image_io.DEFAULT_MAX_INPUT_PIXELS
+    max_size: int = image_io.DEFAULT_MAX_SIZE
+
+    def validated(self) -> tuple[dither.Algorithm, metrics.Metric]:
+        """Check the options that do not depend on the image; return the algorithm and metric."""
+        algorithm = dither.get_algorithm(self.algorithm)
+        metric = metrics.get_metric(self.metric)
+        if not 0.0 <= self.strength <= 1.0:
+            raise InvalidInput(f"dithering strength must be between 0 and 1, got {self.strength}")
+        if self.resample not in image_io.RESAMPLING:
+            raise InvalidInput(f"unknown resampling {self.resample!r}; choose one of: {', '.join(image_io.RESAMPLING)}")
+        if not 0 <= self.alpha_threshold <= 255:
+            raise InvalidInput(f"alpha threshold must be between 0 and 255, got {self.alpha_threshold}")
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise InvalidInput(f"{name} must be a positive number of blocks, got {value}")
+        return algorithm, metric
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The result of a conversion: the grid, the resized source it was made from, and numbers."""
+
+    grid: BlockGrid
+    source: np.ndarray  # (H, W, 4) uint8 resized input
+    mean_delta_e2000: float
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=16)
+def _matcher(colors: bytes, metric_name: str) -> Matcher:
+    palette_rgb = np.frombuffer(colors, dtype=np.uint8).reshape(-1, 3)
+    return Matcher(palette_rgb, metrics.get_metric(metric_name))
+
+
+def matcher_for(palette: Palette, metric: metrics.Metric) -> Matcher:
+    """The (cached) nearest-colour search for a palette under a metric."""
+    if len(palette) > MAX_PALETTE_SIZE:
+        raise InvalidInput(f"the palette has {len(palette)} blocks; at most {MAX_PALETTE_SIZE} are supported")
+    return _matcher(palette.colors.tobytes(), metric.name)
+
+
+def convert(
+    data: bytes, palette: Palette, options: ConvertOptions, progress: ProgressCallback | None = None
+) -> Conversion:
+    """Convert image bytes into a block grid. Raises InvalidInput subclasses for bad input."""
+    report = progress or (lambda fraction, step: None)
+    algorithm, metric = options.validated()
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = now - since
+        return now
+
+    report(0.0, "reading")
+    loaded = image_io.load_image(data, max_pixels=options.max_input_pixels)
+    size = image_io.target_size(loaded.width, loaded.height, options.width, options.height, max_size=options.max_size)
+    t = lap("read", started)
+    report(0.05, "resizing")
+    rgba = image_io.resize(loaded.rgba, size, options.resample)
+    del loaded
+    rgb, opaque = image_io.split_alpha(rgba, options.alpha_threshold)
+    t = lap("resize", t)
+    report(0.2, "matching colours")
+    matcher = matcher_for(palette, metric)
+    t = lap("palette", t)
+
+    def rows_done(done: int, total: int) -> None:
+        report(0.2 + 0.75 * done / total, "dithering")
+
+    indices = dither.dither(
+        rgb,
+        opaque,
+        matcher,
+        algorithm,
+        strength=options.strength,
+        serpentine=options.serpentine,
+        seed=options.seed,
+        progress=rows_done,
+    )
+    t = lap("dither", t)
+    error = metrics.mean_ciede2000(rgb, opaque, indices, palette.colors)
+    lap("measure", t)
+    meta = {
+        "algorithm": algorithm.name,
+        "metric": metric.name,
+        **{k: v for k, v in asdict(options).items() if k in _RECORDED_OPTIONS},
+    }
+    grid = BlockGrid.from_palette(indices, palette, meta)
+    report(1.0, "done")
+    return Conversion(
+        grid=grid,
+        source=rgba,
+        mean_delta_e2000=float(error),
+        seconds=time.perf_counter() - started,
+        timings=timings,
+    )

@@ -1,0 +1,28 @@
+"""Pixeletica's exception hierarchy; the edges (CLI, HTTP) translate these into exit codes and statuses."""
+
+from __future__ import annotations
+
+
+class PixeleticaError(Exception):
+    """Something went wrong in Pixeletica."""
+
+
+class InvalidInput(PixeleticaError):
+    """The input or the settings are wrong; retrying the same request cannot succeed."""
+
+
+class UnsupportedImage(InvalidInput):
+    """The file is not an image Pixeletica can read."""
+
+
+class LimitExceeded(InvalidInput):
+    """The input is larger than a configured limit."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        #: Name of the setting that holds the limit (e.g. ``max_input_pixels``), for the edges' hints.
+        self.setting = setting
+
+
+class TransientError(PixeleticaError):
+    """A temporary failure (I/O, busy database, broker down); the same request may succeed later."""
