@@ -120,7 +120,11 @@ def test_progress_reports_rows(small_photo_rgb, default_palette):
     seen = []
     opaque = np.ones(small_photo_rgb.shape[:2], dtype=bool)
     dither.dither(
-        small_photo_rgb, opaque, matcher_for(default_palette), dither.get_algorithm("none"), progress=lambda d, t: seen.append((d, t))
+        small_photo_rgb,
+        opaque,
+        matcher_for(default_palette),
+        dither.get_algorithm("none"),
+        progress=lambda d, t: seen.append((d, t)),
     )
     assert seen[-1] == (96, 96)
 

@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from pixeletica import config
 from pixeletica.engine import palette
 from pixeletica.errors import LimitExceeded, PixeleticaError
 
 EXIT_BAD_INPUT = 2
+
+
+def stdout_console() -> Console:
+    """A console for results; when piped, wide enough that ids are never cut."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def fail(message: str) -> typer.Exit:

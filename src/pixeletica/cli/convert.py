@@ -180,4 +180,4 @@ def _print_summary(
     table.add_row("Time", f"{result.seconds:.2f} s")
     for path in files:
         table.add_row("Wrote", str(path))
-    Console().print(table)
+    common.stdout_console().print(table)

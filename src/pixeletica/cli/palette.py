@@ -6,7 +6,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -84,7 +83,7 @@ def list_blocks(
             _flags(b),
             b.since,
         )
-    Console().print(table)
+    common.stdout_console().print(table)
 
 
 @app.command("categories")
@@ -96,4 +95,4 @@ def list_categories() -> None:
     table.add_column("blocks", justify="right")
     for name in palettes.categories():
         table.add_row(name, str(sum(name in b.categories for b in palettes.default_blocks())))
-    Console().print(table)
+    common.stdout_console().print(table)

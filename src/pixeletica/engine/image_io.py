@@ -103,6 +103,8 @@ def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> Lo
             raise UnsupportedImage(
                 f"the file is not an image Pixeletica can read; supported formats: {', '.join(SUPPORTED_FORMATS)}"
             ) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise UnsupportedImage(f"the image data is truncated or corrupt ({exc})") from None
         if im.format not in SUPPORTED_FORMATS:
             raise UnsupportedImage(
                 f"{im.format} images are not supported; supported formats: {', '.join(SUPPORTED_FORMATS)}"
@@ -117,6 +119,7 @@ def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> Lo
                 setting="max_input_pixels",
             )
         mode = im.mode
+        fmt = str(im.format)
         try:
             im.seek(0)  # animated GIF/WebP, multi-page TIFF: the first frame
             im.load()
@@ -124,7 +127,7 @@ def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> Lo
             rgba = _to_rgba(im)
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UnsupportedImage(f"the image data is truncated or corrupt ({exc})") from None
-    return LoadedImage(rgba=np.ascontiguousarray(rgba), format=str(im.format or "PNG"), mode=mode)
+    return LoadedImage(rgba=np.ascontiguousarray(rgba), format=fmt, mode=mode)
 
 
 def target_size(

@@ -1,0 +1,166 @@
+"""`pixeletica convert` and `pixeletica palette` as a user runs them: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixeletica.engine.blockgrid import BlockGrid
+
+CLI = [sys.executable, "-m", "pixeletica"]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, check=False, timeout=300)
+
+
+def test_convert_a_photograph(tmp_path, photo_path):
+    out = tmp_path / "out"
+    result = run("convert", str(photo_path), "--width", "96", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["astronaut_blocks.npz", "astronaut_dithered.png", "materials.csv", "materials.json"]
+
+    with Image.open(out / "astronaut_dithered.png") as im:
+        assert im.size == (96, 96) and im.mode == "RGBA"
+    grid = BlockGrid.from_npz((out / "astronaut_blocks.npz").read_bytes())
+    assert grid.indices.shape == (96, 96)
+    document = json.loads((out / "materials.json").read_text())
+    assert document["total_blocks"] == 96 * 96
+    assert sum(m["count"] for m in document["materials"]) == 96 * 96
+    assert "ΔE2000" in result.stdout and "96 x 96 blocks" in result.stdout
+
+
+def test_console_script_and_options(tmp_path):
+    script = Path(sys.executable).with_name("pixeletica")
+    assert script.exists(), "the pixeletica console script is installed next to python"
+    source = Path(__file__).resolve().parents[2] / "samples" / "coffee.jpg"
+    out = tmp_path / "o"
+    result = subprocess.run(
+        [
+            str(script), "convert", str(source), "--height", "40", "--out", str(out), "--dither", "ordered_8x8",
+            "--metric", "ciede2000", "--category", "wool", "--category", "concrete", "--face", "top",
+        ],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    grid = BlockGrid.from_npz((out / "coffee_blocks.npz").read_bytes())
+    assert grid.indices.shape == (40, 60)
+    assert all(("wool" in b) or ("concrete" in b) for b in grid.block_ids)
+    assert grid.face == "top" and grid.meta["metric"] == "ciede2000" and grid.meta["algorithm"] == "ordered_8x8"
+
+
+def test_transparent_png_gives_air(tmp_path):
+    rgba = np.zeros((16, 16, 4), dtype=np.uint8)
+    rgba[4:12, 4:12] = (30, 160, 60, 255)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "sprite.png")
+    result = run("convert", str(tmp_path / "sprite.png"), "--resample", "nearest", "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "o" / "sprite_dithered.png") as im:
+        alpha = np.asarray(im)[..., 3]
+    assert (alpha == 0).sum() == 256 - 64
+    assert json.loads((tmp_path / "o" / "materials.json").read_text())["air"] == 256 - 64
+
+
+def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], str]]:
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.png"
+    data = (Path(__file__).resolve().parents[2] / "samples" / "chelsea.jpg").read_bytes()
+    Image.open(photo_path).save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:20000])
+    text = tmp_path / "notes.jpg"
+    text.write_text("these are my notes, not a picture")
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>')
+    cut_jpeg = tmp_path / "cut.jpg"
+    cut_jpeg.write_bytes(data[:100])
+    photo = str(photo_path)
+    return {
+        "missing": ([str(tmp_path / "nope.png")], "does not exist"),
+        "empty": ([str(empty)], "the file is empty"),
+        "truncated": ([str(truncated)], "truncated or corrupt"),
+        "cut": ([str(cut_jpeg)], "truncated or corrupt"),
+        "text": ([str(text)], "not an image Pixeletica can read"),
+        "svg": ([str(svg)], "SVG (vector) drawing"),
+        "zero": ([photo, "--width", "0"], "width must be a positive number of blocks, got 0"),
+        "negative": ([photo, "--height", "-3"], "height must be a positive number of blocks, got -3"),
+        "huge": ([photo, "--width", "5000"], "limited to 4096 blocks (raise it with --max-size"),
+        "bomb": ([photo, "--max-input-pixels", "1000"], "the limit is 0.001 megapixels (raise it with"),
+        "algorithm": ([photo, "--dither", "sparkle"], "unknown dithering algorithm 'sparkle'; choose one of"),
+        "metric": ([photo, "--metric", "hsv"], "unknown colour metric 'hsv'; choose one of"),
+        "block": ([photo, "--block", "minecraft:stonee"], "unknown block id 'minecraft:stonee'"),
+        "category": ([photo, "--category", "wol"], "unknown category 'wol'"),
+        "palette": ([photo, "--palette-file", str(tmp_path / "nope.csv")], "palette file"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "empty", "truncated", "cut", "text", "svg", "zero", "negative", "huge", "bomb", "algorithm",
+     "metric", "block", "category", "palette"],
+)  # fmt: skip
+def test_bad_input_is_one_line_exit_2_and_no_files(tmp_path, photo_path, case):
+    args, message = _bad_inputs(tmp_path, photo_path)[case]
+    out = tmp_path / "out"
+    result = run("convert", *args, "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0]
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unwritable_output_leaves_nothing_behind(tmp_path, photo_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "materials.json").mkdir()  # the last file cannot be written: a folder is in the way
+    result = run("convert", str(photo_path), "--width", "16", "--out", str(out))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot write to")
+    assert sorted(p.name for p in out.iterdir()) == ["materials.json"]
+    assert not list(out.glob(".*tmp"))
+
+
+def test_palette_list_and_categories(tmp_path):
+    result = run("palette", "list", "--category", "wool", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 16 and all(r["id"].endswith("_wool") for r in rows)
+
+    table = run("palette", "list", "--no-gravity", "--game-version", "1.16")
+    assert table.returncode == 0 and "minecraft:white_concrete" in table.stdout
+    assert "minecraft:sand " not in table.stdout and "deepslate" not in table.stdout
+
+    cats = run("palette", "categories")
+    assert cats.returncode == 0 and "glazed_terracotta" in cats.stdout
+
+    bad = run("palette", "list", "--category", "nope")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: unknown category 'nope'")
+
+
+def test_version_and_help():
+    assert run("--version").stdout.strip().startswith("pixeletica ")
+    assert "convert" in run("--help").stdout
+
+
+def test_outputs_are_written_with_normal_permissions(tmp_path, photo_path):
+    out = tmp_path / "o"
+    assert run("convert", str(photo_path), "--width", "8", "--out", str(out)).returncode == 0
+    for path in out.iterdir():
+        assert path.stat().st_mode & 0o044 == 0o044, path  # group/other can read, like any file
+
+
+def test_sample_images_are_real_photographs():
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    assert shutil.disk_usage(samples)
+    for name in ("astronaut.jpg", "coffee.jpg", "chelsea.jpg"):
+        with Image.open(samples / name) as im:
+            assert im.format == "JPEG" and min(im.size) >= 300
