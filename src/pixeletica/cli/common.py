@@ -70,7 +70,7 @@ SurvivalOnly = Annotated[
     bool | None,
     typer.Option(
         "--survival-only/--any-source",
-        help="Only blocks obtainable in survival play. [default: on for the default list, off for --palette-file]",
+        help="Only blocks obtainable in survival play (default: on for the default list, off for --palette-file).",
         show_default=False,
     ),
 ]
@@ -79,7 +79,7 @@ StableOnly = Annotated[
     typer.Option(
         "--stable-only/--allow-changing",
         help="Leave out blocks that change by themselves: unwaxed copper, live coral. "
-        "[default: on for the default list, off for --palette-file]",
+        "(default: on for the default list, off for --palette-file).",
         show_default=False,
     ),
 ]

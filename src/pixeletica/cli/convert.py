@@ -93,10 +93,11 @@ def convert(
         int, typer.Option(help="Pixels with alpha below this (0-255) become air: no block.")
     ] = image_io.DEFAULT_ALPHA_THRESHOLD,
     max_size: Annotated[
-        int | None, typer.Option(help="Largest width/height in blocks [default: PIXELETICA_MAX_SIZE or 4096].")
+        int | None, typer.Option(help="Largest width/height in blocks (default: PIXELETICA_MAX_SIZE, else 4096).")
     ] = None,
     max_input_pixels: Annotated[
-        int | None, typer.Option(help="Largest input image in pixels [default: PIXELETICA_MAX_INPUT_PIXELS or 64M].")
+        int | None,
+        typer.Option(help="Largest input image in pixels (default: PIXELETICA_MAX_INPUT_PIXELS, else 64 million)."),
     ] = None,
     face: common.Face = "side",
     palette_file: common.PaletteFile = None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -59,9 +61,10 @@ def list_blocks(
         game_version=game_version,
     )
     if output == "csv":
-        typer.echo("id,name,color,categories,since")
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["id", "name", "color", "categories", "since"])
         for b in chosen.blocks:
-            typer.echo(f"{b.id},{b.name},{b.colors[face]},{' '.join(b.categories)},{b.since}")
+            writer.writerow([b.id, b.name, b.colors[face], " ".join(b.categories), b.since])
         return
     if output == "json":
         rows = [

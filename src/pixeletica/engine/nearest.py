@@ -101,6 +101,9 @@ def _refine(points, lo, step, n, parent_start, parent_cand, kind):  # pragma: no
 def _build_grid(points: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int, kind: int) -> tuple[np.ndarray, np.ndarray]:
     """Candidate lists of an n-per-axis grid, built coarse to fine (each level 8x the cells)."""
     cell_start = np.array([0, len(points)], dtype=np.int32)
+    if kind == DIST_CIEDE2000:
+        # One cell with every colour, ordered by lightness for the pruned scan (_scan_ciede2000).
+        return cell_start, np.argsort(points[:, 0], kind="stable").astype(np.int32)
     cand = np.arange(len(points), dtype=np.int32)
     level = 1
     while level < n:
@@ -145,8 +148,54 @@ def nearest_one(pts, box, n, cell_start, cand, kind, q0, q1, q2):  # pragma: no 
             if d < best_d:
                 best_d = d
                 best = p
+    elif kind == DIST_CIEDE2000:
+        best = _scan_ciede2000(pts, cand, q0, q1, q2)
     else:
         best = _scan_general(pts, cand, start, stop, kind, q0, q1, q2)
+    return best
+
+
+#: An upper bound of CIEDE2000's S_L = 1 + 0.015 (L - 50)^2 / sqrt(20 + (L - 50)^2) for mean
+#: lightness within 60 of 50 (palette L* is 0..100, queries are clamped to -2..102).
+_MAX_SL = 1.0 + 0.015 * 3600.0 / np.sqrt(3620.0)
+
+
+@numba.njit(cache=True)
+def _scan_ciede2000(pts, cand, q0, q1, q2):  # pragma: no cover - compiled
+    """Exact CIEDE2000 nearest colour, visiting colours outward from the query's lightness.
+
+    The chroma/hue part of CIEDE2000 is a quadratic form that is never negative (|R_T| <= 1.74
+    < 2), so the difference is at least |dL| / S_L >= |dL| / max S_L. ``cand`` lists the colours
+    in order of L*; the scan stops on each side once that bound exceeds the best found.
+    """
+    count = cand.shape[0]
+    lo = 0
+    hi = count
+    while lo < hi:  # first colour with L >= query L
+        mid = (lo + hi) // 2
+        if pts[cand[mid], 0] < q0:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = -1
+    best_d = np.inf
+    up = lo
+    down = lo - 1
+    while up < count or down >= 0:
+        bound_up = (pts[cand[up], 0] - q0) / _MAX_SL if up < count else np.inf
+        bound_down = (q0 - pts[cand[down], 0]) / _MAX_SL if down >= 0 else np.inf
+        if min(bound_up, bound_down) > best_d:
+            break
+        if bound_up <= bound_down:
+            p = cand[up]
+            up += 1
+        else:
+            p = cand[down]
+            down -= 1
+        d = np.sqrt(distance2(DIST_CIEDE2000, q0, q1, q2, pts[p, 0], pts[p, 1], pts[p, 2]))
+        if d < best_d or (d == best_d and p < best):
+            best_d = d
+            best = p
     return best
 
 

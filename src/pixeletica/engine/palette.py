@@ -13,7 +13,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -132,10 +132,12 @@ class Palette:
     def ids(self) -> list[str]:
         return [b.id for b in self.blocks]
 
-    @property
+    @cached_property
     def colors(self) -> np.ndarray:
-        """(P, 3) uint8 sRGB colours of the chosen face."""
-        return np.array([b.rgb(self.face) for b in self.blocks], dtype=np.uint8).reshape(-1, 3)
+        """(P, 3) uint8 sRGB colours of the chosen face (read-only)."""
+        colors = np.array([b.rgb(self.face) for b in self.blocks], dtype=np.uint8).reshape(-1, 3)
+        colors.flags.writeable = False
+        return colors
 
     @property
     def key(self) -> str:

@@ -120,6 +120,7 @@ def convert(
         progress=rows_done,
     )
     t = lap("dither", t)
+    report(0.95, "measuring error")
     error = metrics.mean_ciede2000(rgb, opaque, indices, palette.colors)
     lap("measure", t)
     meta = {

@@ -1,0 +1,32 @@
+"""Where compiled kernels are cached: one folder per version of the engine's source.
+
+numba checks only the time stamp of the file that defines a kernel, so a kernel that inlines
+code from another module would keep running stale machine code after that module changed. Keying
+the cache folder on a hash of every engine source file makes a stale cache impossible, and keeps
+the cache out of the (possibly read-only) installation. ``NUMBA_CACHE_DIR`` still wins if set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+import platformdirs
+
+
+def source_digest() -> str:
+    """Hash of numba's version and every engine source file."""
+    digest = hashlib.sha256(numba.__version__.encode())
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def configure_cache() -> None:
+    """Point numba's cache at ``<user cache>/pixeletica/numba/<source digest>`` unless the user chose one."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    numba.config.CACHE_DIR = str(Path(platformdirs.user_cache_dir("pixeletica")) / "numba" / source_digest())
