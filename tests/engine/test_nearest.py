@@ -82,3 +82,18 @@ def test_unknown_metric_names_the_valid_ones():
 def test_palette_size_limit():
     with pytest.raises(ValueError, match="limit"):
         nearest.Matcher(np.zeros((nearest.MAX_PALETTE_SIZE + 1, 3), dtype=np.uint8), metrics.get_metric("rgb"))
+
+
+@pytest.mark.parametrize("name", list(metrics.METRICS))
+def test_every_8_bit_colour_lies_inside_the_grid_box(name):
+    metric = metrics.get_metric(name)
+    lo, hi = nearest.gamut_box(metric)
+    axis = np.arange(256) / 255.0
+    u, v = (a.ravel() for a in np.meshgrid(axis, axis))
+    faces = []
+    for fixed in (0.0, 1.0):
+        f = np.full_like(u, fixed)
+        faces += [np.stack([f, u, v], -1), np.stack([u, f, v], -1), np.stack([u, v, f], -1)]
+    inside = np.random.default_rng(0).integers(0, 256, (200_000, 3)) / 255.0
+    values = metric.from_srgb(np.concatenate([*faces, inside]))
+    assert (values >= lo).all() and (values <= hi).all()

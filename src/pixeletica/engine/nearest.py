@@ -9,8 +9,10 @@ candidates, which gives exactly the brute-force answer (ties go to the lower pal
 - Euclidean metrics (rgb, cielab, oklab) use the box-to-point distance bounds directly.
 - redmean's weights lie in [2, 3] for red and blue and are 4 for green, so the bounds use the
   smallest weights for the lower bound and the largest for the upper bound: still exact.
-- ciede2000 is not a distance in any fixed space, so it gets one cell holding every colour
-  (an exact brute-force search, compiled).
+- ciede2000 is not a distance in any fixed space, so it gets one cell holding every colour in
+  order of lightness, scanned outward from the query's lightness until a lower bound of the
+  difference (see :func:`_scan_ciede2000`) rules out the rest: exact, and a few times faster
+  than trying every colour.
 
 Queries are first clamped to the grid's box, the bounding box of the sRGB gamut in the working
 space (plus a margin); every 8-bit sRGB colour lies inside it.

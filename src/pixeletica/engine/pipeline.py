@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,9 @@ from pixeletica.errors import InvalidInput
 
 #: Options worth keeping in the block grid's metadata.
 _RECORDED_OPTIONS = ("strength", "serpentine", "seed", "resample", "alpha_threshold")
+
+#: The mean colour error is measured on an evenly spaced sample of at most this many pixels.
+_ERROR_SAMPLE_PIXELS = 1_000_000
 
 #: progress(fraction 0..1, step name)
 ProgressCallback = Callable[[float, str], None]
@@ -121,7 +125,8 @@ def convert(
     )
     t = lap("dither", t)
     report(0.95, "measuring error")
-    error = metrics.mean_ciede2000(rgb, opaque, indices, palette.colors)
+    step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / _ERROR_SAMPLE_PIXELS)))
+    error = metrics.mean_ciede2000(rgb[::step, ::step], opaque[::step, ::step], indices[::step, ::step], palette.colors)
     lap("measure", t)
     meta = {
         "algorithm": algorithm.name,
