@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pixeletica.engine import image_io
@@ -22,7 +22,7 @@ SETTING_HINTS = {
 class Settings(BaseSettings):
     """Pixeletica's settings. Every field can be set as ``PIXELETICA_<NAME>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="PIXELETICA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PIXELETICA_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("pixeletica")),
@@ -32,6 +32,59 @@ class Settings(BaseSettings):
         default=image_io.DEFAULT_MAX_INPUT_PIXELS, gt=0, description="largest input image, in pixels"
     )
     max_size: int = Field(default=image_io.DEFAULT_MAX_SIZE, gt=0, description="largest block-grid width or height")
+
+    # --- the task system -----------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the task store (default: SQLite in the data directory)"
+    )
+    lease_seconds: float = Field(
+        default=15.0, gt=0, description="how long a claimed task is a worker's without a heartbeat"
+    )
+    heartbeat_seconds: float = Field(default=5.0, gt=0, description="how often a worker renews its lease")
+    max_attempts: int = Field(default=3, ge=1, description="claims of a task before it fails for good")
+    retry_base_seconds: float = Field(default=2.0, ge=0, description="first retry delay; doubles per attempt")
+    retry_max_seconds: float = Field(default=300.0, ge=0, description="longest retry delay")
+    worker_poll_seconds: float = Field(default=0.5, gt=0, description="how often an idle worker looks for work")
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="how long a stopping worker may finish its task before handing it back"
+    )
+    lease_sweep_seconds: float = Field(
+        default=3.0, gt=0, description="how often the monitor looks for tasks whose worker is gone"
+    )
+    task_monitor_interval: float = Field(
+        default=900.0,
+        gt=0,
+        validation_alias=AliasChoices("TASK_MONITOR_INTERVAL", "PIXELETICA_TASK_MONITOR_INTERVAL"),
+        description="seconds between the monitor's stuck-task and retention sweeps",
+    )
+    task_max_processing_time: float = Field(
+        default=3600.0,
+        gt=0,
+        validation_alias=AliasChoices("TASK_MAX_PROCESSING_TIME", "PIXELETICA_TASK_MAX_PROCESSING_TIME"),
+        description="seconds a task may be processing before the monitor fails it",
+    )
+    task_retention_days: float = Field(
+        default=7.0,
+        ge=0,
+        validation_alias=AliasChoices("TASK_RETENTION_DAYS", "PIXELETICA_TASK_RETENTION_DAYS"),
+        description="completed tasks older than this are deleted with their files",
+    )
+    task_failed_retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        validation_alias=AliasChoices("TASK_FAILED_RETENTION_DAYS", "PIXELETICA_TASK_FAILED_RETENTION_DAYS"),
+        description="failed tasks older than this are deleted with their files",
+    )
+
+    @property
+    def store_url(self) -> str:
+        """The task store's SQLAlchemy URL."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'pixeletica.db'}"
+
+    @property
+    def tasks_dir(self) -> Path:
+        """Where each task's input and results are kept, one folder per task."""
+        return self.data_dir / "tasks"
 
     @field_validator("data_dir")
     @classmethod
@@ -46,7 +99,8 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "PIXELETICA_" + str(first["loc"][0]).upper()
+        name = str(first["loc"][0]).upper()
+        name = name if name.startswith(("TASK_", "PIXELETICA_")) else "PIXELETICA_" + name
         raise InvalidInput(f"{name}={first.get('input')!r} is not valid: {first['msg']}") from None
 
 

@@ -26,3 +26,11 @@ class LimitExceeded(InvalidInput):
 
 class TransientError(PixeleticaError):
     """A temporary failure (I/O, busy database, broker down); the same request may succeed later."""
+
+
+class NotFound(PixeleticaError):
+    """The task (or file) asked for does not exist."""
+
+
+class TransitionConflict(PixeleticaError):
+    """A status change did not apply: the task had changed (or the change is not allowed)."""

@@ -13,8 +13,9 @@ from rich.console import Console
 
 from pixeletica import config
 from pixeletica.engine import palette
-from pixeletica.errors import LimitExceeded, PixeleticaError
+from pixeletica.errors import LimitExceeded, NotFound, PixeleticaError, TransitionConflict
 
+EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -36,6 +37,12 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except NotFound as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_NOT_FOUND) from None
+        except TransitionConflict as exc:
+            typer.echo(f"error: {exc}; nothing was changed", err=True)
+            raise typer.Exit(EXIT_NOT_FOUND) from None
         except LimitExceeded as exc:
             raise fail(f"{exc}{config.hint(exc.setting)}") from None
         except PixeleticaError as exc:

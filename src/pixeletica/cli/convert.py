@@ -14,7 +14,7 @@ from rich.table import Table
 from pixeletica import config, fsutil
 from pixeletica.cli import common
 from pixeletica.engine import dither, image_io, metrics, pipeline
-from pixeletica.engine.exports import materials
+from pixeletica.engine.exports import bundle
 from pixeletica.errors import InvalidInput
 
 _PROGRESS_DELAY = 0.5  # seconds before a progress bar appears
@@ -149,25 +149,15 @@ def convert(
     finally:
         progress.close()
 
-    grid = result.grid
-    rows = materials.materials(grid)
-    stem = input.stem
-    files = {
-        out / f"{stem}_dithered.png": image_io.encode_png(grid.to_rgba()),
-        out / f"{stem}_blocks.npz": grid.to_npz(),
-        out / "materials.csv": materials.to_csv(rows),
-        out / "materials.json": materials.to_json(rows, width=grid.width, height=grid.height, air=grid.air_count),
-    }
+    files = {out / o.filename: o.data for o in bundle.basic_outputs(result, input.stem)}
     try:
         fsutil.write_all(files)
     except OSError as exc:
         raise InvalidInput(f"cannot write to '{out}': {exc.strerror}") from None
-    _print_summary(input, result, rows, list(files), len(chosen))
+    _print_summary(input, result, list(files), len(chosen))
 
 
-def _print_summary(
-    source: Path, result: pipeline.Conversion, rows: list[materials.Material], files: list[Path], palette_size: int
-) -> None:
+def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path], palette_size: int) -> None:
     grid = result.grid
     table = Table(title=f"Pixeletica: {source.name}", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -175,7 +165,7 @@ def _print_summary(
     table.add_row("Size", f"{grid.width} x {grid.height} blocks")
     table.add_row("Blocks placed", f"{grid.width * grid.height - grid.air_count:,}")
     table.add_row("Air", f"{grid.air_count:,}")
-    table.add_row("Block types used", f"{len(rows)} of {palette_size}")
+    table.add_row("Block types used", f"{int((grid.counts() > 0).sum())} of {palette_size}")
     table.add_row("Mean colour error", f"{result.mean_delta_e2000:.2f} ΔE2000")
     table.add_row("Dithering / metric", f"{grid.meta['algorithm']} / {grid.meta['metric']}")
     table.add_row("Time", f"{result.seconds:.2f} s")

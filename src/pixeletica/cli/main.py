@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from pixeletica import __version__
-from pixeletica.cli import convert, palette
+from pixeletica.cli import convert, palette, service, task
 
 app = typer.Typer(
     name="pixeletica",
@@ -19,6 +19,9 @@ app = typer.Typer(
 )
 app.command("convert")(convert.convert)
 app.add_typer(palette.app, name="palette")
+app.add_typer(task.app, name="task")
+app.command("worker")(service.worker)
+app.command("monitor")(service.monitor)
 
 
 def _version(value: bool) -> None:

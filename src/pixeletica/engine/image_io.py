@@ -8,8 +8,10 @@ embedded ICC profile is converted to sRGB; 16-bit, grayscale, palette and CMYK i
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,12 +81,33 @@ def _to_rgba(im: Image.Image) -> np.ndarray:
     return np.asarray(im.convert("RGBA"))
 
 
+def probe(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> tuple[str, int, int]:
+    """(format, width, height) from the header alone; the same refusals as :func:`load_image`."""
+    with _opened(data, max_pixels) as im:
+        return str(im.format), im.size[0], im.size[1]
+
+
 def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> LoadedImage:
     """Decode image bytes, refusing what is not a supported image or is too large.
 
     Raises :class:`UnsupportedImage` (empty, corrupt, truncated, unknown or vector format) or
     :class:`LimitExceeded` (more than ``max_pixels`` pixels), before decoding the pixels.
     """
+    with _opened(data, max_pixels) as im:
+        mode = im.mode
+        fmt = str(im.format)
+        try:
+            im.seek(0)  # animated GIF/WebP, multi-page TIFF: the first frame
+            im.load()
+            rgba = _to_rgba(ImageOps.exif_transpose(im))
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise UnsupportedImage(f"the image data is truncated or corrupt ({exc})") from None
+    return LoadedImage(rgba=np.ascontiguousarray(rgba), format=fmt, mode=mode)
+
+
+@contextlib.contextmanager
+def _opened(data: bytes, max_pixels: int) -> Iterator[Image.Image]:
+    """Open image bytes lazily (header only), refusing what is not a supported image or too large."""
     if not data:
         raise UnsupportedImage("the file is empty")
     vector = _sniff_unsupported(data)
@@ -118,16 +141,7 @@ def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> Lo
                 f"the limit is {max_pixels / 1e6:g} megapixels",
                 setting="max_input_pixels",
             )
-        mode = im.mode
-        fmt = str(im.format)
-        try:
-            im.seek(0)  # animated GIF/WebP, multi-page TIFF: the first frame
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            rgba = _to_rgba(im)
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise UnsupportedImage(f"the image data is truncated or corrupt ({exc})") from None
-    return LoadedImage(rgba=np.ascontiguousarray(rgba), format=fmt, mode=mode)
+        yield im
 
 
 def target_size(

@@ -1,0 +1,72 @@
+"""``pixeletica worker`` and ``pixeletica monitor``: the long-running processes of the task system."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from pixeletica import config
+from pixeletica.cli import common
+from pixeletica.tasks.executors import local
+from pixeletica.tasks.monitor import Monitor
+from pixeletica.tasks.store import Store
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@common.reports_errors
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", min=1, help="Worker processes (default: CPU count).")
+    ] = None,
+) -> None:
+    """Run worker processes that take queued tasks from the store and convert them."""
+    _logging()
+    settings = config.get_settings()
+    Store(settings.store_url).upgrade()
+    count = concurrency or os.cpu_count() or 1
+    typer.echo(f"pixeletica worker: {count} process(es), store {settings.store_url}", err=True)
+    local.run_workers(settings, count)
+
+
+@common.reports_errors
+def monitor(
+    once: Annotated[bool, typer.Option("--once", help="Do every sweep once and exit.")] = False,
+) -> None:
+    """Watch over tasks: re-queue those whose worker is gone, fail stuck ones, apply retention."""
+    _logging()
+    settings = config.get_settings()
+    store = Store(settings.store_url)
+    store.upgrade()
+    sweeper = Monitor(
+        store=store,
+        tasks_dir=settings.tasks_dir,
+        max_processing_time=settings.task_max_processing_time,
+        retention_days=settings.task_retention_days,
+        failed_retention_days=settings.task_failed_retention_days,
+        lease_sweep_seconds=settings.lease_sweep_seconds,
+        interval=settings.task_monitor_interval,
+    )
+    if once:
+        lost, stuck, pruned = sweeper.recover_lost(), sweeper.fail_stuck(), sweeper.prune()
+        failed = len(lost.failed) + len(stuck.failed)
+        typer.echo(f"requeued {len(lost.requeued)}, failed {failed}, deleted {len(pruned.deleted)}")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    typer.echo(
+        f"pixeletica monitor: lease sweep every {settings.lease_sweep_seconds:g} s, stuck/retention sweep every "
+        f"{settings.task_monitor_interval:g} s (TASK_MONITOR_INTERVAL), max processing "
+        f"{settings.task_max_processing_time:g} s (TASK_MAX_PROCESSING_TIME)",
+        err=True,
+    )
+    sweeper.run(stop)

@@ -1,0 +1,304 @@
+"""``pixeletica task ...`` (and ``python src/pixeletica/cli_task.py ...``): inspect and fix tasks.
+
+Exit codes: 0 ok, 1 task not found (or changed meanwhile), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from pixeletica import config
+from pixeletica.cli import common
+from pixeletica.errors import InvalidInput
+from pixeletica.tasks import analytics, service
+from pixeletica.tasks.model import Priority, Status, Task
+from pixeletica.tasks.monitor import Monitor, find_stuck
+from pixeletica.tasks.store import Store
+
+app = typer.Typer(help="Inspect and manage conversion tasks.", no_args_is_help=True)
+ACTOR = "cli"
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+TaskId = Annotated[str, typer.Argument(help="Task id, or a unique prefix of it.", show_default=False)]
+MaxTime = Annotated[float, typer.Option("--max-time", help="Seconds in processing that count as stuck.")]
+
+
+def open_store() -> tuple[Store, config.Settings]:
+    settings = config.get_settings()
+    store = Store(settings.store_url)
+    store.upgrade()
+    return store, settings
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="milliseconds") + "Z" if value else None
+
+
+def task_dict(task: Task) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in task.__dict__.items():
+        if isinstance(value, dt.datetime):
+            value = _iso(value)
+        elif isinstance(value, Priority):
+            value = value.label
+        elif isinstance(value, Status):
+            value = value.value
+        out[key] = value
+    return out
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2))
+
+
+def _tasks_table(rows: list[Task], title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("id", "status", "priority", "progress", "step", "created", "updated", "input", "error"):
+        table.add_column(column, overflow="fold")
+    colours = {"queued": "cyan", "processing": "yellow", "completed": "green", "failed": "red"}
+    for t in rows:
+        table.add_row(
+            t.id,
+            f"[{colours[t.status.value]}]{t.status.value}[/]",
+            t.priority.label,
+            f"{t.progress}%",
+            t.step or "",
+            _iso(t.created_at),
+            _iso(t.updated_at),
+            t.input_name,
+            (t.error or "")[:80],
+        )
+    common.stdout_console().print(table)
+
+
+@app.command("list")
+@common.reports_errors
+def list_tasks(
+    status: Annotated[str | None, typer.Option("--status", "-s", help="Only tasks in this status.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000, help="How many, newest first.")] = 20,
+    search: Annotated[str | None, typer.Option(help="Id prefix or part of the input file name.")] = None,
+    as_json: Json = False,
+) -> None:
+    """List recent tasks."""
+    store, _ = open_store()
+    rows = store.list(status=Status.parse(status) if status else None, limit=limit, search=search)
+    if as_json:
+        _print_json([task_dict(t) for t in rows])
+    else:
+        _tasks_table(rows, f"{len(rows)} task(s)" + (f" {status}" if status else ""))
+
+
+@app.command("info")
+@common.reports_errors
+def info(task_id: TaskId, as_json: Json = False) -> None:
+    """Every field of a task, its event history and its files."""
+    store, _ = open_store()
+    task = store.resolve(task_id)
+    events = store.events(task.id)
+    files = store.artifacts(task.id)
+    if as_json:
+        _print_json(
+            {
+                **task_dict(task),
+                "events": [{**e.__dict__, "at": _iso(e.at)} for e in events],
+                "artifacts": [a.__dict__ for a in files],
+            }
+        )
+        return
+    console = common.stdout_console()
+    fields = Table(title=f"Task {task.id}", show_header=False, title_justify="left")
+    fields.add_column(style="bold")
+    fields.add_column(overflow="fold")
+    for key, value in task_dict(task).items():
+        if key in ("settings", "result"):
+            value = json.dumps(value, sort_keys=True)
+        fields.add_row(key, "" if value is None else str(value))
+    console.print(fields)
+    history = Table(title="Events", title_justify="left")
+    for column in ("time", "from", "to", "attempt", "actor", "message"):
+        history.add_column(column, overflow="fold")
+    for e in events:
+        history.add_row(_iso(e.at), e.from_status or "", e.to_status, str(e.attempt), e.actor, e.message)
+    console.print(history)
+    if files:
+        listing = Table(title="Files", title_justify="left")
+        for column in ("file id", "category", "filename", "type", "size", "sha256"):
+            listing.add_column(column, overflow="fold")
+        for a in files:
+            listing.add_row(a.file_id, a.category, a.filename, a.media_type, f"{a.size:,}", a.sha256[:16])
+        console.print(listing)
+
+
+@app.command("find-stuck")
+@common.reports_errors
+def find_stuck_command(max_time: MaxTime = 3600.0, as_json: Json = False) -> None:
+    """Tasks that have been processing for longer than --max-time seconds."""
+    store, _ = open_store()
+    rows = find_stuck(store, max_time)
+    if as_json:
+        _print_json([task_dict(t) for t in rows])
+    else:
+        _tasks_table(rows, f"{len(rows)} task(s) processing for more than {max_time:g} s")
+
+
+@app.command("reset-stuck")
+@common.reports_errors
+def reset_stuck(max_time: MaxTime = 3600.0, as_json: Json = False) -> None:
+    """Mark tasks processing for longer than --max-time seconds as failed."""
+    store, settings = open_store()
+    report = Monitor(store=store, tasks_dir=settings.tasks_dir).fail_stuck(max_time)
+    if as_json:
+        _print_json({"failed": report.failed})
+    else:
+        typer.echo(f"marked {len(report.failed)} stuck task(s) as failed")
+        for task_id in report.failed:
+            typer.echo(f"  {task_id}")
+
+
+@app.command("update")
+@common.reports_errors
+def update(
+    task_id: TaskId,
+    status: Annotated[str, typer.Option("--status", "-s", help="queued, processing, completed or failed.")],
+    as_json: Json = False,
+) -> None:
+    """Set a task's status by hand (recorded in its history)."""
+    store, _ = open_store()
+    task = service.update_status(store, store.resolve(task_id), Status.parse(status), actor=ACTOR)
+    _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} is now {task.status.value}")
+
+
+@app.command("retry")
+@common.reports_errors
+def retry(task_id: TaskId, as_json: Json = False) -> None:
+    """Queue a failed (or completed) task again."""
+    store, _ = open_store()
+    task = service.retry(store, store.resolve(task_id), actor=ACTOR)
+    _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} is queued again")
+
+
+@app.command("cancel")
+@common.reports_errors
+def cancel(task_id: TaskId, as_json: Json = False) -> None:
+    """Cancel a queued or processing task (it becomes failed with the error 'cancelled')."""
+    store, _ = open_store()
+    task = service.cancel(store, store.resolve(task_id), actor=ACTOR)
+    _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} cancelled")
+
+
+@app.command("submit")
+@common.reports_errors
+def submit(
+    image: Annotated[Path, typer.Argument(help="Image to convert.", show_default=False)],
+    width: Annotated[int | None, typer.Option("--width", "-w", help="Width in blocks.")] = None,
+    height: Annotated[int | None, typer.Option("--height", "-h", help="Height in blocks.")] = None,
+    dithering: Annotated[str, typer.Option("--dither", "-d", help="Dithering algorithm.")] = "floyd_steinberg",
+    metric: Annotated[str, typer.Option("--metric", "-m", help="Colour metric.")] = "oklab",
+    strength: Annotated[float, typer.Option(help="Dithering strength 0..1.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed for random dithering.")] = 0,
+    resample: Annotated[str, typer.Option(help="lanczos or nearest.")] = "lanczos",
+    face: common.Face = "side",
+    category: common.Category = None,
+    exclude_category: common.ExcludeCategory = None,
+    block: common.BlockId = None,
+    exclude_block: common.ExcludeBlock = None,
+    no_gravity: common.NoGravity = False,
+    no_light: common.NoLight = False,
+    game_version: common.GameVersion = None,
+    priority: Annotated[str, typer.Option(help="high, normal or low.")] = "normal",
+    as_json: Json = False,
+) -> None:
+    """Queue a conversion without the API; a worker will run it."""
+    store, settings = open_store()
+    if not image.is_file():
+        raise InvalidInput(f"input file '{image}' does not exist")
+    task = service.submit(
+        store,
+        settings.tasks_dir,
+        data=image.read_bytes(),
+        filename=image.name,
+        settings={
+            "width": width,
+            "height": height,
+            "algorithm": dithering,
+            "metric": metric,
+            "strength": strength,
+            "seed": seed,
+            "resample": resample,
+            "face": face,
+            "include_categories": category or [],
+            "exclude_categories": exclude_category or [],
+            "include_blocks": block or [],
+            "exclude_blocks": exclude_block or [],
+            "no_gravity": no_gravity,
+            "no_light": no_light,
+            "game_version": game_version,
+            "max_size": settings.max_size,
+        },
+        priority=Priority.parse(priority),
+        max_attempts=settings.max_attempts,
+        actor=ACTOR,
+        max_input_pixels=settings.max_input_pixels,
+    )
+    _print_json(task_dict(task)) if as_json else typer.echo(task.id)
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw]?)$")
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """'90s', '30m', '24h', '7d', '2w' (a bare number is seconds)."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise InvalidInput(f"{text!r} is not a duration like 30m, 24h or 7d")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
+    return dt.timedelta(seconds=float(match.group(1)) * unit)
+
+
+@app.command("stats")
+@common.reports_errors
+def stats(
+    since: Annotated[str, typer.Option(help="Window: tasks created within this duration (30m, 24h, 7d).")] = "24h",
+    as_json: Json = False,
+) -> None:
+    """Counts per status, wait and processing times, failure rate, top errors, throughput."""
+    store, _ = open_store()
+    report = analytics.stats(store, parse_duration(since))
+    if as_json:
+        _print_json(report)
+        return
+    console = common.stdout_console()
+    table = Table(title=f"Tasks created in the last {since}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in report["counts"].items():
+        table.add_row(name, str(value))
+    for name in ("wait_seconds", "processing_seconds"):
+        p = report[name]
+        table.add_row(name.replace("_", " "), "  ".join(f"{k} {v:.2f}" for k, v in p.items()) if p else "-")
+    table.add_row("failure rate", f"{report['failure_rate'] * 100:.1f} %")
+    table.add_row("throughput", f"{report['throughput_per_hour']:.1f} completed/hour")
+    for code, count in report["top_errors"]:
+        table.add_row(f"error {code}", str(count))
+    console.print(table)
+
+
+@app.command("prune")
+@common.reports_errors
+def prune(as_json: Json = False) -> None:
+    """Apply retention now: delete old completed and failed tasks with their files."""
+    store, settings = open_store()
+    report = Monitor(
+        store=store,
+        tasks_dir=settings.tasks_dir,
+        retention_days=settings.task_retention_days,
+        failed_retention_days=settings.task_failed_retention_days,
+    ).prune()
+    _print_json({"deleted": report.deleted}) if as_json else typer.echo(f"deleted {len(report.deleted)} task(s)")

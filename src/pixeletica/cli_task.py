@@ -1,0 +1,25 @@
+"""The task tool as the original documentation runs it: ``python src/pixeletica/cli_task.py list``.
+
+The same commands as ``pixeletica task ...``; works from a checkout whether or not Pixeletica is
+installed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the package importable, and not this folder's modules
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    sys.path.insert(0, str(here.parent))
+
+from pixeletica.cli.task import app
+
+
+def main() -> None:
+    app(prog_name="cli_task.py")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Task analytics: how many, how long, how often they fail — the numbers of ``task stats``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from typing import Any
+
+from pixeletica.tasks.model import Status, utcnow
+from pixeletica.tasks.store import Store
+
+
+def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> dict[str, float]:
+    """Nearest-rank percentiles, e.g. {'p50': ..., 'p95': ..., 'p99': ...}; empty for no values."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+    return {f"p{p}": ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] for p in points}
+
+
+def stats(store: Store, window: dt.timedelta) -> dict[str, Any]:
+    """Statistics of the tasks created within ``window`` before now."""
+    since = utcnow() - window
+    rows = store.stats_rows(since)
+    counts = Counter(r.status for r in rows)
+    waits = [(r.started_at - r.created_at).total_seconds() for r in rows if r.started_at]
+    runs = [
+        (r.finished_at - r.started_at).total_seconds()
+        for r in rows
+        if r.status == Status.COMPLETED.value and r.finished_at and r.started_at
+    ]
+    finished = counts[Status.COMPLETED.value] + counts[Status.FAILED.value]
+    errors = Counter(r.error_code or "unknown" for r in rows if r.status == Status.FAILED.value)
+    hours = max(window.total_seconds() / 3600.0, 1e-9)
+    return {
+        "since": since.isoformat(timespec="seconds") + "Z",
+        "counts": {s.value: counts[s.value] for s in Status},
+        "total": len(rows),
+        "wait_seconds": percentiles(waits),
+        "processing_seconds": percentiles(runs),
+        "failure_rate": counts[Status.FAILED.value] / finished if finished else 0.0,
+        "top_errors": errors.most_common(5),
+        "throughput_per_hour": counts[Status.COMPLETED.value] / hours,
+    }

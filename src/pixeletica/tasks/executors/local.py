@@ -1,0 +1,114 @@
+"""The embedded executor: worker processes on this machine that claim tasks from the store.
+
+Each process claims, runs and heartbeats on its own. SIGTERM (or SIGINT) makes a worker stop
+claiming and finish its running task within the grace period; after that the task is handed
+back to ``queued``. A worker killed outright leaves a lease that expires; the monitor re-queues.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+from pixeletica.config import Settings
+from pixeletica.tasks.retry import RetryPolicy
+from pixeletica.tasks.runner import Runner
+from pixeletica.tasks.store import Store
+
+log = logging.getLogger("pixeletica.worker")
+
+
+@dataclass
+class _Shutdown:
+    """When a stop was asked for, and how long a running task may still take."""
+
+    grace: float
+    asked_at: float | None = None
+
+    def ask(self, *_: object) -> None:
+        if self.asked_at is None:
+            self.asked_at = time.monotonic()
+
+    @property
+    def asked(self) -> bool:
+        return self.asked_at is not None
+
+    def reason(self) -> str | None:
+        if self.asked_at is not None and time.monotonic() - self.asked_at > self.grace:
+            return f"worker shutting down (grace period of {self.grace:g} s over)"
+        return None
+
+
+def work(settings: Settings, *, max_tasks: int | None = None) -> int:
+    """Run one worker in this process until SIGTERM/SIGINT (or ``max_tasks``); return tasks run."""
+    shutdown = _Shutdown(grace=settings.shutdown_grace_seconds)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, shutdown.ask)
+        signal.signal(signal.SIGINT, shutdown.ask)
+    store = Store(settings.store_url)
+    store.upgrade()
+    runner = Runner(
+        store=store,
+        tasks_dir=settings.tasks_dir,
+        lease_seconds=settings.lease_seconds,
+        heartbeat_seconds=settings.heartbeat_seconds,
+        policy=RetryPolicy(base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds),
+        should_stop=shutdown.reason,
+    )
+    log.info("worker=%s started", runner.worker_id)
+    done = 0
+    while not shutdown.asked and (max_tasks is None or done < max_tasks):
+        try:
+            task = runner.run_next()
+        except Exception as exc:  # the store may be briefly unreachable
+            log.warning("worker=%s claim failed: %s", runner.worker_id, exc)
+            task = None
+        if task is None:
+            _sleep(settings.worker_poll_seconds, shutdown)
+        else:
+            done += 1
+    log.info("worker=%s stopped after %d tasks", runner.worker_id, done)
+    store.dispose()
+    return done
+
+
+def _sleep(seconds: float, shutdown: _Shutdown) -> None:
+    end = time.monotonic() + seconds
+    while not shutdown.asked and time.monotonic() < end:
+        time.sleep(min(0.05, seconds))
+
+
+def _child(settings_json: str) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    work(Settings.model_validate_json(settings_json))
+
+
+def run_workers(settings: Settings, concurrency: int) -> None:
+    """Run ``concurrency`` worker processes until SIGTERM/SIGINT, then stop them gracefully."""
+    context = multiprocessing.get_context("spawn")
+    payload = settings.model_dump_json()
+    children = [context.Process(target=_child, args=(payload,), name=f"worker-{i}") for i in range(concurrency)]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    for child in children:
+        child.start()
+    log.info("started %d workers: %s", concurrency, ", ".join(str(c.pid) for c in children))
+    while not stop.is_set() and any(c.is_alive() for c in children):
+        stop.wait(0.5)
+    for child in children:
+        if child.is_alive() and child.pid:
+            os.kill(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + settings.shutdown_grace_seconds + 10
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            log.warning("worker %s did not stop in time; killing it", child.pid)
+            child.kill()
+            child.join()

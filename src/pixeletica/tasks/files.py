@@ -1,0 +1,41 @@
+"""Where a task's files live: ``<tasks dir>/<task id>/input/<name>`` and ``.../attempt-<n>/<name>``.
+
+Each attempt writes into its own folder, so a worker that lost its task (and a second delivery)
+can never overwrite the files of the attempt that completed it; only that attempt's files are
+recorded as the task's artifacts.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str, default: str = "input") -> str:
+    """A file name without folders or odd characters, at most 100 characters."""
+    base = Path(name.replace("\\", "/")).name
+    cleaned = _UNSAFE.sub("_", base).strip("._")[:100]
+    return cleaned or default
+
+
+def task_dir(tasks_dir: Path, task_id: str) -> Path:
+    return tasks_dir / task_id
+
+
+def input_path(tasks_dir: Path, task_id: str, input_name: str) -> Path:
+    return task_dir(tasks_dir, task_id) / "input" / safe_name(input_name)
+
+
+def attempt_dir(tasks_dir: Path, task_id: str, attempt: int) -> Path:
+    return task_dir(tasks_dir, task_id) / f"attempt-{attempt}"
+
+
+def remove_task_files(tasks_dir: Path, task_id: str) -> None:
+    shutil.rmtree(task_dir(tasks_dir, task_id), ignore_errors=True)
+
+
+def remove_attempt(tasks_dir: Path, task_id: str, attempt: int) -> None:
+    shutil.rmtree(attempt_dir(tasks_dir, task_id, attempt), ignore_errors=True)

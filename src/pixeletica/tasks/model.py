@@ -1,0 +1,185 @@
+"""What a task is: its statuses, priorities, the transitions between statuses, and the record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from pixeletica.errors import InvalidInput
+
+
+class Status(StrEnum):
+    """The public statuses, exactly the seed's."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @classmethod
+    def parse(cls, value: str) -> Status:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            raise InvalidInput(f"unknown status {value!r}; choose one of: {', '.join(s.value for s in cls)}") from None
+
+
+FINISHED = frozenset({Status.COMPLETED, Status.FAILED})
+
+#: Transitions the task system makes by itself. Manual overrides (the CLI's ``update``) may
+#: move a task between any two different statuses; they are still compare-and-set and recorded.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.QUEUED: frozenset({Status.PROCESSING, Status.FAILED}),  # claimed; cancelled
+    Status.PROCESSING: frozenset({Status.COMPLETED, Status.FAILED, Status.QUEUED}),  # done; failed; retry/lost
+    Status.COMPLETED: frozenset({Status.QUEUED}),  # retried by hand
+    Status.FAILED: frozenset({Status.QUEUED}),  # retried by hand
+}
+
+
+class Priority(IntEnum):
+    """Workers take higher priority first, then the oldest."""
+
+    LOW = 0
+    NORMAL = 1
+    HIGH = 2
+
+    @classmethod
+    def parse(cls, value: str | int) -> Priority:
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            raise InvalidInput(f"unknown priority {value!r}; choose one of: high, normal, low") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class ErrorCode(StrEnum):
+    """Why a task failed, for machines; the task's ``error`` says it for people."""
+
+    INVALID_INPUT = "invalid_input"
+    UNSUPPORTED_IMAGE = "unsupported_image"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    TRANSIENT = "transient_error"
+    RETRIES_EXHAUSTED = "retries_exhausted"
+    WORKER_LOST = "worker_lost"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    MANUAL = "manual"
+    OUT_OF_MEMORY = "out_of_memory"
+    INTERNAL = "internal_error"
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, naive (the store keeps naive UTC on every database)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """One conversion task as stored. Built from a database row with :meth:`from_row`."""
+
+    id: str
+    status: Status
+    priority: Priority
+    progress: int
+    step: str | None
+    settings: dict[str, Any]
+    input_name: str
+    input_size: int
+    input_sha256: str
+    attempt: int
+    max_attempts: int
+    worker_id: str | None
+    lease_expires_at: dt.datetime | None
+    created_at: dt.datetime
+    queued_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    updated_at: dt.datetime
+    not_before: dt.datetime | None
+    error: str | None
+    error_code: str | None
+    traceback: str | None
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Task:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            status=Status(m["status"]),
+            priority=Priority(m["priority"]),
+            progress=m["progress"],
+            step=m["step"],
+            settings=json.loads(m["settings"] or "{}"),
+            input_name=m["input_name"],
+            input_size=m["input_size"],
+            input_sha256=m["input_sha256"],
+            attempt=m["attempt"],
+            max_attempts=m["max_attempts"],
+            worker_id=m["worker_id"],
+            lease_expires_at=m["lease_expires_at"],
+            created_at=m["created_at"],
+            queued_at=m["queued_at"],
+            started_at=m["started_at"],
+            finished_at=m["finished_at"],
+            updated_at=m["updated_at"],
+            not_before=m["not_before"],
+            error=m["error"],
+            error_code=m["error_code"],
+            traceback=m["traceback"],
+            result=json.loads(m["result"] or "{}"),
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One row of a task's append-only history."""
+
+    id: int
+    task_id: str
+    at: dt.datetime
+    from_status: str | None
+    to_status: str
+    attempt: int
+    actor: str
+    message: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> Event:
+        m = row._mapping
+        return cls(
+            **{k: m[k] for k in ("id", "task_id", "at", "from_status", "to_status", "attempt", "actor", "message")}
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Artifact:
+    """A file a task produced, kept in the task's folder."""
+
+    task_id: str
+    file_id: str
+    category: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    path: str  # relative to the tasks folder
+
+    @classmethod
+    def from_row(cls, row: Any) -> Artifact:
+        m = row._mapping
+        return cls(
+            **{k: m[k] for k in ("task_id", "file_id", "category", "filename", "media_type", "size", "sha256", "path")}
+        )

@@ -1,0 +1,133 @@
+"""The monitor: finds tasks whose worker is gone or that ran too long, and applies retention.
+
+Every action is a compare-and-set, so two monitors running at once never handle a task twice:
+the second one's change does not apply and is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pixeletica.errors import TransitionConflict
+from pixeletica.tasks import files, service
+from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
+from pixeletica.tasks.store import Store
+
+log = logging.getLogger("pixeletica.monitor")
+ACTOR = "monitor"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepReport:
+    """What one sweep did."""
+
+    requeued: list[str]
+    failed: list[str]
+    deleted: list[str]
+
+
+@dataclass(kw_only=True)
+class Monitor:
+    """Sweeps over the store. ``run`` loops; the ``*`` methods do one sweep each."""
+
+    store: Store
+    tasks_dir: Path
+    max_processing_time: float = 3600.0
+    retention_days: float = 7.0
+    failed_retention_days: float = 30.0
+    lease_sweep_seconds: float = 3.0
+    interval: float = 900.0
+
+    def recover_lost(self) -> SweepReport:
+        """Re-queue processing tasks whose lease expired (attempts left), else fail them."""
+        requeued, failed = [], []
+        for task in self.store.lease_expired():
+            try:
+                if task.attempt < task.max_attempts:
+                    self.store.transition(
+                        task, Status.QUEUED, actor=ACTOR,
+                        message=f"worker {task.worker_id} lost (lease expired); re-queued",
+                    )  # fmt: skip
+                    requeued.append(task.id)
+                    files.remove_attempt(self.tasks_dir, task.id, task.attempt)  # half-written files of the lost run
+                else:
+                    message = (
+                        f"worker lost: {task.worker_id} stopped answering on the last of {task.max_attempts} attempts"
+                    )
+                    self.store.transition(
+                        task, Status.FAILED, actor=ACTOR, message=message, error=message,
+                        error_code=ErrorCode.WORKER_LOST.value,
+                    )  # fmt: skip
+                    failed.append(task.id)
+            except TransitionConflict:
+                continue  # its worker came back, or another monitor got there first
+        return SweepReport(requeued=requeued, failed=failed, deleted=[])
+
+    def fail_stuck(self, max_time: float | None = None) -> SweepReport:
+        """The seed's sweep: fail tasks processing for longer than ``max_time`` seconds."""
+        limit = self.max_processing_time if max_time is None else max_time
+        failed = []
+        for task in find_stuck(self.store, limit):
+            message = (
+                f"processing took longer than {limit:g} seconds (TASK_MAX_PROCESSING_TIME); "
+                "marked failed by the monitor"
+            )
+            try:
+                self.store.transition(
+                    task,
+                    Status.FAILED,
+                    actor=ACTOR,
+                    message=message,
+                    error=message,
+                    error_code=ErrorCode.TIMED_OUT.value,
+                )
+                failed.append(task.id)
+            except TransitionConflict:
+                continue
+        return SweepReport(requeued=[], failed=failed, deleted=[])
+
+    def prune(self) -> SweepReport:
+        """Delete completed and failed tasks older than their retention, with their files."""
+        now = utcnow()
+        deleted = []
+        for status, days in ((Status.COMPLETED, self.retention_days), (Status.FAILED, self.failed_retention_days)):
+            while True:
+                batch = self.store.finished_before(status, now - dt.timedelta(days=days), limit=500)
+                if not batch:
+                    break
+                gone = [t.id for t in batch if service.delete(self.store, self.tasks_dir, t)]
+                deleted += gone
+                if not gone:
+                    break
+        return SweepReport(requeued=[], failed=[], deleted=deleted)
+
+    def run(self, stop: threading.Event) -> None:
+        """Sweep until ``stop`` is set: lost workers every few seconds; stuck tasks and retention every interval."""
+        next_full = 0.0
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                lost = self.recover_lost()
+                if lost.requeued or lost.failed:
+                    log.info("sweep=lost requeued=%d failed=%d", len(lost.requeued), len(lost.failed))
+                if started >= next_full:
+                    stuck = self.fail_stuck()
+                    pruned = self.prune()
+                    log.info(
+                        "sweep=full stuck_failed=%d deleted=%d lost_requeued=%d lost_failed=%d",
+                        len(stuck.failed), len(pruned.deleted), len(lost.requeued), len(lost.failed),
+                    )  # fmt: skip
+                    next_full = started + self.interval
+            except Exception as exc:  # the store may be briefly unreachable; try again next sweep
+                log.warning("sweep failed: %s", exc)
+            stop.wait(self.lease_sweep_seconds)
+
+
+def find_stuck(store: Store, max_time: float) -> list[Task]:
+    """Tasks processing for longer than ``max_time`` seconds."""
+    return store.processing_since(utcnow() - dt.timedelta(seconds=max_time))

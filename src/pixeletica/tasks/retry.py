@@ -1,0 +1,47 @@
+"""What to do when a task fails: fail now, or try again later. Policy as data, in one place."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import sqlalchemy.exc
+
+from pixeletica.errors import InvalidInput, LimitExceeded, TransientError, UnsupportedImage
+from pixeletica.tasks.model import ErrorCode
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failure:
+    """A classified exception: whether trying again can help, a code, and a sentence for people."""
+
+    transient: bool
+    code: ErrorCode
+    message: str
+
+
+def classify(exc: BaseException) -> Failure:
+    """Bad input or settings fail at once; I/O, a busy database or a lost connection may pass."""
+    if isinstance(exc, UnsupportedImage):
+        return Failure(transient=False, code=ErrorCode.UNSUPPORTED_IMAGE, message=str(exc))
+    if isinstance(exc, LimitExceeded):
+        return Failure(transient=False, code=ErrorCode.LIMIT_EXCEEDED, message=str(exc))
+    if isinstance(exc, InvalidInput):
+        return Failure(transient=False, code=ErrorCode.INVALID_INPUT, message=str(exc))
+    if isinstance(exc, MemoryError):
+        return Failure(transient=False, code=ErrorCode.OUT_OF_MEMORY, message="not enough memory for this conversion")
+    if isinstance(exc, (TransientError, OSError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.DisconnectionError)):
+        return Failure(transient=True, code=ErrorCode.TRANSIENT, message=f"temporary failure: {exc}")
+    return Failure(transient=False, code=ErrorCode.INTERNAL, message=f"internal error: {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: base * 2**(attempt - 1), capped, times a factor in [0.5, 1.5)."""
+
+    base_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        raw = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        return raw * (0.5 + (rng or random).random())

@@ -1,0 +1,226 @@
+"""Running one task: claim, convert with progress and a heartbeat, write files atomically, finish.
+
+Nothing raised inside a run leaves the task ``processing``: every exception is classified
+(:mod:`pixeletica.tasks.retry`) and ends in ``failed`` or back in ``queued`` with a delay. If
+even that status change cannot be written (the store is down), the lease runs out and the
+monitor re-queues the task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pixeletica import fsutil
+from pixeletica.engine import pipeline
+from pixeletica.engine.exports import bundle
+from pixeletica.errors import InvalidInput, TransitionConflict
+from pixeletica.tasks import conversion, files
+from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
+from pixeletica.tasks.retry import RetryPolicy, classify
+from pixeletica.tasks.store import NewArtifact, Store
+
+log = logging.getLogger("pixeletica.tasks")
+
+_PROGRESS_EVERY = 0.5  # seconds between progress writes
+
+
+class StopRun(BaseException):  # a signal to unwind, not an error
+    """Raised inside a run to stop it: the worker is shutting down or lost the task."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(kw_only=True)
+class Runner:
+    """Runs tasks for one worker. ``should_stop`` is polled between steps of a run."""
+
+    store: Store
+    tasks_dir: Path
+    worker_id: str = field(default_factory=default_worker_id)
+    lease_seconds: float = 15.0
+    heartbeat_seconds: float = 5.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    should_stop: Callable[[], str | None] = lambda: None
+
+    @property
+    def actor(self) -> str:
+        return f"worker:{self.worker_id}"
+
+    def run_next(self) -> Task | None:
+        """Claim and run the next runnable task; None if there was none."""
+        task = self.store.claim(self.worker_id, self.lease_seconds)
+        return self.execute(task) if task else None
+
+    def run_task(self, task_id: str) -> Task | None:
+        """Run one delivered task. A task that is not queued (already claimed or finished) is left alone."""
+        task = self.store.claim(self.worker_id, self.lease_seconds, task_id=task_id)
+        if task is None:
+            log.info("task_id=%s not claimable; delivery ignored", task_id)
+            return None
+        return self.execute(task)
+
+    def execute(self, task: Task) -> Task:
+        """Run a task this worker has claimed and leave it completed, failed or queued."""
+        lost = threading.Event()
+        done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(task, lost, done), daemon=True, name="heartbeat")
+        beat.start()
+        log.info("task_id=%s status=processing attempt=%d worker=%s", task.id, task.attempt, self.worker_id)
+        try:
+            return self._convert(task, lost)
+        except StopRun as stop:
+            return self._hand_back(task, stop.reason)
+        except BaseException as exc:  # every failure must end the run cleanly
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                self._hand_back(task, "worker interrupted")
+                raise
+            return self._fail_or_retry(task, exc)
+        finally:
+            done.set()
+            beat.join(timeout=self.heartbeat_seconds + 1)
+
+    # --- the run itself -----------------------------------------------------------------------
+
+    def _convert(self, task: Task, lost: threading.Event) -> Task:
+        palette, options = conversion.engine_inputs(task.settings)
+        source = files.input_path(self.tasks_dir, task.id, task.input_name)
+        try:
+            data = source.read_bytes()
+        except FileNotFoundError:
+            raise InvalidInput(f"the task's input file is missing ({source.name})") from None
+        last = [0.0, ""]
+
+        def progress(fraction: float, step: str) -> None:
+            if lost.is_set():
+                raise StopRun("lease lost")
+            reason = self.should_stop()
+            if reason:
+                raise StopRun(reason)
+            now = time.monotonic()
+            if step != last[1] or now - last[0] >= _PROGRESS_EVERY:
+                last[0], last[1] = now, step
+                if not self.store.set_progress(task, round(fraction * 90), step):
+                    lost.set()
+                    raise StopRun("task changed while running")
+
+        result = pipeline.convert(data, palette, options, progress)
+        progress(0.92, "writing files")
+        outputs = bundle.basic_outputs(result, Path(task.input_name).stem)
+        folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
+        folder.mkdir(parents=True, exist_ok=True)
+        artifacts = [self._artifact_for_input(task)]
+        for output in outputs:
+            path = folder / files.safe_name(output.filename)
+            fsutil.atomic_write(path, output.data)
+            artifacts.append(
+                NewArtifact(
+                    file_id=output.file_id,
+                    category=output.category,
+                    filename=path.name,
+                    media_type=output.media_type,
+                    size=len(output.data),
+                    sha256=hashlib.sha256(output.data).hexdigest(),
+                    path=str(path.relative_to(self.tasks_dir)),
+                )
+            )
+        progress(0.99, "recording")
+        summary = {
+            "width": result.grid.width,
+            "height": result.grid.height,
+            "air": result.grid.air_count,
+            "block_types": int((result.grid.counts() > 0).sum()),
+            "mean_delta_e2000": round(result.mean_delta_e2000, 3),
+            "seconds": round(result.seconds, 3),
+        }
+        try:
+            finished = self.store.complete(task, artifacts, summary, self.actor)
+        except TransitionConflict:
+            files.remove_attempt(self.tasks_dir, task.id, task.attempt)
+            log.warning("task_id=%s attempt=%d finished but no longer ours; results dropped", task.id, task.attempt)
+            return self.store.get(task.id)
+        log.info("task_id=%s status=completed attempt=%d", task.id, task.attempt)
+        return finished
+
+    def _artifact_for_input(self, task: Task) -> NewArtifact:
+        path = files.input_path(self.tasks_dir, task.id, task.input_name)
+        suffix = path.suffix.lower().lstrip(".")
+        media = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif"}.get(
+            suffix, "application/octet-stream"
+        )
+        return NewArtifact(
+            file_id=f"input_{path.name}",
+            category="input",
+            filename=path.name,
+            media_type=media if suffix not in ("webp", "bmp", "tiff", "tif") else f"image/{suffix}",
+            size=task.input_size,
+            sha256=task.input_sha256,
+            path=str(path.relative_to(self.tasks_dir)),
+        )
+
+    # --- endings ------------------------------------------------------------------------------
+
+    def _fail_or_retry(self, task: Task, exc: BaseException) -> Task:
+        failure = classify(exc)
+        files.remove_attempt(self.tasks_dir, task.id, task.attempt)
+        details = "".join(traceback.format_exception(exc))
+        try:
+            if failure.transient and task.attempt < task.max_attempts:
+                delay = self.policy.delay(task.attempt)
+                log.warning(
+                    "task_id=%s attempt=%d transient error, retry in %.1fs: %s", task.id, task.attempt, delay, exc
+                )
+                return self.store.transition(
+                    task,
+                    Status.QUEUED,
+                    actor=self.actor,
+                    message=f"{failure.message}; retrying in {delay:.0f} s",
+                    not_before=utcnow() + dt.timedelta(seconds=delay),
+                    error=failure.message,
+                    error_code=failure.code.value,
+                    traceback=details,
+                )
+            message = failure.message
+            code = failure.code
+            if failure.transient:
+                message = f"gave up after {task.attempt} attempts: {failure.message}"
+                code = ErrorCode.RETRIES_EXHAUSTED
+            log.warning("task_id=%s status=failed attempt=%d code=%s", task.id, task.attempt, code.value)
+            return self.store.transition(
+                task, Status.FAILED, actor=self.actor, message=message, error=message, error_code=code.value,
+                traceback=details,
+            )  # fmt: skip
+        except TransitionConflict:
+            return self.store.get(task.id)
+
+    def _hand_back(self, task: Task, reason: str) -> Task:
+        files.remove_attempt(self.tasks_dir, task.id, task.attempt)
+        try:
+            log.info("task_id=%s attempt=%d handed back: %s", task.id, task.attempt, reason)
+            return self.store.transition(task, Status.QUEUED, actor=self.actor, message=f"handed back: {reason}")
+        except TransitionConflict:
+            return self.store.get(task.id)
+
+    def _heartbeat(self, task: Task, lost: threading.Event, done: threading.Event) -> None:
+        while not done.wait(self.heartbeat_seconds):
+            try:
+                if not self.store.heartbeat(task, self.lease_seconds):
+                    lost.set()
+                    return
+            except Exception as exc:  # a missed beat is survivable; the lease says when it is not
+                log.warning("task_id=%s heartbeat failed: %s", task.id, exc)

@@ -1,0 +1,102 @@
+"""Operations on tasks that callers (CLI, API) share: submit, retry, cancel, manual update, delete."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pixeletica import fsutil
+from pixeletica.engine import image_io
+from pixeletica.errors import InvalidInput
+from pixeletica.tasks import conversion, files
+from pixeletica.tasks.model import ErrorCode, Priority, Status, Task
+from pixeletica.tasks.store import Store
+
+
+def submit(
+    store: Store,
+    tasks_dir: Path,
+    *,
+    data: bytes,
+    filename: str,
+    settings: dict[str, Any],
+    priority: Priority = Priority.NORMAL,
+    max_attempts: int = 3,
+    actor: str = "api",
+    max_input_pixels: int = image_io.DEFAULT_MAX_INPUT_PIXELS,
+) -> Task:
+    """Check the image header and the settings, keep the input file, and store a queued task.
+
+    Bad input raises :class:`InvalidInput` (or a subclass) and stores nothing.
+    """
+    image_io.probe(data, max_pixels=max_input_pixels)
+    normalised = conversion.normalise({**settings, "max_input_pixels": max_input_pixels})
+    task_id = str(uuid.uuid4())
+    name = files.safe_name(filename)
+    path = files.input_path(tasks_dir, task_id, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fsutil.atomic_write(path, data)
+    try:
+        return store.create(
+            task_id=task_id,
+            settings=normalised,
+            input_name=name,
+            input_size=len(data),
+            input_sha256=hashlib.sha256(data).hexdigest(),
+            priority=priority,
+            max_attempts=max_attempts,
+            actor=actor,
+        )
+    except BaseException:
+        files.remove_task_files(tasks_dir, task_id)
+        raise
+
+
+def retry(store: Store, task: Task, *, actor: str) -> Task:
+    """Queue a finished task again, with a fresh set of attempts."""
+    if task.status not in (Status.FAILED, Status.COMPLETED):
+        raise InvalidInput(f"task {task.id} is {task.status.value}; only failed or completed tasks can be retried")
+    return store.transition(
+        task,
+        Status.QUEUED,
+        actor=actor,
+        message="retried",
+        max_attempts=task.attempt + task.max_attempts if task.attempt >= task.max_attempts else task.max_attempts,
+        error=None,
+        error_code=None,
+        traceback=None,
+        not_before=None,
+    )
+
+
+def cancel(store: Store, task: Task, *, actor: str) -> Task:
+    """queued or processing -> failed, with the error 'cancelled'."""
+    if task.finished:
+        raise InvalidInput(f"task {task.id} is already {task.status.value}")
+    return store.transition(
+        task, Status.FAILED, actor=actor, message="cancelled", error="cancelled", error_code=ErrorCode.CANCELLED.value
+    )
+
+
+def update_status(store: Store, task: Task, status: Status, *, actor: str) -> Task:
+    """The seed's manual override: set any status, recorded as an event by ``actor``."""
+    if status == task.status:
+        raise InvalidInput(f"task {task.id} is already {status.value}")
+    fields: dict[str, Any] = {}
+    if status == Status.FAILED:
+        fields = {"error": f"marked failed by {actor}", "error_code": ErrorCode.MANUAL.value}
+    elif status == Status.QUEUED:
+        fields = {"error": None, "error_code": None, "traceback": None, "not_before": None}
+    return store.transition(
+        task, status, actor=actor, message=f"status set to {status.value} by hand", manual=True, **fields
+    )
+
+
+def delete(store: Store, tasks_dir: Path, task: Task) -> bool:
+    """Delete a task's record and its files."""
+    gone = store.delete(task)
+    if gone:
+        files.remove_task_files(tasks_dir, task.id)
+    return gone

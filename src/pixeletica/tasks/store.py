@@ -1,0 +1,475 @@
+"""The task store: every read and write of tasks, events and artifacts, behind one class.
+
+Every status change is one compare-and-set ``UPDATE ... WHERE id = ? AND status = ? AND
+attempt = ?`` in the same transaction as its event row; a change that did not apply is detected
+from the row count and raised as :class:`~pixeletica.errors.TransitionConflict`, never assumed.
+
+Any SQLAlchemy database works. SQLite gets tuning only: WAL, a busy timeout, foreign keys, and
+write transactions that take the write lock up front (``BEGIN IMMEDIATE``) so that concurrent
+writers wait for each other instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from pixeletica.errors import InvalidInput, NotFound, TransitionConflict
+from pixeletica.tasks import model
+from pixeletica.tasks.model import Artifact, Event, Priority, Status, Task, utcnow
+from pixeletica.tasks.schema import artifacts, events, tasks
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewArtifact:
+    """An artifact to record when a task completes."""
+
+    file_id: str
+    category: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    path: str
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        readonly = connection.get_execution_options().get("pixeletica_readonly", False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+class Store:
+    """All access to the task tables. Thread-safe; one per process is enough."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            database = sa.engine.make_url(url).database
+            if database and database != ":memory:":
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(url, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._migrated = threading.Event()
+
+    # --- schema -----------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (safe to call from many processes at once)."""
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7370343)")
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current != self._head():
+                cfg = Config()
+                cfg.set_main_option("script_location", str(_MIGRATIONS))
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+        self._migrated.set()
+
+    @staticmethod
+    def _head() -> str:
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        return str(ScriptDirectory.from_config(cfg).get_current_head())
+
+    def revision(self) -> str | None:
+        with self._read() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    # --- transactions -----------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect().execution_options(pixeletica_readonly=True) as connection, connection.begin():
+            yield connection
+
+    @staticmethod
+    def _event(
+        connection: sa.Connection, task_id: str, from_status: str | None, to_status: str, attempt: int, actor: str,
+        message: str,
+    ) -> None:  # fmt: skip
+        connection.execute(
+            events.insert().values(
+                task_id=task_id,
+                at=utcnow(),
+                from_status=from_status,
+                to_status=to_status,
+                attempt=attempt,
+                actor=actor,
+                message=message,
+            )
+        )
+
+    # --- creating and reading ---------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        settings: dict[str, Any],
+        input_name: str,
+        input_size: int,
+        input_sha256: str,
+        priority: Priority = Priority.NORMAL,
+        max_attempts: int = 3,
+        actor: str = "api",
+        task_id: str | None = None,
+    ) -> Task:
+        """Store a new task as ``queued`` (with its first event) and return it."""
+        now = utcnow()
+        task_id = task_id or str(uuid.uuid4())
+        with self._write() as connection:
+            connection.execute(
+                tasks.insert().values(
+                    id=task_id,
+                    status=Status.QUEUED.value,
+                    priority=int(priority),
+                    progress=0,
+                    step=None,
+                    settings=json.dumps(settings, sort_keys=True),
+                    input_name=input_name,
+                    input_size=input_size,
+                    input_sha256=input_sha256,
+                    attempt=0,
+                    max_attempts=max_attempts,
+                    created_at=now,
+                    queued_at=now,
+                    updated_at=now,
+                    result="{}",
+                )
+            )
+            self._event(connection, task_id, None, Status.QUEUED.value, 0, actor, "task created")
+        return self.get(task_id)
+
+    def get(self, task_id: str) -> Task:
+        """The task with exactly this id; :class:`NotFound` if there is none."""
+        with self._read() as connection:
+            row = connection.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
+        if row is None:
+            raise NotFound(f"task not found: {task_id}")
+        return Task.from_row(row)
+
+    def resolve(self, prefix: str) -> Task:
+        """The task whose id starts with ``prefix`` (ids may be abbreviated to a unique prefix)."""
+        prefix = prefix.strip().lower()
+        if not prefix or not all(c in "0123456789abcdef-" for c in prefix):
+            raise NotFound(f"task not found: {prefix!r} is not a task id")
+        with self._read() as connection:
+            rows = connection.execute(
+                sa.select(tasks).where(tasks.c.id >= prefix, tasks.c.id < prefix + "\uffff").limit(2)
+            ).all()
+        if not rows:
+            raise NotFound(f"task not found: {prefix}")
+        if len(rows) > 1:
+            raise InvalidInput(f"task id prefix {prefix!r} is ambiguous; give more characters")
+        return Task.from_row(rows[0])
+
+    def list(
+        self,
+        *,
+        status: Status | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        created_after: dt.datetime | None = None,
+        created_before: dt.datetime | None = None,
+        search: str | None = None,
+        oldest_first: bool = False,
+    ) -> list[Task]:
+        """Tasks, newest first unless ``oldest_first``; ``search`` matches id prefix or file name."""
+        query = sa.select(tasks)
+        if status is not None:
+            query = query.where(tasks.c.status == status.value)
+        if created_after is not None:
+            query = query.where(tasks.c.created_at >= created_after)
+        if created_before is not None:
+            query = query.where(tasks.c.created_at < created_before)
+        if search:
+            needle = search.strip().lower()
+            query = query.where(sa.or_(tasks.c.id.startswith(needle), tasks.c.input_name.ilike(f"%{needle}%")))
+        order = tasks.c.created_at.asc() if oldest_first else tasks.c.created_at.desc()
+        query = query.order_by(order, tasks.c.id).limit(limit).offset(offset)
+        with self._read() as connection:
+            return [Task.from_row(r) for r in connection.execute(query)]
+
+    def count(self, status: Status | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(tasks)
+        if status is not None:
+            query = query.where(tasks.c.status == status.value)
+        with self._read() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def counts(self) -> dict[Status, int]:
+        """How many tasks are in each status."""
+        query = sa.select(tasks.c.status, sa.func.count()).group_by(tasks.c.status)
+        with self._read() as connection:
+            found = {Status(s): int(n) for s, n in connection.execute(query)}
+        return {s: found.get(s, 0) for s in Status}
+
+    def stats_rows(self, created_after: dt.datetime) -> list[Any]:
+        """(status, created_at, started_at, finished_at, error_code) of tasks created after a time."""
+        query = sa.select(
+            tasks.c.status, tasks.c.created_at, tasks.c.started_at, tasks.c.finished_at, tasks.c.error_code
+        ).where(tasks.c.created_at >= created_after)
+        with self._read() as connection:
+            return list(connection.execute(query))
+
+    def events(self, task_id: str) -> list[Event]:
+        query = sa.select(events).where(events.c.task_id == task_id).order_by(events.c.id)
+        with self._read() as connection:
+            return [Event.from_row(r) for r in connection.execute(query)]
+
+    def artifacts(self, task_id: str) -> list[Artifact]:
+        query = sa.select(artifacts).where(artifacts.c.task_id == task_id).order_by(artifacts.c.file_id)
+        with self._read() as connection:
+            return [Artifact.from_row(r) for r in connection.execute(query)]
+
+    # --- status changes ---------------------------------------------------------------------
+
+    def transition(
+        self,
+        task: Task,
+        to: Status,
+        *,
+        actor: str,
+        message: str,
+        manual: bool = False,
+        **fields: Any,
+    ) -> Task:
+        """Move ``task`` from the status and attempt it was read with to ``to``, or raise.
+
+        Raises :class:`TransitionConflict` if the stored task is no longer in that status and
+        attempt (someone else changed it first), or if the change is not allowed.
+        """
+        if to == task.status:
+            raise TransitionConflict(f"task {task.id} is already {to.value}")
+        if not manual and to not in model.TRANSITIONS[task.status]:
+            raise TransitionConflict(f"task {task.id} cannot go from {task.status.value} to {to.value}")
+        now = utcnow()
+        values: dict[str, Any] = {"status": to.value, "updated_at": now, **fields}
+        if to == Status.QUEUED:
+            values.setdefault("queued_at", now)
+            values.update(worker_id=None, lease_expires_at=None, finished_at=None)
+            values.setdefault("progress", 0)
+            values.setdefault("step", None)
+        elif to in model.FINISHED:
+            values.setdefault("finished_at", now)
+            values.update(lease_expires_at=None)
+            if to == Status.COMPLETED:
+                values.setdefault("progress", 100)
+        for key in ("result", "settings"):
+            if key in values and not isinstance(values[key], str):
+                values[key] = json.dumps(values[key], sort_keys=True)
+        with self._write() as connection:
+            changed = connection.execute(
+                tasks.update()
+                .where(tasks.c.id == task.id, tasks.c.status == task.status.value, tasks.c.attempt == task.attempt)
+                .values(**values)
+            ).rowcount
+            if changed != 1:
+                raise TransitionConflict(
+                    f"task {task.id} changed before it could go from {task.status.value} to {to.value}"
+                )
+            self._event(
+                connection, task.id, task.status.value, to.value, fields.get("attempt", task.attempt), actor, message
+            )
+        return self.get(task.id)
+
+    def claim(self, worker_id: str, lease_seconds: float, task_id: str | None = None) -> Task | None:
+        """Take the next runnable queued task (highest priority, then oldest) for ``worker_id``.
+
+        With ``task_id``, take that task only (a broker delivered it). Sets it ``processing``
+        with a lease, counts the attempt, and records the event; returns None if nothing is
+        runnable (for ``task_id``: it is not queued, or waits for a retry delay). Two workers
+        never get the same task: the update only applies to a row still ``queued``.
+        """
+        for _ in range(5):
+            now = utcnow()
+            candidate = (
+                sa.select(tasks.c.id, tasks.c.attempt)
+                .where(
+                    tasks.c.status == Status.QUEUED.value,
+                    sa.or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
+                )
+                .order_by(tasks.c.priority.desc(), tasks.c.queued_at.asc(), tasks.c.id)
+                .limit(1)
+            )
+            if task_id is not None:
+                candidate = candidate.where(tasks.c.id == task_id)
+            if not self.is_sqlite:
+                candidate = candidate.with_for_update(skip_locked=True)
+            with self._write() as connection:
+                row = connection.execute(candidate).first()
+                if row is None:
+                    return None
+                changed = connection.execute(
+                    tasks.update()
+                    .where(tasks.c.id == row.id, tasks.c.status == Status.QUEUED.value, tasks.c.attempt == row.attempt)
+                    .values(
+                        status=Status.PROCESSING.value,
+                        attempt=row.attempt + 1,
+                        worker_id=worker_id,
+                        lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                        started_at=now,
+                        updated_at=now,
+                        progress=0,
+                        step="starting",
+                        not_before=None,
+                    )
+                ).rowcount
+                if changed == 1:
+                    self._event(
+                        connection, row.id, Status.QUEUED.value, Status.PROCESSING.value, row.attempt + 1,
+                        f"worker:{worker_id}", f"claimed (attempt {row.attempt + 1})",
+                    )  # fmt: skip
+                    claimed = row.id
+                    break
+        else:
+            return None
+        return self.get(claimed)
+
+    def heartbeat(self, task: Task, lease_seconds: float) -> bool:
+        """Renew the lease; False if the task is no longer this attempt's (re-queued or finished)."""
+        now = utcnow()
+        with self._write() as connection:
+            return (
+                connection.execute(
+                    tasks.update()
+                    .where(*self._owned(task))
+                    .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds), updated_at=now)
+                ).rowcount
+                == 1
+            )
+
+    def set_progress(self, task: Task, progress: int, step: str) -> bool:
+        """Record progress (0-100) and the current step; False if the task is no longer this attempt's."""
+        with self._write() as connection:
+            return (
+                connection.execute(
+                    tasks.update()
+                    .where(*self._owned(task))
+                    .values(progress=max(0, min(100, int(progress))), step=step[:64], updated_at=utcnow())
+                ).rowcount
+                == 1
+            )
+
+    def complete(self, task: Task, files: Iterable[NewArtifact], result: dict[str, Any], actor: str) -> Task:
+        """processing -> completed with its artifacts, in one transaction (compare-and-set)."""
+        now = utcnow()
+        with self._write() as connection:
+            changed = connection.execute(
+                tasks.update()
+                .where(*self._owned(task))
+                .values(
+                    status=Status.COMPLETED.value,
+                    progress=100,
+                    step="done",
+                    finished_at=now,
+                    updated_at=now,
+                    lease_expires_at=None,
+                    result=json.dumps(result, sort_keys=True),
+                    error=None,
+                    error_code=None,
+                    traceback=None,
+                )
+            ).rowcount
+            if changed != 1:
+                raise TransitionConflict(f"task {task.id} changed before it could complete (attempt {task.attempt})")
+            connection.execute(artifacts.delete().where(artifacts.c.task_id == task.id))
+            rows = [{"task_id": task.id, **f.__dict__} for f in files]
+            if rows:
+                connection.execute(artifacts.insert(), rows)
+            self._event(
+                connection, task.id, Status.PROCESSING.value, Status.COMPLETED.value, task.attempt, actor,
+                f"completed with {len(rows)} files",
+            )  # fmt: skip
+        return self.get(task.id)
+
+    @staticmethod
+    def _owned(task: Task) -> tuple[Any, ...]:
+        return (tasks.c.id == task.id, tasks.c.status == Status.PROCESSING.value, tasks.c.attempt == task.attempt)
+
+    # --- what the monitor looks for ---------------------------------------------------------
+
+    def processing_since(self, started_before: dt.datetime, limit: int = 1000) -> list[Task]:
+        """``processing`` tasks started before a time (the seed's stuck tasks), oldest first."""
+        query = (
+            sa.select(tasks)
+            .where(tasks.c.status == Status.PROCESSING.value, tasks.c.started_at < started_before)
+            .order_by(tasks.c.started_at)
+            .limit(limit)
+        )
+        with self._read() as connection:
+            return [Task.from_row(r) for r in connection.execute(query)]
+
+    def lease_expired(self, now: dt.datetime | None = None, limit: int = 1000) -> list[Task]:
+        """``processing`` tasks whose lease ran out: their worker is gone."""
+        query = (
+            sa.select(tasks)
+            .where(tasks.c.status == Status.PROCESSING.value, tasks.c.lease_expires_at < (now or utcnow()))
+            .order_by(tasks.c.lease_expires_at)
+            .limit(limit)
+        )
+        with self._read() as connection:
+            return [Task.from_row(r) for r in connection.execute(query)]
+
+    def finished_before(self, status: Status, cutoff: dt.datetime, limit: int = 1000) -> list[Task]:
+        """Finished tasks of ``status`` that finished before ``cutoff`` (for retention)."""
+        query = (
+            sa.select(tasks)
+            .where(tasks.c.status == status.value, tasks.c.finished_at < cutoff)
+            .order_by(tasks.c.finished_at)
+            .limit(limit)
+        )
+        with self._read() as connection:
+            return [Task.from_row(r) for r in connection.execute(query)]
+
+    def delete(self, task: Task) -> bool:
+        """Delete a task (events and artifacts go with it) if it is still as it was read."""
+        with self._write() as connection:
+            gone = connection.execute(
+                tasks.delete().where(
+                    tasks.c.id == task.id, tasks.c.status == task.status.value, tasks.c.attempt == task.attempt
+                )
+            ).rowcount
+            if gone == 1:  # the foreign keys cascade; said again for databases that do not enforce them
+                connection.execute(artifacts.delete().where(artifacts.c.task_id == task.id))
+                connection.execute(events.delete().where(events.c.task_id == task.id))
+            return gone == 1
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,72 @@
+"""Fixtures for the task system: a real SQLite store in a temporary data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pixeletica.config import Settings
+from pixeletica.tasks import service
+from pixeletica.tasks.runner import Runner
+from pixeletica.tasks.store import Store
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def fast_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "lease_seconds": 2.0,
+        "heartbeat_seconds": 0.3,
+        "lease_sweep_seconds": 0.3,
+        "worker_poll_seconds": 0.1,
+        "retry_base_seconds": 0.05,
+        "retry_max_seconds": 0.2,
+        "shutdown_grace_seconds": 5.0,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that give a child process these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        key = name.upper() if name.startswith("task_") else f"PIXELETICA_{name.upper()}"
+        env[key] = str(value)
+    return env
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return fast_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    s = Store(settings.store_url)
+    s.upgrade()
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def runner(store: Store, settings: Settings) -> Runner:
+    return Runner(
+        store=store,
+        tasks_dir=settings.tasks_dir,
+        worker_id="test:1",
+        lease_seconds=settings.lease_seconds,
+        heartbeat_seconds=settings.heartbeat_seconds,
+    )
+
+
+def submit(store: Store, settings: Settings, name: str = "coffee.jpg", **conversion: object):
+    data = (SAMPLES / name).read_bytes()
+    return service.submit(
+        store, settings.tasks_dir, data=data, filename=name, settings={"width": 12, **conversion}, actor="test"
+    )

@@ -1,0 +1,147 @@
+"""Running tasks: completion with files, failures classified, transient errors retried, no double runs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.errors import InvalidInput, UnsupportedImage
+from pixeletica.tasks import files, service
+from pixeletica.tasks.model import ErrorCode, Priority, Status
+from pixeletica.tasks.runner import Runner
+from pixeletica.tasks.schema import tasks
+
+from .conftest import SAMPLES, submit
+
+
+def test_a_task_runs_to_completion_with_its_files(store, settings, runner):
+    task = submit(store, settings, algorithm="atkinson")
+    done = runner.run_next()
+    assert done.id == task.id and done.status == Status.COMPLETED and done.progress == 100
+    assert done.result["width"] == 12 and done.result["mean_delta_e2000"] > 0
+    recorded = {a.file_id: a for a in store.artifacts(task.id)}
+    assert set(recorded) == {"input_coffee.jpg", "dithered_image", "block_grid", "materials_csv", "materials_json"}
+    for artifact in recorded.values():
+        data = (settings.tasks_dir / artifact.path).read_bytes()
+        assert len(data) == artifact.size and hashlib.sha256(data).hexdigest() == artifact.sha256
+    grid = BlockGrid.from_npz((settings.tasks_dir / recorded["block_grid"].path).read_bytes())
+    assert grid.width == 12 and grid.meta["algorithm"] == "atkinson"
+    with Image.open(settings.tasks_dir / recorded["dithered_image"].path) as im:
+        assert im.size == (12, 8)
+    history = [(e.from_status, e.to_status) for e in store.events(task.id)]
+    assert history == [(None, "queued"), ("queued", "processing"), ("processing", "completed")]
+    assert runner.run_next() is None
+
+
+def test_submit_refuses_bad_input_and_stores_nothing(store, settings):
+    with pytest.raises(UnsupportedImage, match="not an image"):
+        service.submit(store, settings.tasks_dir, data=b"hello", filename="a.png", settings={})
+    with pytest.raises(InvalidInput, match="unknown dithering algorithm"):
+        service.submit(
+            store, settings.tasks_dir, data=(SAMPLES / "coffee.jpg").read_bytes(), filename="c.jpg",
+            settings={"algorithm": "sparkle"},
+        )  # fmt: skip
+    with pytest.raises(InvalidInput, match="unknown conversion setting"):
+        service.submit(
+            store, settings.tasks_dir, data=(SAMPLES / "coffee.jpg").read_bytes(), filename="c.jpg",
+            settings={"colour": "red"},
+        )  # fmt: skip
+    assert store.count() == 0
+    assert not settings.tasks_dir.exists() or not any(settings.tasks_dir.iterdir())
+
+
+def test_corrupt_input_fails_at_once_without_retry(store, settings, runner):
+    data = (SAMPLES / "coffee.jpg").read_bytes()
+    task = service.submit(store, settings.tasks_dir, data=data[:3000], filename="cut.jpg", settings={"width": 8})
+    done = runner.run_next()
+    assert done.status == Status.FAILED and done.attempt == 1
+    assert done.error_code == ErrorCode.UNSUPPORTED_IMAGE and "truncated or corrupt" in done.error
+    assert runner.run_next() is None
+    assert not files.attempt_dir(settings.tasks_dir, task.id, 1).exists()
+
+
+def test_an_unexpected_error_fails_the_task_with_its_message(store, settings, runner):
+    task = submit(store, settings)
+    with store.engine.begin() as c:  # settings a newer version might have written, that this one cannot read
+        c.execute(sa.update(tasks).values(settings=json.dumps({"width": "wide"})))
+    done = runner.run_next()
+    assert done.status == Status.FAILED and done.error_code == ErrorCode.INTERNAL
+    assert done.error.startswith("internal error: TypeError") and "Traceback" in done.traceback
+    assert store.get(task.id).status == Status.FAILED
+
+
+def test_transient_errors_are_retried_with_backoff_then_complete(store, settings, runner):
+    task = submit(store, settings)
+    blocker = files.attempt_dir(settings.tasks_dir, task.id, 1)
+    blocker.write_text("a file where the attempt folder should go")  # a real I/O error on attempt 1
+    first = runner.run_next()
+    assert first.status == Status.QUEUED and first.error_code == ErrorCode.TRANSIENT
+    assert first.not_before is not None and first.not_before > first.updated_at
+    blocker.unlink()
+    deadline = time.monotonic() + 5
+    while (done := runner.run_next()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done.status == Status.COMPLETED and done.attempt == 2
+    assert [e.to_status for e in store.events(task.id)] == ["queued", "processing", "queued", "processing", "completed"]
+
+
+def test_transient_errors_give_up_after_max_attempts(store, settings, runner):
+    task = submit(store, settings)
+    for attempt in (1, 2, 3):
+        files.task_dir(settings.tasks_dir, task.id).mkdir(parents=True, exist_ok=True)
+        files.attempt_dir(settings.tasks_dir, task.id, attempt).write_text("in the way")
+    deadline = time.monotonic() + 10
+    while store.get(task.id).status != Status.FAILED and time.monotonic() < deadline:
+        runner.run_next() or time.sleep(0.05)
+    done = store.get(task.id)
+    assert done.status == Status.FAILED and done.attempt == 3
+    assert done.error_code == ErrorCode.RETRIES_EXHAUSTED and done.error.startswith("gave up after 3 attempts")
+
+
+def test_a_second_delivery_does_nothing(store, settings, runner):
+    task = submit(store, settings)
+    assert runner.run_task(task.id).status == Status.COMPLETED
+    events = store.events(task.id)
+    assert runner.run_task(task.id) is None
+    assert store.events(task.id) == events
+
+
+def test_a_worker_that_lost_its_task_keeps_no_results(store, settings):
+    task = submit(store, settings)
+    slow = Runner(
+        store=store, tasks_dir=settings.tasks_dir, worker_id="old:1", lease_seconds=0.01, heartbeat_seconds=60
+    )
+    claimed = store.claim(slow.worker_id, 0.01)
+    time.sleep(0.05)
+    # The monitor re-queues it and another worker finishes it first.
+    store.transition(claimed, Status.QUEUED, actor="monitor", message="worker lost")
+    fresh = Runner(store=store, tasks_dir=settings.tasks_dir, worker_id="new:2")
+    assert fresh.run_next().status == Status.COMPLETED
+    # The old worker now finishes its run of attempt 1: its completion must not apply.
+    after = slow.execute(claimed)
+    assert after.status == Status.COMPLETED and after.attempt == 2
+    assert not files.attempt_dir(settings.tasks_dir, task.id, 1).exists()
+    paths = {a.path for a in store.artifacts(task.id) if a.category != "input"}
+    assert all("/attempt-2/" in p for p in paths)
+
+
+def test_priorities_and_transparent_images(store, settings, runner):
+    rgba = np.zeros((10, 10, 4), dtype=np.uint8)
+    rgba[2:8, 2:8] = (200, 40, 40, 255)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
+    low = service.submit(store, settings.tasks_dir, data=buf.getvalue(), filename="low.png", settings={})
+    high = service.submit(
+        store, settings.tasks_dir, data=buf.getvalue(), filename="high.png", settings={}, priority=Priority.HIGH
+    )
+    assert runner.run_next().id == high.id
+    done = runner.run_next()
+    assert done.id == low.id and done.result["air"] == 100 - 36
