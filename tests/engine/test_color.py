@@ -94,7 +94,8 @@ def test_round_trips(rgb):
     srgb = np.array(rgb)
     assert color.lab_to_srgb(color.srgb_to_lab(srgb)) == pytest.approx(srgb, abs=1e-7)
     assert color.oklab_to_srgb(color.srgb_to_oklab(srgb)) == pytest.approx(srgb, abs=1e-7)
-    assert color.linear_to_srgb(color.srgb_to_linear(srgb)) == pytest.approx(srgb, abs=1e-9)
+    # IEC 61966-2-1's two knees (0.04045 and 0.0031308) disagree by 3e-8, so no tighter than that.
+    assert color.linear_to_srgb(color.srgb_to_linear(srgb)) == pytest.approx(srgb, abs=1e-7)
 
 
 def test_conversions_keep_leading_shape_and_reject_bad_shapes():

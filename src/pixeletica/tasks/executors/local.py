@@ -90,18 +90,28 @@ def _child(settings_json: str) -> None:
 
 
 def run_workers(settings: Settings, concurrency: int) -> None:
-    """Run ``concurrency`` worker processes until SIGTERM/SIGINT, then stop them gracefully."""
+    """Keep ``concurrency`` worker processes running until SIGTERM/SIGINT, then stop them gracefully.
+
+    A worker that dies (killed, out of memory) is replaced; its task comes back through the monitor.
+    """
     context = multiprocessing.get_context("spawn")
     payload = settings.model_dump_json()
-    children = [context.Process(target=_child, args=(payload,), name=f"worker-{i}") for i in range(concurrency)]
+
+    def spawn(slot: int) -> multiprocessing.process.BaseProcess:
+        child = context.Process(target=_child, args=(payload,), name=f"worker-{slot}")
+        child.start()
+        return child
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    for child in children:
-        child.start()
+    children = [spawn(i) for i in range(concurrency)]
     log.info("started %d workers: %s", concurrency, ", ".join(str(c.pid) for c in children))
-    while not stop.is_set() and any(c.is_alive() for c in children):
-        stop.wait(0.5)
+    while not stop.wait(0.5):
+        for slot, child in enumerate(children):
+            if not child.is_alive():
+                log.warning("worker %s exited with %s; starting a new one", child.pid, child.exitcode)
+                children[slot] = spawn(slot)
     for child in children:
         if child.is_alive() and child.pid:
             os.kill(child.pid, signal.SIGTERM)
