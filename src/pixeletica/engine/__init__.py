@@ -2,7 +2,3 @@
 
 The engine knows nothing of tasks, HTTP or settings files; callers pass everything in.
 """
-
-from pixeletica.engine import _jit
-
-_jit.configure_cache()  # before any module with compiled kernels is imported

@@ -12,12 +12,13 @@ import hashlib
 import os
 from pathlib import Path
 
-import numba
 import platformdirs
 
 
 def source_digest() -> str:
     """Hash of numba's version and every engine source file."""
+    import numba
+
     digest = hashlib.sha256(numba.__version__.encode())
     for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
         digest.update(path.name.encode())
@@ -29,4 +30,6 @@ def configure_cache() -> None:
     """Point numba's cache at ``<user cache>/pixeletica/numba/<source digest>`` unless the user chose one."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return
+    import numba
+
     numba.config.CACHE_DIR = str(Path(platformdirs.user_cache_dir("pixeletica")) / "numba" / source_digest())

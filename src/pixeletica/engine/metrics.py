@@ -20,11 +20,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
-import numpy as np
+from pixeletica.engine import _jit
 
-from pixeletica.engine import color
-from pixeletica.errors import InvalidInput
+_jit.configure_cache()  # before any compiled kernel below is defined
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+from pixeletica.engine import color  # noqa: E402
+from pixeletica.errors import InvalidInput  # noqa: E402
 
 SPACE_SRGB = 0
 SPACE_LAB = 1

@@ -104,7 +104,7 @@ class Runner:
             data = source.read_bytes()
         except FileNotFoundError:
             raise InvalidInput(f"the task's input file is missing ({source.name})") from None
-        last = [0.0, ""]
+        last_write = [time.monotonic()]  # the claim itself recorded step "starting"
 
         def progress(fraction: float, step: str) -> None:
             if lost.is_set():
@@ -113,8 +113,8 @@ class Runner:
             if reason:
                 raise StopRun(reason)
             now = time.monotonic()
-            if step != last[1] or now - last[0] >= _PROGRESS_EVERY:
-                last[0], last[1] = now, step
+            if now - last_write[0] >= _PROGRESS_EVERY:  # short tasks finish without progress writes
+                last_write[0] = now
                 if not self.store.set_progress(task, round(fraction * 90), step):
                     lost.set()
                     raise StopRun("task changed while running")

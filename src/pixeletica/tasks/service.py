@@ -10,7 +10,7 @@ from typing import Any
 from pixeletica import fsutil
 from pixeletica.engine import image_io
 from pixeletica.errors import InvalidInput
-from pixeletica.tasks import conversion, files
+from pixeletica.tasks import files
 from pixeletica.tasks.model import ErrorCode, Priority, Status, Task
 from pixeletica.tasks.store import Store
 
@@ -31,6 +31,8 @@ def submit(
 
     Bad input raises :class:`InvalidInput` (or a subclass) and stores nothing.
     """
+    from pixeletica.tasks import conversion  # loads the engine's compiled kernels; only submit needs it
+
     image_io.probe(data, max_pixels=max_input_pixels)
     normalised = conversion.normalise({**settings, "max_input_pixels": max_input_pixels})
     task_id = str(uuid.uuid4())

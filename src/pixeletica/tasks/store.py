@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,9 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 
 from pixeletica.errors import InvalidInput, NotFound, TransitionConflict
 from pixeletica.tasks import model
@@ -32,6 +28,8 @@ from pixeletica.tasks.model import Artifact, Event, Priority, Status, Task, utcn
 from pixeletica.tasks.schema import artifacts, events, tasks
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The newest migration in ``migrations/versions`` (a test checks they agree).
+HEAD_REVISION = "0001"
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -65,6 +63,12 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+def _revision(connection: sa.Connection) -> str | None:
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 class Store:
     """All access to the task tables. Thread-safe; one per process is enough."""
 
@@ -78,34 +82,33 @@ class Store:
         self.engine = sa.create_engine(url, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._migrated = threading.Event()
 
     # --- schema -----------------------------------------------------------------------------
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration (safe to call from many processes at once)."""
+        """Bring the schema to the newest migration (safe to call from many processes at once).
+
+        Alembic is only loaded when there is something to migrate: most starts just read the
+        schema's revision.
+        """
+        if self.revision() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7370343)")
-            current = MigrationContext.configure(connection).get_current_revision()
-            if current != self._head():
+            if _revision(connection) != HEAD_REVISION:  # another process may have just done it
                 cfg = Config()
                 cfg.set_main_option("script_location", str(_MIGRATIONS))
                 cfg.attributes["connection"] = connection
                 command.upgrade(cfg, "head")
-        self._migrated.set()
-
-    @staticmethod
-    def _head() -> str:
-        from alembic.script import ScriptDirectory
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(_MIGRATIONS))
-        return str(ScriptDirectory.from_config(cfg).get_current_head())
 
     def revision(self) -> str | None:
+        """The schema's migration revision, or None for an empty database."""
         with self._read() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return _revision(connection)
 
     # --- transactions -----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from pixeletica.engine.blockgrid import BlockGrid
 
@@ -89,6 +89,6 @@ def to_json(rows: list[Material], *, width: int, height: int, air: int) -> bytes
         "air": air,
         "stack_size": STACK,
         "shulker_box_size": SHULKER,
-        "materials": [{**asdict(r), "summary": r.summary} for r in rows],
+        "materials": [{**{f: getattr(r, f) for f in _FIELDS}, "summary": r.summary} for r in rows],
     }
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
