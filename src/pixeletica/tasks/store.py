@@ -339,7 +339,7 @@ class Store:
                 row = connection.execute(candidate).first()
                 if row is None:
                     return None
-                changed = connection.execute(
+                claimed = connection.execute(
                     tasks.update()
                     .where(tasks.c.id == row.id, tasks.c.status == Status.QUEUED.value, tasks.c.attempt == row.attempt)
                     .values(
@@ -353,17 +353,15 @@ class Store:
                         step="starting",
                         not_before=None,
                     )
-                ).rowcount
-                if changed == 1:
+                    .returning(*tasks.c)
+                ).first()
+                if claimed is not None:
                     self._event(
                         connection, row.id, Status.QUEUED.value, Status.PROCESSING.value, row.attempt + 1,
                         f"worker:{worker_id}", f"claimed (attempt {row.attempt + 1})",
                     )  # fmt: skip
-                    claimed = row.id
-                    break
-        else:
-            return None
-        return self.get(claimed)
+                    return Task.from_row(claimed)
+        return None
 
     def heartbeat(self, task: Task, lease_seconds: float) -> bool:
         """Renew the lease; False if the task is no longer this attempt's (re-queued or finished)."""
@@ -394,7 +392,7 @@ class Store:
         """processing -> completed with its artifacts, in one transaction (compare-and-set)."""
         now = utcnow()
         with self._write() as connection:
-            changed = connection.execute(
+            finished = connection.execute(
                 tasks.update()
                 .where(*self._owned(task))
                 .values(
@@ -409,8 +407,9 @@ class Store:
                     error_code=None,
                     traceback=None,
                 )
-            ).rowcount
-            if changed != 1:
+                .returning(*tasks.c)
+            ).first()
+            if finished is None:
                 raise TransitionConflict(f"task {task.id} changed before it could complete (attempt {task.attempt})")
             connection.execute(artifacts.delete().where(artifacts.c.task_id == task.id))
             rows = [{"task_id": task.id, **f.__dict__} for f in files]
@@ -420,7 +419,7 @@ class Store:
                 connection, task.id, Status.PROCESSING.value, Status.COMPLETED.value, task.attempt, actor,
                 f"completed with {len(rows)} files",
             )  # fmt: skip
-        return self.get(task.id)
+        return Task.from_row(finished)
 
     @staticmethod
     def _owned(task: Task) -> tuple[Any, ...]:
