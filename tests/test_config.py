@@ -1,0 +1,45 @@
+"""Settings come from the environment, with the seed's names for the monitor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from pixeletica.config import Settings
+
+_SHOW = (
+    "from pixeletica.config import get_settings as g; s = g(); "
+    "print(s.task_monitor_interval, s.task_max_processing_time, s.store_url, s.lease_seconds)"
+)
+
+
+def run_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
+    return subprocess.run([sys.executable, "-c", _SHOW], env={**clean, **env}, capture_output=True, text=True)
+
+
+def test_defaults_and_the_seeds_variable_names(tmp_path):
+    out = run_with({"PIXELETICA_DATA_DIR": str(tmp_path)}).stdout.split()
+    assert out == ["900.0", "3600.0", f"sqlite:///{tmp_path}/pixeletica.db", "15.0"]
+    out = run_with(
+        {
+            "TASK_MONITOR_INTERVAL": "60",
+            "TASK_MAX_PROCESSING_TIME": "120",
+            "PIXELETICA_DATABASE_URL": f"sqlite:///{tmp_path}/other.db",
+            "PIXELETICA_LEASE_SECONDS": "7.5",
+        }
+    ).stdout.split()
+    assert out == ["60.0", "120.0", f"sqlite:///{tmp_path}/other.db", "7.5"]
+
+
+def test_a_bad_value_names_the_variable():
+    result = run_with({"TASK_MAX_PROCESSING_TIME": "an hour"})
+    assert result.returncode != 0
+    assert "TASK_MAX_PROCESSING_TIME='an hour' is not valid" in result.stderr
+
+
+def test_settings_round_trip_for_worker_processes(tmp_path):
+    settings = Settings(data_dir=tmp_path, task_monitor_interval=5, lease_seconds=2)
+    again = Settings.model_validate_json(settings.model_dump_json())
+    assert again == settings
