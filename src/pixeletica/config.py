@@ -76,6 +76,24 @@ class Settings(BaseSettings):
         description="failed tasks older than this are deleted with their files",
     )
 
+    # --- the HTTP service ------------------------------------------------------------------
+    admin_token: str | None = Field(
+        default=None, description="bearer token for admin endpoints (default: created in the data directory)"
+    )
+    max_upload_size: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        validation_alias=AliasChoices("MAX_UPLOAD_SIZE", "PIXELETICA_MAX_UPLOAD_SIZE"),
+        description="largest accepted upload in bytes",
+    )
+    cors_origins: str = Field(
+        default="",
+        validation_alias=AliasChoices("CORS_ORIGINS", "PIXELETICA_CORS_ORIGINS"),
+        description="comma-separated origins allowed to call the API from a browser ('*' for any)",
+    )
+    preview_timeout: float = Field(default=3.0, gt=0, description="seconds a preview may take")
+    preview_max_pixels: int = Field(default=512 * 512, gt=0, description="largest preview, in blocks")
+
     @property
     def store_url(self) -> str:
         """The task store's SQLAlchemy URL."""

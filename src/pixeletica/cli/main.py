@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from pixeletica import __version__
-from pixeletica.cli import convert, palette, service, task
+from pixeletica.cli import convert, palette, serve, service, task
 
 app = typer.Typer(
     name="pixeletica",
@@ -22,6 +22,7 @@ app.add_typer(palette.app, name="palette")
 app.add_typer(task.app, name="task")
 app.command("worker")(service.worker)
 app.command("monitor")(service.monitor)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

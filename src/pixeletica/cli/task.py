@@ -18,7 +18,7 @@ from pixeletica import config
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks import analytics, service
-from pixeletica.tasks.model import Priority, Status, Task
+from pixeletica.tasks.model import Priority, Status, Task, iso
 from pixeletica.tasks.monitor import Monitor, find_stuck
 from pixeletica.tasks.store import Store
 
@@ -37,21 +37,8 @@ def open_store() -> tuple[Store, config.Settings]:
     return store, settings
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat(timespec="milliseconds") + "Z" if value else None
-
-
 def task_dict(task: Task) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in task.__dict__.items():
-        if isinstance(value, dt.datetime):
-            value = _iso(value)
-        elif isinstance(value, Priority):
-            value = value.label
-        elif isinstance(value, Status):
-            value = value.value
-        out[key] = value
-    return out
+    return task.as_json()
 
 
 def _print_json(value: Any) -> None:
@@ -70,8 +57,8 @@ def _tasks_table(rows: list[Task], title: str) -> None:
             t.priority.label,
             f"{t.progress}%",
             t.step or "",
-            _iso(t.created_at),
-            _iso(t.updated_at),
+            iso(t.created_at),
+            iso(t.updated_at),
             t.input_name,
             (t.error or "")[:80],
         )
@@ -107,7 +94,7 @@ def info(task_id: TaskId, as_json: Json = False) -> None:
         _print_json(
             {
                 **task_dict(task),
-                "events": [{**e.__dict__, "at": _iso(e.at)} for e in events],
+                "events": [{**e.__dict__, "at": iso(e.at)} for e in events],
                 "artifacts": [a.__dict__ for a in files],
             }
         )
@@ -125,7 +112,7 @@ def info(task_id: TaskId, as_json: Json = False) -> None:
     for column in ("time", "from", "to", "attempt", "actor", "message"):
         history.add_column(column, overflow="fold")
     for e in events:
-        history.add_row(_iso(e.at), e.from_status or "", e.to_status, str(e.attempt), e.actor, e.message)
+        history.add_row(iso(e.at), e.from_status or "", e.to_status, str(e.attempt), e.actor, e.message)
     console.print(history)
     if files:
         listing = Table(title="Files", title_justify="left")

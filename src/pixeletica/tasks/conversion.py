@@ -11,7 +11,7 @@ from pixeletica.errors import InvalidInput
 _OPTION_FIELDS = {f.name for f in fields(pipeline.ConvertOptions)}
 _FILTER_FIELDS = {f.name for f in fields(palette.PaletteFilter)}
 _TUPLE_FIELDS = {"include_categories", "exclude_categories", "include_blocks", "exclude_blocks"}
-_OTHER_FIELDS = {"face"}
+_OTHER_FIELDS = {"face", "exports"}
 
 
 def normalise(settings: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +29,10 @@ def normalise(settings: dict[str, Any]) -> dict[str, Any]:
     face = str(settings.get("face", "side"))
     palette.select(spec, face=face)  # unknown categories/blocks/face fail now, not in the worker
     out = {**asdict(options), **asdict(spec), "face": face}
+    if "exports" in settings:  # what the exports will need; kept as given
+        if not isinstance(settings["exports"], dict):
+            raise InvalidInput("conversion setting 'exports' must be an object")
+        out["exports"] = settings["exports"]
     return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 

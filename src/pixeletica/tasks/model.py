@@ -81,6 +81,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def iso(value: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with milliseconds and 'Z'."""
+    return value.isoformat(timespec="milliseconds") + "Z" if value else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Task:
     """One conversion task as stored. Built from a database row with :meth:`from_row`."""
@@ -141,6 +146,19 @@ class Task:
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    def as_json(self) -> dict[str, Any]:
+        """Every field as JSON-ready values: ISO times with 'Z', status and priority by name."""
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            if isinstance(value, dt.datetime):
+                value = iso(value)
+            elif isinstance(value, Priority):
+                value = value.label
+            elif isinstance(value, Status):
+                value = value.value
+            out[key] = value
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -122,3 +122,18 @@ def run_workers(settings: Settings, concurrency: int) -> None:
             log.warning("worker %s did not stop in time; killing it", child.pid)
             child.kill()
             child.join()
+
+
+def _supervisor(settings_json: str, concurrency: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    run_workers(Settings.model_validate_json(settings_json), concurrency)
+
+
+def start_supervisor(settings: Settings, concurrency: int) -> multiprocessing.process.BaseProcess:
+    """Run :func:`run_workers` in a child process (for ``serve``); stop it with SIGTERM."""
+    process = multiprocessing.get_context("spawn").Process(
+        target=_supervisor, args=(settings.model_dump_json(), concurrency), name="workers"
+    )
+    process.start()
+    return process

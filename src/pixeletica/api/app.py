@@ -1,0 +1,37 @@
+"""The FastAPI application: the compatible API under /api, admin task management, health."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from pixeletica import __version__
+from pixeletica.api import errors
+from pixeletica.api.deps import AppState
+from pixeletica.api.limits import UploadLimit
+from pixeletica.api.routes import conversion, health, maps, tasks
+from pixeletica.config import Settings
+from pixeletica.tasks.store import Store
+
+
+def create_app(settings: Settings, *, admin_token: str | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app for these settings (the store is opened and migrated here)."""
+    if store is None:
+        store = Store(settings.store_url)
+        store.upgrade()
+    app = FastAPI(
+        title="Pixeletica API",
+        description="API for converting images to Minecraft block art",
+        version=__version__,
+    )
+    app.state.pixeletica = AppState(settings=settings, store=store, admin_token=admin_token or settings.admin_token)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(conversion.router, prefix="/api")
+    app.include_router(maps.router, prefix="/api")
+    app.include_router(tasks.router, prefix="/api")
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(UploadLimit, limit=settings.max_upload_size)
+    return app

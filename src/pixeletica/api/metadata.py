@@ -1,0 +1,107 @@
+"""The ``metadata`` JSON of ``POST /conversion/start``: checked field by field, turned into task settings."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import HTTPException
+
+from pixeletica.tasks.model import Priority
+
+PALETTES = ("minecraft", "minecraft-2024")
+LINE_VISIBILITIES = ("no_lines", "block_grid_only", "chunk_lines_only", "both")
+_RGBA = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+
+#: Export options of the reference, kept with the task for the exports (defaults as documented).
+EXPORT_DEFAULTS: dict[str, Any] = {
+    "origin_x": 0,
+    "origin_y": 100,
+    "origin_z": 0,
+    "chunk_line_color": "#FF0000FF",
+    "block_line_color": "#000000FF",
+    "line_visibilities": ["chunk_lines_only"],
+    "image_division": 1,
+    "generate_schematic": False,
+    "schematic_name": None,
+    "schematic_author": "Pixeletica API",
+    "schematic_description": None,
+    "generate_web_files": True,
+}
+#: Conversion options beyond the reference that clients may send.
+EXTRA_OPTIONS = ("metric", "strength", "serpentine", "seed", "resample", "alpha_threshold", "face")
+
+
+def bad(field: str, problem: str) -> HTTPException:
+    return HTTPException(400, f"metadata.{field} {problem}")
+
+
+def _int(meta: dict[str, Any], field: str, *, required: bool = False, positive: bool = False) -> int | None:
+    value = meta.get(field)
+    if value is None:
+        if required:
+            raise bad(field, "is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad(field, f"must be a whole number, got {value!r}")
+    if positive and value <= 0:
+        raise bad(field, f"must be a positive number of blocks, got {value}")
+    return value
+
+
+def parse(text: str) -> tuple[dict[str, Any], Priority]:
+    """Task settings and priority from the metadata JSON; HTTP 400 naming the field otherwise."""
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise HTTPException(400, f"Invalid JSON metadata format: {where}") from None
+    if not isinstance(meta, dict):
+        raise HTTPException(400, "Invalid JSON metadata format: expected a JSON object")
+    width = _int(meta, "width", positive=True)
+    height = _int(meta, "height", positive=True)
+    if width is None and height is None:
+        raise bad("width", "is required (give width, height or both)")
+    settings: dict[str, Any] = {"width": width, "height": height}
+    algorithm = meta.get("dithering_algorithm", "floyd_steinberg")
+    if not isinstance(algorithm, str):
+        raise bad("dithering_algorithm", f"must be a string, got {algorithm!r}")
+    settings["algorithm"] = algorithm
+    palette = meta.get("color_palette", "minecraft")
+    if palette not in PALETTES:
+        raise bad("color_palette", f"must be one of {', '.join(PALETTES)}, got {palette!r}")
+    for key in EXTRA_OPTIONS:
+        if key in meta:
+            settings[key] = meta[key]
+    exports = {**EXPORT_DEFAULTS}
+    for key in ("origin_x", "origin_y", "origin_z"):
+        exports[key] = _int(meta, key) if key in meta else exports[key]
+    division = _int(meta, "image_division", positive=True)
+    exports["image_division"] = division if division is not None else 1
+    for key in ("chunk_line_color", "block_line_color"):
+        if key in meta:
+            if not isinstance(meta[key], str) or not _RGBA.match(meta[key]):
+                raise bad(key, f"must be a colour like #RRGGBB or #RRGGBBAA, got {meta[key]!r}")
+            exports[key] = meta[key]
+    if "line_visibilities" in meta:
+        lines = meta["line_visibilities"]
+        if not isinstance(lines, list) or not all(v in LINE_VISIBILITIES for v in lines):
+            raise bad("line_visibilities", f"must be a list of: {', '.join(LINE_VISIBILITIES)}")
+        exports["line_visibilities"] = lines
+    for key in ("generate_schematic", "generate_web_files"):
+        if key in meta:
+            if not isinstance(meta[key], bool):
+                raise bad(key, f"must be true or false, got {meta[key]!r}")
+            exports[key] = meta[key]
+    for key in ("schematic_name", "schematic_author", "schematic_description"):
+        if key in meta:
+            if meta[key] is not None and not isinstance(meta[key], str):
+                raise bad(key, f"must be a string, got {meta[key]!r}")
+            exports[key] = meta[key]
+    settings["exports"] = exports
+    try:
+        priority = Priority.parse(meta.get("priority", "normal"))
+    except Exception:
+        raise bad("priority", "must be high, normal or low") from None
+    return settings, priority

@@ -1,0 +1,76 @@
+"""The shapes of the compatible API's answers (field names as existing clients expect them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from pixeletica.tasks.model import Artifact, Task, iso
+
+
+class TaskResponse(BaseModel):
+    """A task's status, as ``GET /conversion/{taskId}`` and ``POST /conversion/start`` answer."""
+
+    taskId: str
+    status: str
+    progress: int | None = None
+    timestamp: str | None = None
+    error: str | None = None
+    step: str | None = Field(default=None, description="current step (beyond the reference)")
+
+    @classmethod
+    def of(cls, task: Task) -> TaskResponse:
+        return cls(
+            taskId=task.id,
+            status=task.status.value,
+            progress=task.progress,
+            timestamp=iso(task.updated_at),
+            error=task.error,
+            step=task.step,
+        )
+
+
+class FileInfo(BaseModel):
+    """A generated file."""
+
+    fileId: str
+    filename: str
+    type: str
+    size: int
+
+    @classmethod
+    def of(cls, artifact: Artifact) -> FileInfo:
+        return cls(fileId=artifact.file_id, filename=artifact.filename, type=artifact.media_type, size=artifact.size)
+
+
+class FileListResponse(BaseModel):
+    """Files of a task grouped by category."""
+
+    taskId: str
+    categories: dict[str, Any]
+
+
+#: Categories that hold one file (the others hold lists), as the reference groups them.
+SINGLE = ("input", "dithered", "schematic", "task_zip")
+
+
+def group_files(artifacts: list[Artifact], category: str | None = None) -> dict[str, Any]:
+    groups: dict[str, Any] = {}
+    for artifact in artifacts:
+        if category and artifact.category != category:
+            continue
+        info = FileInfo.of(artifact).model_dump()
+        if artifact.category in SINGLE:
+            groups.setdefault(artifact.category, info)
+        elif artifact.category == "rendered":
+            kind = artifact.file_id.split("__", 1)[0] if "__" in artifact.file_id else "no_lines"
+            groups.setdefault("rendered", {}).setdefault(kind, []).append(info)
+        else:
+            groups.setdefault(artifact.category, []).append(info)
+    return groups
+
+
+class MessageResponse(BaseModel):
+    message: str
+    success: bool = True

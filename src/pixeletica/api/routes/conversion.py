@@ -1,0 +1,210 @@
+"""The compatible conversion endpoints: start, status, files, downloads, delete, preview."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from pixeletica.api import metadata, responses
+from pixeletica.api.deps import AppState, state
+from pixeletica.errors import NotFound
+from pixeletica.tasks import service
+from pixeletica.tasks.model import Artifact, Task
+
+router = APIRouter(prefix="/conversion", tags=["conversion"])
+State = Annotated[AppState, Depends(state)]
+
+
+def _task(app: AppState, task_id: str) -> Task:
+    try:
+        return app.store.get(task_id)
+    except NotFound:
+        raise HTTPException(404, f"Task not found: {task_id}") from None
+
+
+def _read_upload(upload: UploadFile, limit: int) -> bytes:
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"Image size exceeds maximum limit of {limit / (1024 * 1024):g}MB")
+    return data
+
+
+def safe_file(app: AppState, artifact: Artifact) -> Path:
+    """The artifact's file, refusing any path that would leave the tasks folder."""
+    root = app.settings.tasks_dir.resolve()
+    path = (root / artifact.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(404, f"File not found: {artifact.file_id}")
+    return path
+
+
+@router.post("/start", status_code=202, response_model=responses.TaskResponse, summary="Start Conversion")
+def start(
+    app: State,
+    image_file: Annotated[UploadFile, File(description="Image file to convert")],
+    metadata_json: Annotated[str, Form(alias="metadata", description="JSON string with the conversion settings")],
+) -> responses.TaskResponse:
+    """Store the image and its settings as a queued task; answers 202 with the task id."""
+    settings, priority = metadata.parse(metadata_json)
+    data = _read_upload(image_file, app.settings.max_upload_size)
+    task = service.submit(
+        app.store,
+        app.settings.tasks_dir,
+        data=data,
+        filename=image_file.filename or "upload",
+        settings={**settings, "max_size": app.settings.max_size},
+        priority=priority,
+        max_attempts=app.settings.max_attempts,
+        actor="api",
+        max_input_pixels=app.settings.max_input_pixels,
+    )
+    return responses.TaskResponse.of(task)
+
+
+@router.get("/{task_id}", response_model=responses.TaskResponse, summary="Get Conversion Status")
+def status(app: State, task_id: str) -> responses.TaskResponse:
+    """The task's status, progress and error."""
+    return responses.TaskResponse.of(_task(app, task_id))
+
+
+@router.delete("/{task_id}", response_model=responses.MessageResponse, summary="Delete Task")
+def delete(app: State, task_id: str) -> responses.MessageResponse:
+    """Delete a task and its files."""
+    task = _task(app, task_id)
+    if not service.delete(app.store, app.settings.tasks_dir, task):
+        service.delete(app.store, app.settings.tasks_dir, _task(app, task_id))  # it changed meanwhile: once more
+    return responses.MessageResponse(message=f"Task {task_id} deletion initiated", success=True)
+
+
+@router.get("/{task_id}/files", response_model=responses.FileListResponse, summary="List Files")
+def list_files(
+    app: State, task_id: str, include_web: bool = False, category: str | None = None
+) -> responses.FileListResponse:
+    """Files generated for a task, grouped by category."""
+    task = _task(app, task_id)
+    groups = responses.group_files(app.store.artifacts(task.id), category)
+    if not include_web:
+        groups.pop("web", None)
+    return responses.FileListResponse(taskId=task.id, categories=groups)
+
+
+@router.options("/{task_id}/files", include_in_schema=True, summary="Options List Files")
+def options_files(task_id: str) -> dict:
+    return {}
+
+
+@router.get("/{task_id}/files/{file_id}", summary="Download a specific file", operation_id="downloadFile")
+def download_file(app: State, task_id: str, file_id: str) -> FileResponse:
+    """One file of a task."""
+    task = _task(app, task_id)
+    artifact = next((a for a in app.store.artifacts(task.id) if a.file_id == file_id), None)
+    if artifact is None:
+        raise HTTPException(404, f"File not found: {file_id}")
+    return FileResponse(safe_file(app, artifact), media_type=artifact.media_type, filename=artifact.filename)
+
+
+@router.options("/{task_id}/files/{file_id}", summary="Options Download File")
+def options_file(task_id: str, file_id: str) -> dict:
+    return {}
+
+
+class SelectiveDownloadRequest(BaseModel):
+    fileIds: list[str]
+
+
+def _zip(app: AppState, task: Task, artifacts: list[Artifact]) -> Response:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for artifact in artifacts:
+            archive.write(safe_file(app, artifact), arcname=f"{artifact.category}/{artifact.filename}")
+    stem = Path(task.input_name).stem or "task"
+    headers = {"Content-Disposition": f'attachment; filename="{stem}_{task.id[:8]}.zip"'}
+    return Response(buf.getvalue(), media_type="application/zip", headers=headers)
+
+
+@router.get("/{task_id}/download", summary="Download all task files", operation_id="downloadAllFiles")
+def download_all(app: State, task_id: str) -> Response:
+    """Every file of the task as one ZIP archive."""
+    task = _task(app, task_id)
+    artifacts = app.store.artifacts(task.id)
+    if not artifacts:
+        raise HTTPException(404, f"Task {task_id} has no files yet (status: {task.status.value})")
+    return _zip(app, task, artifacts)
+
+
+@router.post("/{task_id}/download", summary="Download selected task files")
+def download_selected(app: State, task_id: str, request: SelectiveDownloadRequest) -> Response:
+    """The chosen files of the task as one ZIP archive."""
+    task = _task(app, task_id)
+    by_id = {a.file_id: a for a in app.store.artifacts(task.id)}
+    missing = [f for f in request.fileIds if f not in by_id]
+    if missing:
+        raise HTTPException(404, f"File not found: {', '.join(missing)}")
+    if not request.fileIds:
+        raise HTTPException(400, "fileIds is empty; name at least one file")
+    return _zip(app, task, [by_id[f] for f in dict.fromkeys(request.fileIds)])
+
+
+@router.options("/{task_id}/download", summary="Options Download All Files")
+def options_download(task_id: str) -> dict:
+    return {}
+
+
+class _TimedOut(Exception):
+    pass
+
+
+@router.post(
+    "/preview",
+    summary="Generate Quick Preview Image",
+    responses={200: {"content": {"image/png": {}}}},
+)
+def preview(
+    app: State,
+    width: Annotated[int, Form(gt=0, description="Image width in pixels")],
+    height: Annotated[int, Form(gt=0, description="Image height in pixels")],
+    algorithm: Annotated[str, Form(description="Dithering algorithm to apply")] = "floyd_steinberg",
+    color_palette: Annotated[str, Form(description="Color palette to use for block mapping")] = "minecraft",
+    image_file: Annotated[UploadFile | None, File(description="Image file to preview (optional)")] = None,
+) -> Response:
+    """The dithered picture of an image at the given size, directly as a PNG, within a time limit."""
+    from pixeletica.engine import image_io, palette, pipeline
+
+    settings = app.settings
+    if width * height > settings.preview_max_pixels:
+        raise HTTPException(400, "Image dimensions too large for preview. Please reduce width and/or height.")
+    if color_palette not in metadata.PALETTES:
+        raise HTTPException(400, f"color_palette must be one of {', '.join(metadata.PALETTES)}")
+    if image_file is not None and image_file.filename:
+        data = _read_upload(image_file, settings.max_upload_size)
+    else:
+        blank = io.BytesIO()
+        from PIL import Image
+
+        Image.new("RGB", (width, height), (255, 255, 255)).save(blank, format="PNG")
+        data = blank.getvalue()
+    deadline = time.monotonic() + settings.preview_timeout
+
+    def check(fraction: float, step: str) -> None:
+        if time.monotonic() > deadline:
+            raise _TimedOut
+
+    options = pipeline.ConvertOptions(
+        width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels
+    )
+    try:
+        result = pipeline.convert(data, palette.select(), options, check)
+    except _TimedOut:
+        raise HTTPException(
+            408,
+            f"Preview generation timed out after {settings.preview_timeout:g} seconds. "
+            "Image may be too large for preview.",
+        ) from None
+    return Response(image_io.encode_png(result.grid.to_rgba()), media_type="image/png")

@@ -1,0 +1,48 @@
+"""The web-map endpoints of the reference. Tiles come with the exports; until then maps are not found."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+
+router = APIRouter(tags=["maps"])
+
+_NOT_YET = "web map tiles are not generated yet by this version of Pixeletica"
+
+
+@router.get("/maps.json", summary="List Maps")
+def list_maps() -> dict:
+    """Completed tasks that have a web map (none until map tiles are generated)."""
+    return {"maps": []}
+
+
+def _no_map(map_id: str) -> HTTPException:
+    return HTTPException(404, f"Map not found: {map_id} ({_NOT_YET})")
+
+
+@router.get("/map/{map_id}/metadata.json", summary="Get Map Metadata")
+def map_metadata(map_id: str) -> dict:
+    raise _no_map(map_id)
+
+
+@router.get("/map/{map_id}/tiles/{zoom}/{x}/{y}.png", summary="Get Map Tile")
+def map_tile(map_id: str, zoom: int, x: int, y: int) -> dict:
+    raise _no_map(map_id)
+
+
+@router.get("/map/{map_id}/thumbnail.png", summary="Get Map Thumbnail")
+def map_thumbnail(map_id: str) -> dict:
+    raise _no_map(map_id)
+
+
+@router.get("/map/{map_id}/full-image.png", summary="Get Map Full Image")
+def map_full_image(map_id: str) -> dict:
+    raise _no_map(map_id)
+
+
+for _path in (
+    "/map/{map_id}/metadata.json",
+    "/map/{map_id}/tiles/{zoom}/{x}/{y}.png",
+    "/map/{map_id}/thumbnail.png",
+    "/map/{map_id}/full-image.png",
+):
+    router.add_api_route(_path, lambda: {}, methods=["OPTIONS"], summary="Options Map Endpoints")

@@ -1,0 +1,107 @@
+"""Task management for operators (admin token): list, inspect, retry, cancel, override, reset, stats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
+
+from pixeletica.api.deps import AppState, require_admin, state
+from pixeletica.errors import NotFound
+from pixeletica.tasks import analytics, service
+from pixeletica.tasks.model import Status, Task, iso
+from pixeletica.tasks.monitor import Monitor
+
+router = APIRouter(prefix="/tasks", tags=["tasks (admin)"], dependencies=[Depends(require_admin)])
+State = Annotated[AppState, Depends(state)]
+ACTOR = "api"
+
+
+def _get(app: AppState, task_id: str) -> Task:
+    try:
+        return app.store.get(task_id)
+    except NotFound:
+        raise HTTPException(404, f"Task not found: {task_id}") from None
+
+
+def _status(value: str | None) -> Status | None:
+    if value is None:
+        return None
+    try:
+        return Status(value)
+    except ValueError:
+        raise HTTPException(400, f"status must be one of: {', '.join(s.value for s in Status)}") from None
+
+
+@router.get("", summary="List tasks")
+def list_tasks(
+    app: State,
+    status: str | None = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    order: Annotated[str, Query(pattern="^(newest|oldest)$")] = "newest",
+) -> dict[str, Any]:
+    """Tasks filtered by status, creation time and id/file name, newest (or oldest) first."""
+
+    def naive(value: dt.datetime | None) -> dt.datetime | None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value and value.tzinfo else value
+
+    rows = app.store.list(
+        status=_status(status),
+        limit=limit,
+        offset=offset,
+        created_after=naive(created_after),
+        created_before=naive(created_before),
+        search=search,
+        oldest_first=order == "oldest",
+    )
+    return {"tasks": [t.as_json() for t in rows], "limit": limit, "offset": offset}
+
+
+@router.get("/stats", summary="Task statistics")
+def stats(app: State, since_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 24.0) -> dict[str, Any]:
+    """The same numbers as `pixeletica task stats`."""
+    return analytics.stats(app.store, dt.timedelta(hours=since_hours))
+
+
+@router.post("/reset-stuck", summary="Fail stuck tasks")
+def reset_stuck(app: State, max_time: Annotated[float, Query(ge=0)] = 3600.0) -> dict[str, Any]:
+    """Mark tasks processing for longer than max_time seconds as failed."""
+    report = Monitor(store=app.store, tasks_dir=app.settings.tasks_dir).fail_stuck(max_time)
+    return {"failed": report.failed}
+
+
+@router.get("/{task_id}", summary="A task with its history and files")
+def get_task(app: State, task_id: str) -> dict[str, Any]:
+    task = _get(app, task_id)
+    return {
+        **task.as_json(),
+        "events": [{**e.__dict__, "at": iso(e.at)} for e in app.store.events(task.id)],
+        "artifacts": [a.__dict__ for a in app.store.artifacts(task.id)],
+    }
+
+
+@router.post("/{task_id}/retry", summary="Queue a finished task again")
+def retry(app: State, task_id: str) -> dict[str, Any]:
+    return service.retry(app.store, _get(app, task_id), actor=ACTOR).as_json()
+
+
+@router.post("/{task_id}/cancel", summary="Cancel a queued or processing task")
+def cancel(app: State, task_id: str) -> dict[str, Any]:
+    return service.cancel(app.store, _get(app, task_id), actor=ACTOR).as_json()
+
+
+class StatusOverride(BaseModel):
+    status: str
+
+
+@router.patch("/{task_id}", summary="Set a task's status by hand")
+def override(app: State, task_id: str, body: StatusOverride) -> dict[str, Any]:
+    status = _status(body.status)
+    assert status is not None
+    return service.update_status(app.store, _get(app, task_id), status, actor=ACTOR).as_json()

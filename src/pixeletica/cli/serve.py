@@ -1,0 +1,103 @@
+"""``pixeletica serve``: the whole service on one machine — API, workers and monitor, on SQLite."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pixeletica import config, fsutil
+from pixeletica.cli import common
+
+
+def admin_token(settings: config.Settings) -> tuple[str, str]:
+    """The admin token and where it comes from; created in the data directory on first start."""
+    if settings.admin_token:
+        return settings.admin_token, "PIXELETICA_ADMIN_TOKEN"
+    path = Path(settings.data_dir) / "admin-token"
+    if path.is_file():
+        return path.read_text().strip(), str(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    old = os.umask(0o077)
+    try:
+        fsutil.atomic_write(path, token.encode() + b"\n")
+    finally:
+        os.umask(old)
+    return token, str(path)
+
+
+@common.reports_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=0, help="Worker processes (default: CPU count; 0 = none).")
+    ] = None,
+) -> None:
+    """Run Pixeletica: the HTTP API, local worker processes and the monitor."""
+    import uvicorn
+
+    from pixeletica.api.app import create_app
+    from pixeletica.tasks.executors import local
+    from pixeletica.tasks.monitor import Monitor
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = config.get_settings()
+    token, token_source = admin_token(settings)
+    app = create_app(settings, admin_token=token)
+    store = app.state.pixeletica.store
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    supervisor = local.start_supervisor(settings, count) if count > 0 else None
+    stop = threading.Event()
+    monitor = Monitor(
+        store=store,
+        tasks_dir=settings.tasks_dir,
+        max_processing_time=settings.task_max_processing_time,
+        retention_days=settings.task_retention_days,
+        failed_retention_days=settings.task_failed_retention_days,
+        lease_sweep_seconds=settings.lease_sweep_seconds,
+        interval=settings.task_monitor_interval,
+    )
+    sweeper = threading.Thread(target=monitor.run, args=(stop,), name="monitor", daemon=True)
+    sweeper.start()
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # we handle signals ourselves, so that the shutdown below runs
+            yield
+
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False))
+
+    def _stop(*_: object) -> None:
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    shown_host = host if host not in ("0.0.0.0", "::") else "127.0.0.1"
+    typer.echo(
+        f"Pixeletica on http://{shown_host}:{port}  (API under /api, docs at /docs)\n"
+        f"  data directory: {settings.data_dir}\n"
+        f"  admin token:    {token_source}\n"
+        f"  workers:        {count}, store {settings.store_url}",
+        err=True,
+    )
+    try:
+        server.run()
+    finally:
+        stop.set()
+        if supervisor is not None and supervisor.is_alive() and supervisor.pid:
+            os.kill(supervisor.pid, signal.SIGTERM)
+            supervisor.join(settings.shutdown_grace_seconds + 20)
+            if supervisor.is_alive():
+                supervisor.kill()
+        sweeper.join(5)
+        typer.echo("Pixeletica stopped", err=True)
