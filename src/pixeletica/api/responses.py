@@ -74,3 +74,19 @@ def group_files(artifacts: list[Artifact], category: str | None = None) -> dict[
 class MessageResponse(BaseModel):
     message: str
     success: bool = True
+
+
+class MapInfo(BaseModel):
+    """A completed task that has a web map."""
+
+    id: str
+    name: str
+    created: str
+    thumbnail: str
+    description: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class MapListResponse(BaseModel):
+    maps: list[MapInfo] = Field(default_factory=list)

@@ -14,7 +14,7 @@ from pixeletica.engine import dither, image_io, metrics
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.nearest import MAX_PALETTE_SIZE, Matcher
 from pixeletica.engine.palette import Palette
-from pixeletica.errors import InvalidInput
+from pixeletica.errors import InvalidInput, LimitExceeded
 
 #: Options worth keeping in the block grid's metadata.
 _RECORDED_OPTIONS = ("strength", "serpentine", "seed", "resample", "alpha_threshold")
@@ -56,6 +56,12 @@ class ConvertOptions:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise InvalidInput(f"{name} must be a positive number of blocks, got {value}")
+            if value is not None and value > self.max_size:
+                raise LimitExceeded(
+                    f"the block grid would be {value} blocks in {name}; width and height are limited to "
+                    f"{self.max_size} blocks",
+                    setting="max_size",
+                )
         return algorithm, metric
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
+from pixeletica.api.responses import MapListResponse
+
 router = APIRouter(tags=["maps"])
 
 _NOT_YET = "web map tiles are not generated yet by this version of Pixeletica"
 
 
-@router.get("/maps.json", summary="List Maps")
-def list_maps() -> dict:
+@router.get("/maps.json", summary="List Maps", response_model=MapListResponse)
+def list_maps() -> MapListResponse:
     """Completed tasks that have a web map (none until map tiles are generated)."""
-    return {"maps": []}
+    return MapListResponse(maps=[])
 
 
 def _no_map(map_id: str) -> HTTPException:

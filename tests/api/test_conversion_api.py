@@ -1,0 +1,191 @@
+"""The compatible API through a real server: submit a photograph, follow it, fetch its files, delete it."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import struct
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+METADATA = {
+    "width": 64,
+    "height": 43,
+    "dithering_algorithm": "floyd_steinberg",
+    "color_palette": "minecraft",
+    "origin_x": 0,
+    "origin_y": 100,
+    "origin_z": 0,
+    "chunk_line_color": "#FF0000FF",
+    "block_line_color": "#000000FF",
+    "line_visibilities": ["chunk_lines_only"],
+    "image_division": 2,
+    "generate_schematic": True,
+    "schematic_name": "my_schematic",
+    "schematic_author": "Pixeletica API",
+    "schematic_description": "An awesome schematic",
+    "generate_web_files": True,
+}
+
+
+def start(server, data: bytes, metadata, name: str = "coffee.jpg"):
+    text = metadata if isinstance(metadata, str) else json.dumps(metadata)
+    return server.client.post(
+        "/api/conversion/start", files={"image_file": (name, data, "image/jpeg")}, data={"metadata": text}
+    )
+
+
+def wait_done(server, task_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = server.client.get(f"/api/conversion/{task_id}").json()
+        if body["status"] in ("completed", "failed"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} did not finish")
+
+
+def test_a_photograph_from_start_to_delete(server):
+    photo = (SAMPLES / "coffee.jpg").read_bytes()
+    answer = start(server, photo, METADATA)
+    assert answer.status_code == 202
+    body = answer.json()
+    assert body["status"] == "queued" and body["progress"] == 0 and body["error"] is None
+    assert body["timestamp"].endswith("Z")
+    task_id = body["taskId"]
+
+    done = wait_done(server, task_id)
+    assert done["status"] == "completed" and done["progress"] == 100
+
+    listing = server.client.get(f"/api/conversion/{task_id}/files").json()
+    assert listing["taskId"] == task_id
+    categories = listing["categories"]
+    assert categories["input"]["filename"] == "coffee.jpg" and categories["input"]["size"] == len(photo)
+    assert categories["dithered"]["type"] == "image/png"
+    only_dithered = server.client.get(f"/api/conversion/{task_id}/files", params={"category": "dithered"}).json()
+    assert list(only_dithered["categories"]) == ["dithered"]
+
+    picture = server.client.get(f"/api/conversion/{task_id}/files/{categories['dithered']['fileId']}")
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(picture.content)).size == (64, 43)
+    original = server.client.get(f"/api/conversion/{task_id}/files/{categories['input']['fileId']}")
+    assert hashlib.sha256(original.content).digest() == hashlib.sha256(photo).digest()
+
+    everything = server.client.get(f"/api/conversion/{task_id}/download")
+    assert everything.status_code == 200 and everything.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(everything.content)).namelist()
+    assert "input/coffee.jpg" in names and "dithered/coffee_dithered.png" in names and len(names) == 5
+
+    chosen = server.client.post(f"/api/conversion/{task_id}/download", json={"fileIds": ["materials_csv"]})
+    assert zipfile.ZipFile(io.BytesIO(chosen.content)).namelist() == ["materials/materials.csv"]
+    unknown = server.client.post(f"/api/conversion/{task_id}/download", json={"fileIds": ["nope"]})
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "File not found: nope"
+
+    deleted = server.client.delete(f"/api/conversion/{task_id}")
+    assert deleted.json() == {"message": f"Task {task_id} deletion initiated", "success": True}
+    gone = server.client.get(f"/api/conversion/{task_id}")
+    assert gone.status_code == 404 and gone.json()["detail"] == f"Task not found: {task_id}"
+    assert not (server.settings.tasks_dir / task_id).exists()
+
+
+def _bomb() -> bytes:
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+
+
+PHOTO = (SAMPLES / "chelsea.jpg").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("data", "metadata", "status", "detail"),
+    [
+        (PHOTO, "{not json", 400, "Invalid JSON metadata format"),
+        (PHOTO, "[1, 2]", 400, "Invalid JSON metadata format: expected a JSON object"),
+        (PHOTO, {"height": "tall"}, 400, "metadata.height must be a whole number"),
+        (PHOTO, {"color_palette": "minecraft"}, 400, "metadata.width is required"),
+        (PHOTO, {"width": -4}, 400, "metadata.width must be a positive number"),
+        (PHOTO, {"width": 8, "dithering_algorithm": "sparkle"}, 400, "unknown dithering algorithm 'sparkle'"),
+        (PHOTO, {"width": 8, "color_palette": "bedrock"}, 400, "metadata.color_palette must be one of"),
+        (PHOTO, {"width": 8, "line_visibilities": ["grid"]}, 400, "metadata.line_visibilities"),
+        (PHOTO, {"width": 8, "priority": "urgent"}, 400, "metadata.priority must be high, normal or low"),
+        (PHOTO, {"width": 5000}, 400, "limited to 4096 blocks"),
+        (b"just some text", {"width": 8}, 415, "not an image"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"/>', {"width": 8}, 415, "SVG"),
+        (_bomb(), {"width": 8}, 400, "megapixels"),
+    ],
+)
+def test_bad_requests_name_the_problem_and_store_nothing(server, data, metadata, status, detail):
+    before = server.store.count()
+    answer = start(server, data, metadata)
+    assert answer.status_code == status, answer.text
+    assert detail in answer.json()["detail"]
+    assert server.store.count() == before
+
+
+def test_missing_form_fields_are_422(server):
+    answer = server.client.post("/api/conversion/start", data={"metadata": json.dumps({"width": 8})})
+    assert answer.status_code == 422
+
+
+def test_an_upload_over_the_limit_is_413(server):
+    big = b"\xff\xd8" + b"\0" * (server.settings.max_upload_size + 300_000)
+    answer = start(server, big, {"width": 8})
+    assert answer.status_code == 413 and answer.json()["detail"] == "Image size exceeds maximum limit of 10MB"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/conversion/00000000-0000-0000-0000-000000000000",
+        "/api/conversion/00000000-0000-0000-0000-000000000000/files",
+        "/api/conversion/00000000-0000-0000-0000-000000000000/download",
+        "/api/map/00000000-0000-0000-0000-000000000000/metadata.json",
+        "/api/map/abc/tiles/0/0/0.png",
+    ],
+)
+def test_unknown_tasks_and_maps_are_404(server, path):
+    answer = server.client.get(path)
+    assert answer.status_code == 404 and "not found" in answer.json()["detail"].lower()
+
+
+def test_file_ids_cannot_leave_the_task_folder(server):
+    task_id = start(server, PHOTO, {"width": 8}).json()["taskId"]
+    wait_done(server, task_id)
+    for file_id in ("..%2F..%2Fpixeletica.db", "../../pixeletica.db", "%2e%2e", "input_..%2F..%2Fadmin-token"):
+        answer = server.client.get(f"/api/conversion/{task_id}/files/{file_id}")
+        assert answer.status_code == 404
+
+
+def test_preview_returns_a_png_quickly(server):
+    answer = server.client.post(
+        "/api/conversion/preview",
+        data={"width": "40", "height": "30", "algorithm": "ordered"},
+        files={"image_file": ("c.jpg", PHOTO, "image/jpeg")},
+    )
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(answer.content)).size == (40, 30)
+    blank = server.client.post("/api/conversion/preview", data={"width": "8", "height": "8"})
+    assert blank.status_code == 200
+    too_big = server.client.post("/api/conversion/preview", data={"width": "4000", "height": "4000"})
+    assert too_big.status_code == 400 and "too large for preview" in too_big.json()["detail"]
+
+
+def test_maps_list_and_health(server):
+    assert server.client.get("/api/maps.json").json() == {"maps": []}
+    root = server.client.get("/").json()
+    assert root["status"] == "ok"
+    health = server.client.get("/api/health").json()
+    assert health["status"] == "ok" and health["store"] == "ok"
+    assert server.client.get("/docs").status_code == 200
