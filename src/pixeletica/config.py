@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CORS_ORIGINS", "PIXELETICA_CORS_ORIGINS"),
         description="comma-separated origins allowed to call the API from a browser ('*' for any)",
     )
+    rate_limit: str = Field(
+        default="5/minute",
+        validation_alias=AliasChoices("RATE_LIMIT", "PIXELETICA_RATE_LIMIT"),
+        description="starts and previews allowed per client address, like 5/minute ('off' for none)",
+    )
     preview_timeout: float = Field(default=3.0, gt=0, description="seconds a preview may take")
     preview_max_pixels: int = Field(default=512 * 512, gt=0, description="largest preview, in blocks")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -36,17 +37,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Server:
-    settings = fast_settings(tmp_path_factory.mktemp("serve") / "data", admin_token=TOKEN)
+@contextlib.contextmanager
+def running_server(settings: Settings, workers: int = 1) -> Iterator[Server]:
+    """`pixeletica serve` in a child process on a free port; stopped with SIGTERM (must exit 0)."""
     port = free_port()
-    log = (settings.data_dir.parent / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pixeletica", "serve", "--port", str(port), "--workers", "1"],
-        env=settings_env(settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    log_path = settings.data_dir.parent / f"serve-{port}.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pixeletica", "serve", "--port", str(port), "--workers", str(workers)],
+            env=settings_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     client = httpx.Client(base_url=url, timeout=30)
     deadline = time.monotonic() + 60
@@ -58,11 +60,22 @@ def server(tmp_path_factory) -> Server:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()
-            raise RuntimeError(Path(log.name).read_text())
+            raise RuntimeError(log_path.read_text())
         time.sleep(0.1)
     store = Store(settings.store_url)
-    yield Server(url=url, settings=settings, store=store, client=client, admin={"Authorization": f"Bearer {TOKEN}"})
-    client.close()
-    store.dispose()
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 0, Path(log.name).read_text()
+    try:
+        yield Server(url=url, settings=settings, store=store, client=client, admin={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        client.close()
+        store.dispose()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    assert code == 0, log_path.read_text()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    settings = fast_settings(tmp_path_factory.mktemp("serve") / "data", admin_token=TOKEN)
+    settings.data_dir.mkdir(parents=True)
+    with running_server(settings) as running:
+        yield running

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from ..tasks.conftest import fast_settings
+from .conftest import running_server
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 METADATA = {
     "width": 64,
@@ -189,3 +192,14 @@ def test_maps_list_and_health(server):
     health = server.client.get("/api/health").json()
     assert health["status"] == "ok" and health["store"] == "ok"
     assert server.client.get("/docs").status_code == 200
+
+
+def test_start_is_rate_limited_per_client(tmp_path):
+    settings = fast_settings(tmp_path / "data", rate_limit="2/minute")
+    settings.data_dir.mkdir(parents=True)
+    with running_server(settings, workers=0) as limited:
+        codes = [start(limited, PHOTO, {"width": 8}) for _ in range(3)]
+        preview = limited.client.post("/api/conversion/preview", data={"width": "8", "height": "8"})
+    assert [c.status_code for c in codes] == [202, 202, 429]
+    assert int(codes[2].headers["Retry-After"]) > 0 and "2/minute" in codes[2].json()["detail"]
+    assert preview.status_code == 429

@@ -25,6 +25,7 @@ def fast_settings(data_dir: Path, **overrides: object) -> Settings:
         "retry_base_seconds": 0.05,
         "retry_max_seconds": 0.2,
         "shutdown_grace_seconds": 5.0,
+        "rate_limit": "off",
         **overrides,
     }
     return Settings(**values)

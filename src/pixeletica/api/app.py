@@ -9,6 +9,7 @@ from pixeletica import __version__
 from pixeletica.api import errors
 from pixeletica.api.deps import AppState
 from pixeletica.api.limits import UploadLimit
+from pixeletica.api.ratelimit import RateLimiter
 from pixeletica.api.routes import conversion, health, maps, tasks
 from pixeletica.config import Settings
 from pixeletica.tasks.store import Store
@@ -25,6 +26,7 @@ def create_app(settings: Settings, *, admin_token: str | None = None, store: Sto
         version=__version__,
     )
     app.state.pixeletica = AppState(settings=settings, store=store, admin_token=admin_token or settings.admin_token)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(conversion.router, prefix="/api")

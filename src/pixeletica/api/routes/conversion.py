@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from pixeletica.api import metadata, responses
 from pixeletica.api.deps import AppState, state
+from pixeletica.api.ratelimit import limited
 from pixeletica.errors import NotFound
 from pixeletica.tasks import service
 from pixeletica.tasks.model import Artifact, Task
@@ -45,7 +46,13 @@ def safe_file(app: AppState, artifact: Artifact) -> Path:
     return path
 
 
-@router.post("/start", status_code=202, response_model=responses.TaskResponse, summary="Start Conversion")
+@router.post(
+    "/start",
+    status_code=202,
+    response_model=responses.TaskResponse,
+    summary="Start Conversion",
+    dependencies=[Depends(limited)],
+)
 def start(
     app: State,
     image_file: Annotated[UploadFile, File(description="Image file to convert")],
@@ -165,6 +172,7 @@ class _TimedOut(Exception):
     "/preview",
     summary="Generate Quick Preview Image",
     responses={200: {"content": {"image/png": {}}}},
+    dependencies=[Depends(limited)],
 )
 def preview(
     app: State,
