@@ -203,3 +203,26 @@ def test_start_is_rate_limited_per_client(tmp_path):
     assert [c.status_code for c in codes] == [202, 202, 429]
     assert int(codes[2].headers["Retry-After"]) > 0 and "2/minute" in codes[2].json()["detail"]
     assert preview.status_code == 429
+
+
+def test_progress_streams_as_server_sent_events_to_the_end(server):
+    task_id = start(server, (SAMPLES / "astronaut.jpg").read_bytes(), {"width": 300, "metric": "ciede2000"}).json()[
+        "taskId"
+    ]
+    seen = []
+    with server.client.stream("GET", f"/api/conversion/{task_id}/events", timeout=120) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        kind = None
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                seen.append((kind, json.loads(line[6:])))
+                if kind == "end":
+                    break
+    assert seen[-1][0] == "end" and seen[-1][1]["status"] == "completed"
+    progress = [body["progress"] for kind, body in seen if kind == "progress"]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert len({body["status"] for _, body in seen}) >= 2  # it saw the task change
+    missing = server.client.get("/api/conversion/00000000-0000-0000-0000-000000000000/events")
+    assert missing.status_code == 404

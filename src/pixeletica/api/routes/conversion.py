@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import time
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from pixeletica.api import metadata, responses
 from pixeletica.api.deps import AppState, state
@@ -79,6 +83,47 @@ def start(
 def status(app: State, task_id: str) -> responses.TaskResponse:
     """The task's status, progress and error."""
     return responses.TaskResponse.of(_task(app, task_id))
+
+
+_EVENT_POLL = 0.25  # seconds between looks at the store while streaming
+_KEEPALIVE = 15.0
+
+
+@router.get(
+    "/{task_id}/events",
+    summary="Live progress (Server-Sent Events)",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def events(app: State, task_id: str) -> StreamingResponse:
+    """Progress as Server-Sent Events: a `progress` event on every change, `end` when the task finishes."""
+    task = await run_in_threadpool(_task, app, task_id)
+
+    async def stream() -> AsyncIterator[str]:
+        last: dict | None = None
+        quiet = 0.0
+        current = task
+        while True:
+            body = responses.TaskResponse.of(current).model_dump()
+            if body != last:
+                last = body
+                quiet = 0.0
+                yield f"event: progress\ndata: {json.dumps(body)}\n\n"
+            if current.finished:
+                yield f"event: end\ndata: {json.dumps(body)}\n\n"
+                return
+            await asyncio.sleep(_EVENT_POLL)
+            quiet += _EVENT_POLL
+            if quiet >= _KEEPALIVE:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
+            try:
+                current = await run_in_threadpool(app.store.get, task_id)
+            except NotFound:
+                yield f"event: end\ndata: {json.dumps({'taskId': task_id, 'status': 'deleted'})}\n\n"
+                return
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
 @router.delete("/{task_id}", response_model=responses.MessageResponse, summary="Delete Task")
