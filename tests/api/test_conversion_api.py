@@ -226,3 +226,14 @@ def test_progress_streams_as_server_sent_events_to_the_end(server):
     assert len({body["status"] for _, body in seen}) >= 2  # it saw the task change
     missing = server.client.get("/api/conversion/00000000-0000-0000-0000-000000000000/events")
     assert missing.status_code == 404
+
+
+def test_prometheus_metrics(server):
+    task_id = start(server, PHOTO, {"width": 8}).json()["taskId"]
+    wait_done(server, task_id)
+    server.client.get("/api/conversion/00000000-0000-0000-0000-000000000000")
+    text = server.client.get("/metrics").text
+    assert 'pixeletica_tasks{status="completed"}' in text and "pixeletica_queue_depth" in text
+    assert "pixeletica_task_processing_seconds_bucket" in text and "pixeletica_task_wait_seconds_gsum" in text
+    assert 'route="/conversion/{task_id}",status="404"' in text  # the template within /api
+    assert "pixeletica_http_request_seconds_bucket" in text

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
 
 from pixeletica import __version__
-from pixeletica.api import errors
+from pixeletica.api import errors, metrics
 from pixeletica.api.deps import AppState
 from pixeletica.api.limits import UploadLimit
 from pixeletica.api.ratelimit import RateLimiter
@@ -36,4 +37,8 @@ def create_app(settings: Settings, *, admin_token: str | None = None, store: Sto
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(UploadLimit, limit=settings.max_upload_size)
+    registry = CollectorRegistry()
+    registry.register(metrics.TaskCollector(store))
+    app.add_middleware(metrics.HttpMetrics, registry=registry)
+    app.add_route("/metrics", metrics.endpoint(registry), include_in_schema=False)
     return app

@@ -251,6 +251,16 @@ class Store:
         with self._read() as connection:
             return list(connection.execute(query))
 
+    def error_counts(self) -> dict[str, int]:
+        """Failed tasks in the store by error code."""
+        query = (
+            sa.select(tasks.c.error_code, sa.func.count())
+            .where(tasks.c.status == Status.FAILED.value)
+            .group_by(tasks.c.error_code)
+        )
+        with self._read() as connection:
+            return {str(code or "unknown"): int(n) for code, n in connection.execute(query)}
+
     def events(self, task_id: str) -> list[Event]:
         query = sa.select(events).where(events.c.task_id == task_id).order_by(events.c.id)
         with self._read() as connection:
