@@ -189,8 +189,11 @@ def test_maps_list_and_health(server):
     assert server.client.get("/api/maps.json").json() == {"maps": []}
     root = server.client.get("/").json()
     assert root["status"] == "ok"
-    health = server.client.get("/api/health").json()
+    deadline = time.monotonic() + 10
+    while (health := server.client.get("/api/health").json())["status"] != "ok" and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert health["status"] == "ok" and health["store"] == "ok"
+    assert health["workers"]["alive"] == 1 and health["monitor"]["last_full_sweep"].endswith("Z")
     assert server.client.get("/docs").status_code == 200
 
 
@@ -200,6 +203,8 @@ def test_start_is_rate_limited_per_client(tmp_path):
     with running_server(settings, workers=0) as limited:
         codes = [start(limited, PHOTO, {"width": 8}) for _ in range(3)]
         preview = limited.client.post("/api/conversion/preview", data={"width": "8", "height": "8"})
+        health = limited.client.get("/api/health").json()
+    assert health["status"] == "degraded" and health["workers"]["alive"] == 0  # serve --workers 0
     assert [c.status_code for c in codes] == [202, 202, 429]
     assert int(codes[2].headers["Retry-After"]) > 0 and "2/minute" in codes[2].json()["detail"]
     assert preview.status_code == 429

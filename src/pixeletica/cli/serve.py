@@ -67,7 +67,7 @@ def serve(
         lease_sweep_seconds=settings.lease_sweep_seconds,
         interval=settings.task_monitor_interval,
     )
-    sweeper = threading.Thread(target=monitor.run, args=(stop,), name="monitor", daemon=True)
+    sweeper = threading.Thread(target=monitor.run, args=(stop,), name="monitor")
     sweeper.start()
 
     class _Server(uvicorn.Server):

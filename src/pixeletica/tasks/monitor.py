@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -106,9 +108,11 @@ class Monitor:
                     break
         return SweepReport(requeued=[], failed=[], deleted=deleted)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, name: str | None = None) -> None:
         """Sweep until ``stop`` is set: lost workers every few seconds; stuck tasks and retention every interval."""
+        name = name or f"monitor:{socket.gethostname()}:{os.getpid()}"
         next_full = 0.0
+        last_full: str | None = None
         while not stop.is_set():
             started = time.monotonic()
             try:
@@ -123,9 +127,15 @@ class Monitor:
                         len(stuck.failed), len(pruned.deleted), len(lost.requeued), len(lost.failed),
                     )  # fmt: skip
                     next_full = started + self.interval
+                    last_full = utcnow().isoformat(timespec="seconds") + "Z"
+                self.store.beat(name, "monitor", {"last_full_sweep": last_full})
             except Exception as exc:  # the store may be briefly unreachable; try again next sweep
                 log.warning("sweep failed: %s", exc)
             stop.wait(self.lease_sweep_seconds)
+        try:
+            self.store.forget(name)
+        except Exception as exc:
+            log.warning("could not remove the monitor's heartbeat: %s", exc)
 
 
 def find_stuck(store: Store, max_time: float) -> list[Task]:

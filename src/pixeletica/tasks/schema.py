@@ -64,3 +64,12 @@ artifacts = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("path", sa.String(1024), nullable=False),
 )
+
+heartbeats = sa.Table(
+    "service_heartbeats",
+    metadata,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("seen_at", sa.DateTime, nullable=False),
+    sa.Column("info", sa.Text, nullable=False),
+)

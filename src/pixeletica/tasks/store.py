@@ -25,11 +25,11 @@ import sqlalchemy as sa
 from pixeletica.errors import InvalidInput, NotFound, TransitionConflict
 from pixeletica.tasks import model
 from pixeletica.tasks.model import Artifact, Event, Priority, Status, Task, utcnow
-from pixeletica.tasks.schema import artifacts, events, tasks
+from pixeletica.tasks.schema import artifacts, events, heartbeats, tasks
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration in ``migrations/versions`` (a test checks they agree).
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -482,6 +482,27 @@ class Store:
                 connection.execute(artifacts.delete().where(artifacts.c.task_id == task.id))
                 connection.execute(events.delete().where(events.c.task_id == task.id))
             return gone == 1
+
+    # --- heartbeats of workers and monitors ------------------------------------------------
+
+    def beat(self, name: str, kind: str, info: dict[str, Any] | None = None) -> None:
+        """Record that a long-running process (``kind`` worker or monitor) is alive."""
+        values = {"kind": kind, "seen_at": utcnow(), "info": json.dumps(info or {}, sort_keys=True)}
+        with self._write() as connection:
+            if connection.execute(heartbeats.update().where(heartbeats.c.name == name).values(**values)).rowcount:
+                return
+            connection.execute(heartbeats.insert().values(name=name, **values))
+
+    def forget(self, name: str) -> None:
+        """A process that stops cleanly removes its heartbeat."""
+        with self._write() as connection:
+            connection.execute(heartbeats.delete().where(heartbeats.c.name == name))
+
+    def heartbeats(self, kind: str) -> list[tuple[str, dt.datetime, dict[str, Any]]]:
+        """(name, last seen, info) of every process of ``kind`` that has beaten, most recent first."""
+        query = sa.select(heartbeats).where(heartbeats.c.kind == kind).order_by(heartbeats.c.seen_at.desc())
+        with self._read() as connection:
+            return [(r.name, r.seen_at, json.loads(r.info)) for r in connection.execute(query)]
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from pixeletica import __version__
 from pixeletica.api.deps import AppState, state
-from pixeletica.tasks.model import Status
+from pixeletica.tasks.model import Status, iso, utcnow
 
 router = APIRouter(tags=["health"])
 State = Annotated[AppState, Depends(state)]
@@ -23,16 +23,36 @@ def root() -> dict[str, Any]:
 
 @router.get("/api/health", summary="Health")
 def health(app: State) -> JSONResponse:
-    """Readiness: the task store answers; queue depth and tasks in progress."""
+    """Liveness and readiness: the store answers (else 503); live workers; the monitor's last sweep.
+
+    ``status`` is ``ok`` when a worker and a monitor have beaten recently, ``degraded`` otherwise
+    (tasks are accepted but may wait).
+    """
+    settings = app.settings
     try:
         counts = app.store.counts()
-    except Exception as exc:
-        return JSONResponse({"status": "unavailable", "store": f"unreachable: {exc}"}, status_code=503)
+        workers = app.store.heartbeats("worker")
+        monitors = app.store.heartbeats("monitor")
+    except Exception:
+        return JSONResponse(
+            {"status": "unavailable", "store": "unreachable", "detail": "the task store does not answer"},
+            status_code=503,
+        )
+    now = utcnow()
+    live = [name for name, seen, _ in workers if (now - seen).total_seconds() <= 3 * settings.heartbeat_seconds]
+    monitor = None
+    if monitors:
+        name, seen, info = monitors[0]
+        age = (now - seen).total_seconds()
+        monitor = {"name": name, "last_sweep": iso(seen), "seconds_ago": round(age, 1), **info}
+    monitor_ok = monitor is not None and monitor["seconds_ago"] <= 3 * settings.lease_sweep_seconds + 5
     return JSONResponse(
         {
-            "status": "ok",
+            "status": "ok" if live and monitor_ok else "degraded",
             "version": __version__,
             "store": "ok",
+            "workers": {"alive": len(live), "names": live},
+            "monitor": monitor,
             "queued": counts[Status.QUEUED],
             "processing": counts[Status.PROCESSING],
         }

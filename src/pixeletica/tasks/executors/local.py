@@ -61,6 +61,11 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
         should_stop=shutdown.reason,
     )
     log.info("worker=%s started", runner.worker_id)
+    alive = threading.Event()
+    beating = threading.Thread(
+        target=_beat, args=(store, runner.worker_id, settings.heartbeat_seconds, alive), daemon=True, name="beat"
+    )
+    beating.start()
     done = 0
     while not shutdown.asked and (max_tasks is None or done < max_tasks):
         try:
@@ -73,8 +78,25 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
         else:
             done += 1
     log.info("worker=%s stopped after %d tasks", runner.worker_id, done)
+    alive.set()
+    beating.join(settings.heartbeat_seconds + 1)
+    try:
+        store.forget(runner.worker_id)
+    except Exception as exc:  # the store may be gone; the heartbeat then simply ages
+        log.warning("worker=%s could not remove its heartbeat: %s", runner.worker_id, exc)
     store.dispose()
     return done
+
+
+def _beat(store: Store, name: str, every: float, stop: threading.Event) -> None:
+    """Tell the store this worker is alive, for health checks (tasks have their own leases)."""
+    while True:
+        try:
+            store.beat(name, "worker")
+        except Exception as exc:  # a missed beat only makes health look worse for a while
+            log.warning("worker=%s heartbeat failed: %s", name, exc)
+        if stop.wait(every):
+            return
 
 
 def _sleep(seconds: float, shutdown: _Shutdown) -> None:
