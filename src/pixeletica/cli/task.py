@@ -246,7 +246,10 @@ def parse_duration(text: str) -> dt.timedelta:
     if not match:
         raise InvalidInput(f"{text!r} is not a duration like 30m, 24h or 7d")
     unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2)]
-    return dt.timedelta(seconds=float(match.group(1)) * unit)
+    seconds = float(match.group(1)) * unit
+    if seconds > 3650 * 86400:
+        raise InvalidInput(f"{text!r} is longer than ten years")
+    return dt.timedelta(seconds=seconds)
 
 
 @app.command("stats")

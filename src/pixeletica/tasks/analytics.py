@@ -21,7 +21,7 @@ def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> 
 
 def stats(store: Store, window: dt.timedelta) -> dict[str, Any]:
     """Statistics of the tasks created within ``window`` before now."""
-    since = utcnow() - window
+    since = utcnow() - min(window, dt.timedelta(days=3650))
     rows = store.stats_rows(since)
     counts = Counter(r.status for r in rows)
     waits = [(r.started_at - r.created_at).total_seconds() for r in rows if r.started_at]

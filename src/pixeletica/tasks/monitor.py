@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pixeletica.errors import TransitionConflict
+from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import files, service
 from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
 from pixeletica.tasks.store import Store
@@ -138,6 +138,14 @@ class Monitor:
             log.warning("could not remove the monitor's heartbeat: %s", exc)
 
 
+#: Longer than any task can have run (ten years); larger limits find nothing anyway.
+_LONGEST = 10 * 365 * 86400.0
+
+
 def find_stuck(store: Store, max_time: float) -> list[Task]:
     """Tasks processing for longer than ``max_time`` seconds."""
+    if not max_time >= 0:  # also refuses NaN
+        raise InvalidInput(f"the maximum processing time must be 0 or more seconds, got {max_time}")
+    if max_time > _LONGEST:
+        return []
     return store.processing_since(utcnow() - dt.timedelta(seconds=max_time))

@@ -41,10 +41,13 @@ def map_full_image(map_id: str) -> dict:
     raise _no_map(map_id)
 
 
-for _path in (
-    "/map/{map_id}/metadata.json",
-    "/map/{map_id}/tiles/{zoom}/{x}/{y}.png",
-    "/map/{map_id}/thumbnail.png",
-    "/map/{map_id}/full-image.png",
-):
-    router.add_api_route(_path, lambda: {}, methods=["OPTIONS"], summary="Options Map Endpoints")
+@router.options("/map/{map_id}/metadata.json", summary="Options Map Endpoints")
+@router.options("/map/{map_id}/thumbnail.png", summary="Options Map Endpoints")
+@router.options("/map/{map_id}/full-image.png", summary="Options Map Endpoints")
+def options_map(map_id: str) -> dict:
+    return {}
+
+
+@router.options("/map/{map_id}/tiles/{zoom}/{x}/{y}.png", summary="Options Map Endpoints")
+def options_tile(map_id: str, zoom: int, x: int, y: int) -> dict:
+    return {}
