@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -80,9 +80,14 @@ def start(
 
 
 @router.get("/{task_id}", response_model=responses.TaskResponse, summary="Get Conversion Status")
-def status(app: State, task_id: str) -> responses.TaskResponse:
-    """The task's status, progress and error."""
-    return responses.TaskResponse.of(_task(app, task_id))
+async def status(request: Request, task_id: str) -> Response:
+    """The task's status, progress and error.
+
+    The hottest endpoint (clients poll it): one indexed read, run on the event loop (it takes
+    about a tenth of a millisecond), and the JSON written directly.
+    """
+    body = responses.TaskResponse.of(_task(state(request), task_id)).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 _EVENT_POLL = 0.25  # seconds between looks at the store while streaming
