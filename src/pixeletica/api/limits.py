@@ -31,19 +31,27 @@ class UploadLimit:
 
         async def counted() -> Message:
             nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.body_limit:
-                    refused = True
-                    raise _TooLarge
+                    refused = True  # the app sees the client go away and stops reading
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            if refused:
-                await self._refuse(send)
+            await self.app(scope, counted, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+        if refused:
+            await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": f"Image size exceeds maximum limit of {self.limit / (1024 * 1024):g}MB"}).encode()
@@ -55,7 +63,3 @@ class UploadLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
