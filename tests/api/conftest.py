@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ class Server:
     store: Store
     client: httpx.Client
     admin: dict[str, str]
+    log: Path
 
 
 def free_port() -> int:
@@ -64,7 +66,14 @@ def running_server(settings: Settings, workers: int = 1) -> Iterator[Server]:
         time.sleep(0.1)
     store = Store(settings.store_url)
     try:
-        yield Server(url=url, settings=settings, store=store, client=client, admin={"Authorization": f"Bearer {TOKEN}"})
+        yield Server(
+            url=url,
+            settings=settings,
+            store=store,
+            client=client,
+            admin={"Authorization": f"Bearer {TOKEN}"},
+            log=log_path,
+        )
     finally:
         client.close()
         store.dispose()
