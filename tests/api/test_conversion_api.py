@@ -242,3 +242,16 @@ def test_prometheus_metrics(server):
     assert "pixeletica_task_processing_seconds_bucket" in text and "pixeletica_task_wait_seconds_gsum" in text
     assert 'route="/conversion/{task_id}",status="404"' in text  # the template within /api
     assert "pixeletica_http_request_seconds_bucket" in text
+
+
+def test_renders_with_the_requested_lines_are_listed_and_downloadable(server):
+    metadata = {"width": 20, "line_visibilities": ["both", "no_lines"], "origin_x": -3}
+    task_id = start(server, PHOTO, metadata).json()["taskId"]
+    assert wait_done(server, task_id)["status"] == "completed"
+    rendered = server.client.get(f"/api/conversion/{task_id}/files").json()["categories"]["rendered"]
+    assert set(rendered) == {"both_lines", "no_lines"}
+    info = rendered["both_lines"][0]
+    picture = server.client.get(f"/api/conversion/{task_id}/files/{info['fileId']}")
+    assert picture.status_code == 200 and Image.open(io.BytesIO(picture.content)).size[0] == 20 * 16
+    only = server.client.get(f"/api/conversion/{task_id}/files", params={"category": "rendered"}).json()
+    assert list(only["categories"]) == ["rendered"]

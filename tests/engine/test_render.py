@@ -1,0 +1,106 @@
+"""Textured renders: real block textures, air, block and chunk lines on world coordinates, sources."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixeletica.engine import palette, render, textures
+from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.engine.exports import bundle
+from pixeletica.errors import InvalidInput, LimitExceeded
+
+
+@pytest.fixture(scope="module")
+def small_palette() -> palette.Palette:
+    return palette.select(palette.PaletteFilter(include_blocks=("stone", "oak_log", "white_wool")))
+
+
+def test_blocks_are_drawn_with_their_real_textures_and_air_is_clear(small_palette):
+    source = textures.source(None)
+    names = [b.textures["side"] for b in small_palette.blocks]
+    tiles, flat = textures.atlas(names, small_palette.colors, 16, source)
+    assert flat == [] and tiles.shape == (4, 16, 16, 4) and (tiles[0] == 0).all()
+    grid = np.array([[0, 1, -1], [2, 0, 1]], dtype=np.int16)
+    image = render.render(grid, tiles)
+    assert image.shape == (32, 48, 4)
+    assert (image[0:16, 0:16] == tiles[1]).all() and (image[16:32, 32:48] == tiles[2]).all()
+    assert (image[0:16, 32:48, 3] == 0).all()  # air
+    log = source.load("minecraft:block/oak_log")
+    where = small_palette.ids.index("minecraft:oak_log")  # palette index -> tile where + 1
+    assert (tiles[where + 1] == log).all()
+    assert (image[0:16, 16:32] == tiles[2]).all()
+    assert len(np.unique(log.reshape(-1, 4), axis=0)) > 4  # a texture, not a flat colour
+
+
+def test_scale_resizes_each_texture(small_palette):
+    tiles, _ = textures.atlas(
+        [b.textures["side"] for b in small_palette.blocks], small_palette.colors, 4, textures.source(None)
+    )
+    assert tiles.shape == (4, 4, 4, 4)
+    with pytest.raises(InvalidInput, match="scale must be between 1 and 64"):
+        textures.atlas([None], np.zeros((1, 3), np.uint8), 0, textures.source(None))
+
+
+def _blank(h: int, w: int, scale: int) -> np.ndarray:
+    image = np.zeros((h * scale, w * scale, 4), dtype=np.uint8)
+    image[..., 3] = 255
+    return image
+
+
+def test_chunk_lines_follow_world_coordinates_including_negative_ones():
+    scale = 4
+    lines = render.Lines.variant("chunk_lines_only", origin_x=-21, origin_z=30, chunk_color=(255, 0, 0, 255))
+    image = render.draw_lines(_blank(40, 40, scale), scale, lines)
+    red_columns = sorted({x // scale for x in range(image.shape[1]) if image[1, x, 0] == 255 and image[3, x, 0] == 255})
+    assert red_columns == [5, 21, 37]  # x = -16, 0, 16
+    red_rows = sorted({y // scale for y in range(image.shape[0]) if image[y, 3, 0] == 255 and image[y, 2, 0] == 255})
+    assert red_rows == [2, 18, 34]  # z = 32, 48, 64
+
+
+def test_block_lines_and_alpha_blending():
+    scale = 8
+    lines = render.Lines.variant("block_grid_only", block_color=render.parse_rgba("#FFFFFF80"))
+    image = render.draw_lines(_blank(2, 2, scale), scale, lines)
+    assert image[0, 3, 0] == 128 and image[3, 0, 0] == 128  # top and left edge of each block, half white
+    assert image[3, 3, 0] == 0 and image[3, 8, 0] == 128
+    assert render.parse_rgba("#102030") == (16, 32, 48, 255)
+    with pytest.raises(InvalidInput, match="block_line_color must be a colour"):
+        render.parse_rgba("red", "block_line_color")
+    with pytest.raises(InvalidInput, match="unknown line visibility 'grid'"):
+        render.Lines.variant("grid")
+
+
+def test_textures_from_a_resource_pack_folder_and_zip(tmp_path, small_palette):
+    purple = Image.new("RGBA", (16, 32), (120, 0, 200, 255))  # "animated": two frames
+    folder = tmp_path / "pack" / "assets" / "minecraft" / "textures" / "block"
+    folder.mkdir(parents=True)
+    purple.save(folder / "stone.png")
+    names = [b.textures["side"] for b in small_palette.blocks]
+    tiles, flat = textures.atlas(names, small_palette.colors, 16, textures.source(tmp_path / "pack"))
+    stone = [b.id for b in small_palette.blocks].index("minecraft:stone")
+    assert tuple(tiles[stone + 1, 5, 5]) == (120, 0, 200, 255)
+    assert sorted(flat) == sorted(i for i in range(len(names)) if i != stone)  # the others: flat colour
+    buf = io.BytesIO()
+    purple.save(buf, format="PNG")
+    with zipfile.ZipFile(tmp_path / "pack.zip", "w") as archive:
+        archive.writestr("assets/minecraft/textures/block/stone.png", buf.getvalue())
+    tiles_zip, _ = textures.atlas(names, small_palette.colors, 16, textures.source(tmp_path / "pack.zip"))
+    assert (tiles_zip[stone + 1] == tiles[stone + 1]).all()
+    with pytest.raises(InvalidInput, match="neither a resource pack folder"):
+        textures.source(tmp_path / "nothing-here")
+
+
+def test_rendered_outputs_one_per_line_visibility(small_palette):
+    grid = BlockGrid.from_palette(np.array([[0, 1], [2, -1]], dtype=np.int16), small_palette)
+    options = bundle.RenderOptions(line_visibilities=("no_lines", "both"), scale=8)
+    outputs, flat = bundle.rendered_outputs(grid, "pic", options)
+    assert [o.category for o in outputs] == ["rendered/no_lines", "rendered/both_lines"]
+    assert flat == []
+    assert Image.open(io.BytesIO(outputs[0].data)).size == (16, 16)
+    with pytest.raises(LimitExceeded, match="the render would be"):
+        bundle.rendered_outputs(grid, "pic", bundle.RenderOptions(scale=16, max_pixels=100))
