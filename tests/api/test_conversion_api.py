@@ -84,7 +84,8 @@ def test_a_photograph_from_start_to_delete(server):
     everything = server.client.get(f"/api/conversion/{task_id}/download")
     assert everything.status_code == 200 and everything.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(everything.content)).namelist()
-    assert "input/coffee.jpg" in names and "dithered/coffee_dithered.png" in names and len(names) == 5
+    assert "input/coffee.jpg" in names and "dithered/coffee_dithered.png" in names
+    assert "rendered/chunk_lines/coffee_chunk_lines.png" in names and len(names) == 6
 
     chosen = server.client.post(f"/api/conversion/{task_id}/download", json={"fileIds": ["materials_csv"]})
     assert zipfile.ZipFile(io.BytesIO(chosen.content)).namelist() == ["materials/materials.csv"]
