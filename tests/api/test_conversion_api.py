@@ -85,7 +85,20 @@ def test_a_photograph_from_start_to_delete(server):
     assert everything.status_code == 200 and everything.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(everything.content)).namelist()
     assert "input/coffee.jpg" in names and "dithered/coffee_dithered.png" in names
-    assert "rendered/chunk_lines/coffee_chunk_lines.png" in names and len(names) == 6
+    assert "rendered/chunk_lines/coffee_chunk_lines.png" in names and "task_zip/coffee_task.zip" in names
+    assert len(names) == 9  # input, dithered, blocks, 2 materials, the render and its 2 parts, the task ZIP
+
+    parts = categories["rendered"]["chunk_lines"]
+    assert [p["fileId"] for p in parts] == [
+        "rendered_chunk_lines",
+        "rendered_chunk_lines_split1",
+        "rendered_chunk_lines_split2",
+    ]
+    assert "_x0..31_z0..42" in parts[1]["filename"]  # named by world coordinates (origin 0, 0)
+    bundle = server.client.get(f"/api/conversion/{task_id}/files/{categories['task_zip']['fileId']}")
+    inner = zipfile.ZipFile(io.BytesIO(bundle.content))
+    assert "README.txt" in inner.namelist() and "dithered/coffee_dithered.png" in inner.namelist()
+    assert "coffee_chunk_lines_split2" in inner.read("README.txt").decode()
 
     chosen = server.client.post(f"/api/conversion/{task_id}/download", json={"fileIds": ["materials_csv"]})
     assert zipfile.ZipFile(io.BytesIO(chosen.content)).namelist() == ["materials/materials.csv"]

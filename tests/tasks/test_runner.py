@@ -28,7 +28,9 @@ def test_a_task_runs_to_completion_with_its_files(store, settings, runner):
     assert done.id == task.id and done.status == Status.COMPLETED and done.progress == 100
     assert done.result["width"] == 12 and done.result["mean_delta_e2000"] > 0
     recorded = {a.file_id: a for a in store.artifacts(task.id)}
-    assert set(recorded) == {"input_coffee.jpg", "dithered_image", "block_grid", "materials_csv", "materials_json"}
+    assert set(recorded) == {
+        "input_coffee.jpg", "dithered_image", "block_grid", "materials_csv", "materials_json", "coffee_task.zip",
+    }  # fmt: skip
     for artifact in recorded.values():
         data = (settings.tasks_dir / artifact.path).read_bytes()
         assert len(data) == artifact.size and hashlib.sha256(data).hexdigest() == artifact.sha256

@@ -108,6 +108,9 @@ def convert(
         ),
     ] = None,
     scale: Annotated[int, typer.Option(help="Render pixels per block.")] = 16,
+    division: Annotated[
+        int, typer.Option("--division", help="Also split each render into this many parts along chunk lines.")
+    ] = 1,
     origin_x: Annotated[int, typer.Option(help="World X of the left column (for chunk lines).")] = 0,
     origin_z: Annotated[int, typer.Option(help="World Z of the top row (for chunk lines).")] = 0,
     block_line_color: Annotated[str, typer.Option(help="Block line colour, #RRGGBB[AA].")] = "#000000FF",
@@ -152,6 +155,7 @@ def convert(
         block_line_color=block_line_color,
         chunk_line_color=chunk_line_color,
         textures=str(textures) if textures else None,
+        image_division=division,
     )
     render_options.validate()
     chosen = common.build_palette(

