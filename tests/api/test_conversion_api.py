@@ -86,7 +86,12 @@ def test_a_photograph_from_start_to_delete(server):
     names = zipfile.ZipFile(io.BytesIO(everything.content)).namelist()
     assert "input/coffee.jpg" in names and "dithered/coffee_dithered.png" in names
     assert "rendered/chunk_lines/coffee_chunk_lines.png" in names and "task_zip/coffee_task.zip" in names
-    assert len(names) == 9  # input, dithered, blocks, 2 materials, the render and its 2 parts, the task ZIP
+    assert "schematic/my_schematic.litematic" in names and "worldedit/my_schematic.schem" in names
+    assert "mcfunction/my_schematic.mcfunction" in names
+    assert sum(n.startswith("structure/") for n in names) == 2  # 64 blocks wide: two 48-block pieces
+    # input, dithered, blocks, 2 materials, the render and its 2 parts, 3 schematics + 2 pieces, the task ZIP
+    assert len(names) == 14
+    assert categories["schematic"]["filename"] == "my_schematic.litematic"
 
     parts = categories["rendered"]["chunk_lines"]
     assert [p["fileId"] for p in parts] == [

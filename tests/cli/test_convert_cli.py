@@ -181,3 +181,17 @@ def test_textured_renders_from_the_command_line(tmp_path, photo_path):
     )
     assert colour.returncode == 2 and "chunk_line_color must be a colour" in colour.stderr
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
+
+
+def test_schematics_from_the_command_line(tmp_path, photo_path):
+    import amulet_nbt
+
+    out = tmp_path / "o"
+    result = run("convert", str(photo_path), "-w", "50", "--schematic", "--orientation", "wall", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert {"astronaut.litematic", "astronaut.schem", "astronaut.mcfunction", "astronaut_x0_y0_z0.nbt"} <= set(names)
+    schem = amulet_nbt.load((out / "astronaut.schem").read_bytes()).compound["Schematic"]
+    assert (int(schem["Width"]), int(schem["Height"]), int(schem["Length"])) == (50, 50, 1)
+    bad = run("convert", str(photo_path), "--schematic", "--orientation", "ceiling", "--out", str(tmp_path / "b"))
+    assert bad.returncode == 2 and "unknown orientation 'ceiling'" in bad.stderr

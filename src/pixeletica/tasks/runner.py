@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pixeletica import fsutil
 from pixeletica.engine import pipeline
-from pixeletica.engine.exports import bundle
+from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import conversion, files
 from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
@@ -129,6 +129,11 @@ class Runner:
             progress(0.93, "rendering")
             rendered, flat = bundle.rendered_outputs(result.grid, stem, render_options(exports))
             outputs += rendered
+        if exports and exports.get("generate_schematic"):
+            progress(0.95, "schematics")
+            outputs += bundle.schematic_outputs(
+                result.grid, files.safe_name(exports.get("schematic_name") or stem), placement(exports, stem)
+            )
         outputs.append(bundle.task_zip(outputs, stem, task.input_name))
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
         folder.mkdir(parents=True, exist_ok=True)
@@ -245,4 +250,17 @@ def render_options(exports: dict) -> bundle.RenderOptions:
         block_line_color=str(exports.get("block_line_color", "#000000FF")),
         chunk_line_color=str(exports.get("chunk_line_color", "#FF0000FF")),
         image_division=int(exports.get("image_division", 1)),
+    )
+
+
+def placement(exports: dict, stem: str) -> schematic.Placement:
+    """Schematic placement from a task's stored export settings."""
+    return schematic.Placement(
+        orientation=str(exports.get("orientation", "floor")),
+        origin_x=int(exports.get("origin_x", 0)),
+        origin_y=int(exports.get("origin_y", 100)),
+        origin_z=int(exports.get("origin_z", 0)),
+        name=str(exports.get("schematic_name") or stem),
+        author=str(exports.get("schematic_author") or "Pixeletica API"),
+        description=str(exports.get("schematic_description") or ""),
     )

@@ -43,7 +43,7 @@ def list_tasks(
     created_before: dt.datetime | None = None,
     search: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     order: Annotated[str, Query(pattern="^(newest|oldest)$")] = "newest",
 ) -> dict[str, Any]:
     """Tasks filtered by status, creation time and id/file name, newest (or oldest) first."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pixeletica.engine import image_io, render, textures
 from pixeletica.engine.blockgrid import BlockGrid
-from pixeletica.engine.exports import materials, split
+from pixeletica.engine.exports import materials, schematic, split
 from pixeletica.engine.pipeline import Conversion
 from pixeletica.errors import InvalidInput
 
@@ -149,6 +149,10 @@ _DESCRIPTIONS = {
     "blocks": "the block grid: palette index per position, and the palette",
     "materials": "blocks needed: count, stacks of 64, shulker boxes",
     "rendered": "each block drawn with its texture",
+    "schematic": "Litematica schematic",
+    "worldedit": "WorldEdit / FastAsyncWorldEdit schematic (Sponge v3): //schem load",
+    "mcfunction": "datapack function of setblock/fill commands at absolute coordinates",
+    "structure": "structure-block piece (at most 48x48x48); its name says its offset in the build",
 }
 
 
@@ -173,3 +177,42 @@ def task_zip(outputs: list[Output], stem: str, source: str) -> Output:
         media_type="application/zip",
         data=buf.getvalue(),
     )
+
+
+def schematic_outputs(grid: BlockGrid, stem: str, placement: schematic.Placement) -> list[Output]:
+    """The build for every major tool: Litematica, WorldEdit (Sponge v3), structure blocks, a function."""
+    placement.validate()
+    outputs = [
+        Output(
+            file_id=f"{stem}.litematic",
+            category="schematic",
+            filename=f"{stem}.litematic",
+            media_type="application/octet-stream",
+            data=schematic.to_litematic(grid, placement),
+        ),
+        Output(
+            file_id=f"{stem}.schem",
+            category="worldedit",
+            filename=f"{stem}.schem",
+            media_type="application/octet-stream",
+            data=schematic.to_sponge(grid, placement),
+        ),
+        Output(
+            file_id=f"{stem}.mcfunction",
+            category="mcfunction",
+            filename=f"{stem}.mcfunction",
+            media_type="text/plain",
+            data=schematic.to_mcfunction(grid, placement),
+        ),
+    ]
+    for name, _offset, data in schematic.to_structures(grid, placement):  # the name carries the offset
+        outputs.append(
+            Output(
+                file_id=f"{name}.nbt",
+                category="structure",
+                filename=f"{name}.nbt",
+                media_type="application/octet-stream",
+                data=data,
+            )
+        )
+    return outputs

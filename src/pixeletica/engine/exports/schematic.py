@@ -1,0 +1,215 @@
+"""Schematics of a block grid: Litematica, Sponge v3 (WorldEdit), structure blocks, .mcfunction.
+
+Placement: ``floor`` lays the picture flat (columns along +X, rows along +Z, one layer at
+``origin_y``); ``wall`` stands it up (columns along +X, rows downwards from ``origin_y``, one block
+thick at ``origin_z``). Transparent pixels are air. Files record the target game's data version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbtlib
+import numpy as np
+from nbtlib.tag import ByteArray, Compound, Int, IntArray, List, Long, Short, String
+
+from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.errors import InvalidInput
+
+ORIENTATIONS = ("floor", "wall")
+#: Data versions of the game versions we write for (from the game's version.json).
+DATA_VERSIONS = {"1.20.4": 3700, "1.20.6": 3839, "1.21": 3953, "1.21.1": 3955, "1.21.4": 4189}
+DEFAULT_GAME_VERSION = "1.21.1"
+STRUCTURE_LIMIT = 48  # largest structure-block size per axis
+AIR = "minecraft:air"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where and how a build stands in the world, and for which game version."""
+
+    orientation: str = "wall"
+    origin_x: int = 0
+    origin_y: int = 100
+    origin_z: int = 0
+    game_version: str = DEFAULT_GAME_VERSION
+    name: str = "pixeletica"
+    author: str = "Pixeletica"
+    description: str = ""
+
+    def validate(self) -> None:
+        if self.orientation not in ORIENTATIONS:
+            raise InvalidInput(f"unknown orientation {self.orientation!r}; choose one of: {', '.join(ORIENTATIONS)}")
+        if self.game_version not in DATA_VERSIONS:
+            raise InvalidInput(
+                f"unknown game version {self.game_version!r} for schematics; choose one of: {', '.join(DATA_VERSIONS)}"
+            )
+
+    @property
+    def data_version(self) -> int:
+        return DATA_VERSIONS[self.game_version]
+
+
+def volume(grid: BlockGrid, placement: Placement) -> tuple[np.ndarray, list[str]]:
+    """(X, Y, Z) array of indices into a palette whose entry 0 is air, and that palette."""
+    placement.validate()
+    used = sorted({int(i) for i in np.unique(grid.indices) if i >= 0})
+    palette = [AIR] + [grid.block_ids[i] for i in used]
+    remap = np.zeros(len(grid.block_ids) + 1, dtype=np.int32)
+    for new, old in enumerate(used, start=1):
+        remap[old + 1] = new
+    flat = remap[grid.indices.astype(np.int32) + 1]  # (rows, cols), 0 = air
+    if placement.orientation == "floor":
+        blocks = flat.T[:, None, :]  # x = col, y = 0, z = row
+    else:
+        blocks = flat.T[:, ::-1, None]  # x = col, y = rows - 1 - row (row 0 on top), z = 0
+    return np.ascontiguousarray(blocks), palette
+
+
+def world_origin(grid: BlockGrid, placement: Placement) -> tuple[int, int, int]:
+    """World position of the volume's (0, 0, 0) corner."""
+    if placement.orientation == "floor":
+        return placement.origin_x, placement.origin_y, placement.origin_z
+    return placement.origin_x, placement.origin_y - grid.height + 1, placement.origin_z
+
+
+def _nbt_bytes(root: Compound, name: str = "") -> bytes:
+    buf = io.BytesIO()
+    nbtlib.File(root, root_name=name).write(buf)
+    return gzip.compress(buf.getvalue(), mtime=0)
+
+
+def _varints(values: np.ndarray) -> bytes:
+    out = bytearray()
+    for value in values.tolist():
+        while value >= 0x80:
+            out.append((value & 0x7F) | 0x80)
+            value >>= 7
+        out.append(value)
+    return bytes(out)
+
+
+def to_sponge(grid: BlockGrid, placement: Placement) -> bytes:
+    """Sponge schematic version 3 (``.schem``), read by WorldEdit and FastAsyncWorldEdit."""
+    blocks, palette = volume(grid, placement)
+    width, height, length = blocks.shape
+    order = blocks.transpose(1, 2, 0).ravel()  # index = x + z * width + y * width * length
+    ox, oy, oz = world_origin(grid, placement)
+    schematic = Compound(
+        {
+            "Version": Int(3),
+            "DataVersion": Int(placement.data_version),
+            "Width": Short(width),
+            "Height": Short(height),
+            "Length": Short(length),
+            "Offset": IntArray([0, 0, 0]),
+            "Metadata": Compound(
+                {
+                    "Name": String(placement.name),
+                    "Author": String(placement.author),
+                    "Date": Long(int(dt.datetime.now(dt.UTC).timestamp() * 1000)),
+                    "WEOffsetX": Int(0),
+                    "WEOffsetY": Int(0),
+                    "WEOffsetZ": Int(0),
+                    "PixeleticaOrigin": IntArray([ox, oy, oz]),
+                }
+            ),
+            "Blocks": Compound(
+                {
+                    "Palette": Compound({block: Int(i) for i, block in enumerate(palette)}),
+                    "Data": ByteArray(np.frombuffer(_varints(order), dtype=np.int8)),
+                    "BlockEntities": List[Compound]([]),
+                }
+            ),
+        }
+    )
+    return _nbt_bytes(Compound({"Schematic": schematic}))
+
+
+def to_structures(grid: BlockGrid, placement: Placement) -> list[tuple[str, tuple[int, int, int], bytes]]:
+    """Vanilla structure files (``.nbt``) of at most 48x48x48 each: (name, offset in the build, bytes).
+
+    Place each with a structure block at the build's corner plus its offset. Air is left out, so
+    loading a piece does not clear what is already there.
+    """
+    blocks, palette = volume(grid, placement)
+    size = blocks.shape
+    pieces = []
+    for x0 in range(0, size[0], STRUCTURE_LIMIT):
+        for y0 in range(0, size[1], STRUCTURE_LIMIT):
+            for z0 in range(0, size[2], STRUCTURE_LIMIT):
+                part = blocks[x0 : x0 + STRUCTURE_LIMIT, y0 : y0 + STRUCTURE_LIMIT, z0 : z0 + STRUCTURE_LIMIT]
+                used = sorted(int(v) for v in np.unique(part) if v != 0)
+                local = {old: new for new, old in enumerate(used)}
+                entries = [
+                    Compound({"pos": List[Int]([Int(x), Int(y), Int(z)]), "state": Int(local[int(part[x, y, z])])})
+                    for x, y, z in zip(*np.nonzero(part), strict=True)
+                ]
+                root = Compound(
+                    {
+                        "DataVersion": Int(placement.data_version),
+                        "size": List[Int]([Int(s) for s in part.shape]),
+                        "palette": List[Compound]([Compound({"Name": String(palette[i])}) for i in used]),
+                        "blocks": List[Compound](entries),
+                        "entities": List[Compound]([]),
+                    }
+                )
+                name = f"{placement.name}_x{x0}_y{y0}_z{z0}"
+                pieces.append((name, (x0, y0, z0), _nbt_bytes(root)))
+    return pieces
+
+
+def to_mcfunction(grid: BlockGrid, placement: Placement) -> bytes:
+    """A datapack function of ``setblock``/``fill`` commands at absolute coordinates; runs merged."""
+    blocks, palette = volume(grid, placement)
+    ox, oy, oz = world_origin(grid, placement)
+    lines = [f"# Pixeletica: {placement.name}, {grid.width}x{grid.height} blocks, {placement.orientation}"]
+    width, height, length = blocks.shape
+    for y in range(height):
+        for z in range(length):
+            row = blocks[:, y, z]
+            x = 0
+            while x < width:
+                value = int(row[x])
+                end = x
+                while end + 1 < width and row[end + 1] == value:
+                    end += 1
+                if value != 0:
+                    wx, wy, wz = ox + x, oy + y, oz + z
+                    if end == x:
+                        lines.append(f"setblock {wx} {wy} {wz} {palette[value]}")
+                    else:
+                        lines.append(f"fill {wx} {wy} {wz} {ox + end} {wy} {wz} {palette[value]}")
+                x = end + 1
+    return ("\n".join(lines) + "\n").encode()
+
+
+def to_litematic(grid: BlockGrid, placement: Placement) -> bytes:
+    """Litematica schematic (``.litematic``), written with litemapy."""
+    from litemapy import BlockState, Region, Schematic
+
+    blocks, palette = volume(grid, placement)
+    region = Region(0, 0, 0, *blocks.shape)
+    states = [BlockState(block) for block in palette]
+    for state in states[1:]:  # register the palette once, then fill the index array in one go
+        region[0, 0, 0] = state
+    region[0, 0, 0] = states[0]
+    store = region._Region__blocks  # litemapy keeps palette indices in this (x, y, z) array
+    order = [region._Region__palette.index(state) for state in states]
+    store[...] = np.asarray(order, dtype=store.dtype)[blocks]
+    schematic = Schematic(
+        name=placement.name,
+        author=placement.author,
+        description=placement.description,
+        regions={placement.name: region},
+        mc_version=placement.data_version,
+    )
+    with tempfile.TemporaryDirectory() as folder:  # litemapy writes to a path only
+        path = Path(folder) / "build.litematic"
+        schematic.save(str(path))
+        return path.read_bytes()

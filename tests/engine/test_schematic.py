@@ -1,0 +1,110 @@
+"""Schematics read back with an independent NBT reader (amulet-nbt; they are written with nbtlib/litemapy)."""
+
+from __future__ import annotations
+
+import amulet_nbt
+import numpy as np
+import pytest
+
+from pixeletica.engine import palette
+from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.engine.exports import schematic
+from pixeletica.errors import InvalidInput
+
+
+@pytest.fixture(scope="module")
+def grid() -> BlockGrid:
+    pal = palette.select(palette.PaletteFilter(include_blocks=("stone", "oak_log", "white_wool", "red_concrete")))
+    rng = np.random.default_rng(4)
+    indices = rng.integers(-1, len(pal), (70, 100)).astype(np.int16)  # -1 = air
+    return BlockGrid.from_palette(indices, pal)
+
+
+def block_at(grid: BlockGrid, row: int, col: int) -> str:
+    i = int(grid.indices[row, col])
+    return "minecraft:air" if i < 0 else grid.block_ids[i]
+
+
+def _root(data: bytes):
+    tag = amulet_nbt.load(data)
+    return tag.compound
+
+
+def test_sponge_v3_for_worldedit(grid):
+    placement = schematic.Placement(orientation="wall", origin_x=5, origin_y=120, origin_z=-3)
+    root = _root(schematic.to_sponge(grid, placement))["Schematic"]
+    assert int(root["Version"]) == 3 and int(root["DataVersion"]) == 3955
+    width, height, length = int(root["Width"]), int(root["Height"]), int(root["Length"])
+    assert (width, height, length) == (100, 70, 1)
+    names = {int(v): k for k, v in root["Blocks"]["Palette"].items()}
+    raw = bytes(np.asarray(root["Blocks"]["Data"], dtype=np.int8).view(np.uint8))
+    values, value, shift = [], 0, 0
+    for byte in raw:  # varints
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            values.append(value)
+            value, shift = 0, 0
+    assert len(values) == width * height * length
+    for row, col in [(0, 0), (0, 99), (69, 0), (35, 50), (12, 77)]:
+        x, y, z = col, height - 1 - row, 0  # wall: row 0 is the top layer
+        assert names[values[x + z * width + y * width * length]] == block_at(grid, row, col)
+
+
+def test_litematica(grid):
+    placement = schematic.Placement(orientation="floor", name="cat", author="me", description="a test")
+    root = _root(schematic.to_litematic(grid, placement))
+    assert str(root["Metadata"]["Name"]) == "cat" and str(root["Metadata"]["Author"]) == "me"
+    assert int(root["MinecraftDataVersion"]) == 3955
+    region = root["Regions"]["cat"]
+    size = {k: abs(int(region["Size"][k])) for k in ("x", "y", "z")}
+    assert size == {"x": 100, "y": 1, "z": 70}
+    names = [str(entry["Name"]) for entry in region["BlockStatePalette"]]
+    longs = np.asarray(region["BlockStates"], dtype=np.int64).view(np.uint64)
+    bits = max(2, (len(names) - 1).bit_length())
+
+    def entry(i: int) -> int:  # Litematica packs entries tightly across 64-bit words
+        start = i * bits
+        word, offset = divmod(start, 64)
+        value = int(longs[word]) >> offset
+        if offset + bits > 64:
+            value |= int(longs[word + 1]) << (64 - offset)
+        return value & ((1 << bits) - 1)
+
+    for row, col in [(0, 0), (69, 99), (35, 50), (5, 93)]:
+        x, y, z = col, 0, row  # floor: rows along +Z
+        assert names[entry((y * size["z"] + z) * size["x"] + x)] == block_at(grid, row, col)
+
+
+def test_structure_pieces_are_at_most_48_and_cover_the_build(grid):
+    placement = schematic.Placement(orientation="floor")
+    pieces = schematic.to_structures(grid, placement)
+    assert len(pieces) == 3 * 2  # 100 -> 48 + 48 + 4 along x, 70 -> 48 + 22 along z
+    seen = 0
+    for name, (x0, y0, z0), data in pieces:
+        root = _root(data)
+        size = [int(v) for v in root["size"]]
+        assert all(1 <= s <= 48 for s in size) and name.endswith(f"_x{x0}_y{y0}_z{z0}")
+        states = [str(p["Name"]) for p in root["palette"]]
+        assert "minecraft:air" not in states
+        for block in root["blocks"]:
+            x, _, z = (int(v) for v in block["pos"])  # floor: one layer
+            assert states[int(block["state"])] == block_at(grid, z0 + z, x0 + x)
+            seen += 1
+    assert seen == int((grid.indices >= 0).sum())
+
+
+def test_mcfunction_merges_runs_into_fill(grid):
+    pal = palette.select(palette.PaletteFilter(include_blocks=("stone", "white_wool")))
+    line = BlockGrid.from_palette(np.array([[0, 0, 0, 1, -1, 1]], dtype=np.int16), pal)
+    text = schematic.to_mcfunction(line, schematic.Placement(orientation="floor", origin_x=-2, origin_y=64)).decode()
+    commands = [c for c in text.splitlines() if not c.startswith("#")]
+    first, second = pal.ids
+    assert commands == [f"fill -2 64 0 0 64 0 {first}", f"setblock 1 64 0 {second}", f"setblock 3 64 0 {second}"]
+
+
+def test_bad_placements_name_the_field(grid):
+    with pytest.raises(InvalidInput, match="unknown orientation 'ceiling'"):
+        schematic.to_sponge(grid, schematic.Placement(orientation="ceiling"))
+    with pytest.raises(InvalidInput, match=r"unknown game version '1\.8'"):
+        schematic.to_sponge(grid, schematic.Placement(game_version="1.8"))
