@@ -28,6 +28,7 @@ EXPORT_DEFAULTS: dict[str, Any] = {
     "schematic_author": "Pixeletica API",
     "schematic_description": None,
     "generate_web_files": True,
+    "orientation": "floor",
 }
 #: Conversion options beyond the reference that clients may send.
 EXTRA_OPTIONS = ("metric", "strength", "serpentine", "seed", "resample", "alpha_threshold", "face")
@@ -89,6 +90,10 @@ def parse(text: str) -> tuple[dict[str, Any], Priority]:
         if not isinstance(lines, list) or not all(v in LINE_VISIBILITIES for v in lines):
             raise bad("line_visibilities", f"must be a list of: {', '.join(LINE_VISIBILITIES)}")
         exports["line_visibilities"] = lines
+    if "orientation" in meta:
+        if meta["orientation"] not in ("floor", "wall"):
+            raise bad("orientation", f"must be floor or wall, got {meta['orientation']!r}")
+        exports["orientation"] = meta["orientation"]
     for key in ("generate_schematic", "generate_web_files"):
         if key in meta:
             if not isinstance(meta[key], bool):
