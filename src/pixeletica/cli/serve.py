@@ -58,15 +58,7 @@ def serve(
     count = workers if workers is not None else (os.cpu_count() or 1)
     supervisor = local.start_supervisor(settings, count) if count > 0 else None
     stop = threading.Event()
-    monitor = Monitor(
-        store=store,
-        tasks_dir=settings.tasks_dir,
-        max_processing_time=settings.task_max_processing_time,
-        retention_days=settings.task_retention_days,
-        failed_retention_days=settings.task_failed_retention_days,
-        lease_sweep_seconds=settings.lease_sweep_seconds,
-        interval=settings.task_monitor_interval,
-    )
+    monitor = Monitor.from_settings(store, settings)
     sweeper = threading.Thread(target=monitor.run, args=(stop,), name="monitor")
     sweeper.start()
 

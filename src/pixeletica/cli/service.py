@@ -46,15 +46,7 @@ def monitor(
     settings = config.get_settings()
     store = Store(settings.store_url)
     store.upgrade()
-    sweeper = Monitor(
-        store=store,
-        tasks_dir=settings.tasks_dir,
-        max_processing_time=settings.task_max_processing_time,
-        retention_days=settings.task_retention_days,
-        failed_retention_days=settings.task_failed_retention_days,
-        lease_sweep_seconds=settings.lease_sweep_seconds,
-        interval=settings.task_monitor_interval,
-    )
+    sweeper = Monitor.from_settings(store, settings)
     if once:
         lost, stuck, pruned = sweeper.recover_lost(), sweeper.fail_stuck(), sweeper.prune()
         failed = len(lost.failed) + len(stuck.failed)

@@ -285,10 +285,5 @@ def stats(
 def prune(as_json: Json = False) -> None:
     """Apply retention now: delete old completed and failed tasks with their files."""
     store, settings = open_store()
-    report = Monitor(
-        store=store,
-        tasks_dir=settings.tasks_dir,
-        retention_days=settings.task_retention_days,
-        failed_retention_days=settings.task_failed_retention_days,
-    ).prune()
+    report = Monitor.from_settings(store, settings).prune()
     _print_json({"deleted": report.deleted}) if as_json else typer.echo(f"deleted {len(report.deleted)} task(s)")

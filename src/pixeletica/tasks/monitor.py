@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pixeletica.config import Settings
 from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import files, service
 from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
@@ -44,6 +45,19 @@ class Monitor:
     failed_retention_days: float = 30.0
     lease_sweep_seconds: float = 3.0
     interval: float = 900.0
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings) -> Monitor:
+        """A monitor with the limits and periods of these settings."""
+        return cls(
+            store=store,
+            tasks_dir=settings.tasks_dir,
+            max_processing_time=settings.task_max_processing_time,
+            retention_days=settings.task_retention_days,
+            failed_retention_days=settings.task_failed_retention_days,
+            lease_sweep_seconds=settings.lease_sweep_seconds,
+            interval=settings.task_monitor_interval,
+        )
 
     def recover_lost(self) -> SweepReport:
         """Re-queue processing tasks whose lease expired (attempts left), else fail them."""
