@@ -89,8 +89,9 @@ def test_a_photograph_from_start_to_delete(server):
     assert "schematic/my_schematic.litematic" in names and "worldedit/my_schematic.schem" in names
     assert "mcfunction/my_schematic.mcfunction" in names
     assert sum(n.startswith("structure/") for n in names) == 2  # 64 blocks wide: two 48-block pieces
-    # input, dithered, blocks, 2 materials, the render and its 2 parts, 3 schematics + 2 pieces, the task ZIP
-    assert len(names) == 14
+    # input, dithered, blocks, 2 materials, the render and its 2 parts, 3 schematics + 2 pieces, the map's
+    # metadata, the task ZIP
+    assert len(names) == 15
     assert categories["schematic"]["filename"] == "my_schematic.litematic"
 
     parts = categories["rendered"]["chunk_lines"]
@@ -109,6 +110,23 @@ def test_a_photograph_from_start_to_delete(server):
     assert zipfile.ZipFile(io.BytesIO(chosen.content)).namelist() == ["materials/materials.csv"]
     unknown = server.client.post(f"/api/conversion/{task_id}/download", json={"fileIds": ["nope"]})
     assert unknown.status_code == 404 and unknown.json()["detail"] == "File not found: nope"
+
+    # The web map (generate_web_files is on).
+    maps = server.client.get("/api/maps.json").json()["maps"]
+    assert any(m["id"] == task_id and m["thumbnail"] == f"/api/map/{task_id}/thumbnail.png" for m in maps)
+    meta = server.client.get(f"/api/map/{task_id}/metadata.json").json()
+    assert meta["id"] == task_id and (meta["width"], meta["height"]) == (64, 43)
+    assert meta["tileSize"] == 256 and meta["minZoom"] == 0 and meta["maxZoom"] == 2 and meta["tileFormat"] == "png"
+    deepest = server.client.get(f"/api/map/{task_id}/tiles/2/3/2.png")
+    assert deepest.status_code == 200 and Image.open(io.BytesIO(deepest.content)).size == (256, 256)
+    assert server.client.get(f"/api/map/{task_id}/tiles/0/0/0.png").status_code == 200
+    assert server.client.get(f"/api/map/{task_id}/tiles/2/4/0.png").status_code == 404
+    assert server.client.get(f"/api/map/{task_id}/tiles/9/0/0.png").status_code == 404
+    full = server.client.get(f"/api/map/{task_id}/full-image.png")
+    assert Image.open(io.BytesIO(full.content)).size == (64 * 16, 43 * 16)
+    assert Image.open(io.BytesIO(server.client.get(f"/api/map/{task_id}/thumbnail.png").content)).size == (256, 172)
+    blockdata = server.client.get(f"/api/map/{task_id}/blockdata.json").json()
+    assert len(blockdata["blocks"]) == 43 and len(blockdata["blocks"][0]) == 64 and blockdata["palette"]
 
     deleted = server.client.delete(f"/api/conversion/{task_id}")
     assert deleted.json() == {"message": f"Task {task_id} deletion initiated", "success": True}
@@ -208,7 +226,7 @@ def test_preview_returns_a_png_quickly(server):
 
 
 def test_maps_list_and_health(server):
-    assert server.client.get("/api/maps.json").json() == {"maps": []}
+    assert isinstance(server.client.get("/api/maps.json").json()["maps"], list)
     root = server.client.get("/").json()
     assert root["status"] == "ok"
     deadline = time.monotonic() + 10

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pixeletica import fsutil
-from pixeletica.engine import pipeline
-from pixeletica.engine.exports import bundle, schematic
+from pixeletica.engine import palette as palettes
+from pixeletica.engine import pipeline, textures
+from pixeletica.engine.exports import bundle, schematic, tiles
 from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import conversion, files
 from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
@@ -122,6 +123,8 @@ class Runner:
         result = pipeline.convert(data, palette, options, progress)
         progress(0.92, "writing files")
         stem = Path(task.input_name).stem
+        folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
+        folder.mkdir(parents=True, exist_ok=True)
         outputs = bundle.basic_outputs(result, stem)
         flat: list[str] = []
         exports = task.settings.get("exports")
@@ -129,18 +132,20 @@ class Runner:
             progress(0.93, "rendering")
             rendered, flat = bundle.rendered_outputs(result.grid, stem, render_options(exports))
             outputs += rendered
+        if exports and exports.get("generate_web_files"):
+            progress(0.94, "map tiles")
+            outputs.append(self._web_map(task, result, folder, exports))
         if exports and exports.get("generate_schematic"):
             progress(0.95, "schematics")
             outputs += bundle.schematic_outputs(
                 result.grid, files.safe_name(exports.get("schematic_name") or stem), placement(exports, stem)
             )
         outputs.append(bundle.task_zip(outputs, stem, task.input_name))
-        folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
-        folder.mkdir(parents=True, exist_ok=True)
         artifacts = [self._artifact_for_input(task)]
         for output in outputs:
-            path = folder / files.safe_name(output.filename)
-            fsutil.atomic_write(path, output.data)
+            path = folder / (output.filename if output.category == "web" else files.safe_name(output.filename))
+            if not path.exists():
+                fsutil.atomic_write(path, output.data)
             artifacts.append(
                 NewArtifact(
                     file_id=output.file_id,
@@ -171,6 +176,31 @@ class Runner:
             return self.store.get(task.id)
         log.info("task_id=%s status=completed attempt=%d", task.id, task.attempt)
         return finished
+
+    def _web_map(self, task: Task, result: pipeline.Conversion, folder: Path, exports: dict) -> bundle.Output:
+        """Tiles and the rest of the web map, written straight into the attempt's ``web`` folder."""
+        web = folder / "web"
+
+        def write(relative: str, data: bytes) -> None:
+            path = web / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fsutil.atomic_write(path, data)
+
+        atlas, _ = textures.atlas(
+            [_texture(b, result.grid.face) for b in result.grid.block_ids],
+            result.grid.colors,
+            16,
+            textures.source(None),
+        )
+        meta = {"origin_x": int(exports.get("origin_x", 0)), "origin_z": int(exports.get("origin_z", 0))}
+        tiles.build(result.grid, atlas, write, tiles.read_from(web), metadata=meta)
+        return bundle.Output(
+            file_id="web_metadata",
+            category="web",
+            filename="web/metadata.json",
+            media_type="application/json",
+            data=(web / "metadata.json").read_bytes(),
+        )
 
     def _artifact_for_input(self, task: Task) -> NewArtifact:
         path = files.input_path(self.tasks_dir, task.id, task.input_name)
@@ -264,3 +294,8 @@ def placement(exports: dict, stem: str) -> schematic.Placement:
         author=str(exports.get("schematic_author") or "Pixeletica API"),
         description=str(exports.get("schematic_description") or ""),
     )
+
+
+def _texture(block_id: str, face: str) -> str | None:
+    block = next((b for b in palettes.default_blocks() if b.id == block_id), None)
+    return block.textures.get(face) if block else None

@@ -251,6 +251,18 @@ class Store:
         with self._read() as connection:
             return list(connection.execute(query))
 
+    def with_artifact(self, file_id: str, limit: int = 200) -> list[Task]:
+        """Completed tasks that have an artifact with this file id, newest first."""
+        query = (
+            sa.select(tasks)
+            .join(artifacts, artifacts.c.task_id == tasks.c.id)
+            .where(artifacts.c.file_id == file_id, tasks.c.status == Status.COMPLETED.value)
+            .order_by(tasks.c.created_at.desc())
+            .limit(limit)
+        )
+        with self._read() as connection:
+            return [Task.from_row(r) for r in connection.execute(query)]
+
     def error_counts(self) -> dict[str, int]:
         """Failed tasks in the store by error code."""
         query = (
