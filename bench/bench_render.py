@@ -6,14 +6,17 @@
 1. Render throughput: a 512x512-block grid of the default palette drawn with real textures at
    16 px per block (8192x8192 pixels), output megapixels per second (median of 3).
 2. Every output of a 512x512-block conversion of a photograph: dithered picture, block grid,
-   materials, and the four line variants as PNG renders (zlib level 1).
+   materials, the four line variants as PNG renders (zlib level 1), the schematics and the web map.
+3. Peak memory of a process building the web map of a 2048x2048-block build.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,18 +26,18 @@ sys.path.insert(0, str(ROOT / "src"))
 import numpy as np  # noqa: E402
 
 from pixeletica.engine import palette, pipeline, render, textures  # noqa: E402
-from pixeletica.engine.exports import bundle  # noqa: E402
+from pixeletica.engine.exports import bundle, schematic, tiles  # noqa: E402
 
 
 def main() -> None:
     pal = palette.select()
-    tiles, _ = textures.atlas([b.textures["side"] for b in pal.blocks], pal.colors, 16, textures.source(None))
+    atlas = tiles_atlas(pal)
     grid = np.random.default_rng(0).integers(0, len(pal), (512, 512)).astype(np.int16)
-    render.render(grid[:8], tiles)
+    render.render(grid[:8], atlas)
     runs = []
     for _ in range(3):
         start = time.perf_counter()
-        image = render.render(grid, tiles)
+        image = render.render(grid, atlas)
         runs.append(time.perf_counter() - start)
     mp = image.shape[0] * image.shape[1] / 1e6
     print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, one core used\n")
@@ -56,7 +59,74 @@ def main() -> None:
     print(f"| convert (floyd_steinberg, oklab) | 512x512 blocks | {converted:.2f} s | |")
     print(f"| dithered PNG, block grid, materials | | {basic:.2f} s | |")
     print(f"| 4 renders (every line variant), PNG level 1 | 4 x 8192x8192 px | {total - converted - basic:.2f} s | |")
-    print(f"| all of it | {size:.0f} MB of files | {total:.2f} s | |")
+    start = time.perf_counter()
+    placement = schematic.Placement(orientation="floor")
+    schematics = bundle.schematic_outputs(result.grid, "astronaut", placement)
+    schem_time = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        web = Path(folder)
+
+        def write(relative: str, data: bytes) -> None:
+            (web / relative).parent.mkdir(parents=True, exist_ok=True)
+            (web / relative).write_bytes(data)
+
+        start = time.perf_counter()
+        info = tiles.build(result.grid, atlas, write, tiles.read_from(web))
+        tile_time = time.perf_counter() - start
+        count = sum(1 for _ in web.rglob("*.png"))
+    size += sum(len(o.data) for o in schematics) / 1e6
+    pieces = sum(o.category == "structure" for o in schematics)
+    label = f"schematics (.litematic, .schem, {pieces} .nbt pieces, .mcfunction)"
+    print(f"| {label} | 512x512 blocks | {schem_time:.2f} s | |")
+    label = f"web map ({count} tiles, zooms 0-{info.max_zoom}, thumbnail, full image, blocks)"
+    print(f"| {label} | | {tile_time:.2f} s | |")
+    print(f"| all of it | {size:.0f} MB of files + the map | {total + schem_time + tile_time:.2f} s | |")
+    print()
+    print(tile_memory())
+
+
+def tiles_atlas(pal: palette.Palette) -> np.ndarray:
+    atlas, _ = textures.atlas([b.textures["side"] for b in pal.blocks], pal.colors, 16, textures.source(None))
+    return atlas
+
+
+_CHILD = """
+import resource, sys, tempfile, time
+from pathlib import Path
+import numpy as np
+from pixeletica.engine import palette, textures
+from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.engine.exports import tiles
+pal = palette.select()
+atlas, _ = textures.atlas([b.textures["side"] for b in pal.blocks], pal.colors, 16, textures.source(None))
+grid = BlockGrid.from_palette(np.random.default_rng(1).integers(0, len(pal), (2048, 2048)).astype(np.int16), pal)
+with tempfile.TemporaryDirectory() as folder:
+    web = Path(folder)
+    def write(relative, data):
+        (web / relative).parent.mkdir(parents=True, exist_ok=True)
+        (web / relative).write_bytes(data)
+    start = time.perf_counter()
+    info = tiles.build(grid, atlas, write, tiles.read_from(web), full_image_max_pixels=0)
+    seconds = time.perf_counter() - start
+    count = sum(1 for _ in web.rglob("*.png"))
+print(count, info.max_zoom, round(seconds, 1), round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+"""
+
+
+def tile_memory() -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    ).stdout.split()
+    count, zoom, seconds, rss = out
+    return (
+        "| web map of a 2048x2048-block build (32768x32768 px at zoom " + zoom + ") | tiles | time | peak RSS |\n"
+        "|---|---|---|---|\n"
+        f"| every zoom, no full image | {count} | {seconds} s | {rss} MB |"
+    )
 
 
 if __name__ == "__main__":

@@ -137,21 +137,7 @@ def build(
             indent=1,
         ).encode(),
     )
-    write(
-        "blockdata.json",
-        json.dumps(
-            {
-                "width": grid.width,
-                "height": grid.height,
-                "origin_x": (metadata or {}).get("origin_x", 0),
-                "origin_z": (metadata or {}).get("origin_z", 0),
-                "palette": list(grid.block_ids),
-                "names": list(grid.names),
-                "blocks": grid.indices.astype(int).tolist(),
-            },
-            separators=(",", ":"),
-        ).encode(),
-    )
+    write("blockdata.json", _blockdata(grid, metadata or {}))
     return info
 
 
@@ -160,3 +146,30 @@ def read_from(folder: Path) -> Reader:
         return (folder / relative).read_bytes()
 
     return read
+
+
+def _blockdata(grid: BlockGrid, metadata: dict) -> bytes:
+    """``blockdata.json``: the palette and, row by row, the palette index of each block (-1 = air).
+
+    Written row by row: a JSON encoder holding millions of small strings at once would need
+    far more memory than the data.
+    """
+    head = json.dumps(
+        {
+            "width": grid.width,
+            "height": grid.height,
+            "origin_x": metadata.get("origin_x", 0),
+            "origin_z": metadata.get("origin_z", 0),
+            "palette": list(grid.block_ids),
+            "names": list(grid.names),
+        },
+        separators=(",", ":"),
+    )
+    buf = io.StringIO()
+    buf.write(head[:-1] + ',"blocks":[')
+    for y, row in enumerate(grid.indices):
+        if y:
+            buf.write(",")
+        buf.write("[" + ",".join(map(str, row.tolist())) + "]")
+    buf.write("]}")
+    return buf.getvalue().encode()
