@@ -112,7 +112,12 @@ def speed_tables(repeats: int) -> str:
 
 
 _CHILD = """
-import sys, time, json, resource
+def peak_mb():
+    # VmHWM: this process's own peak RSS (ru_maxrss would also count the parent's, inherited across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+import sys, time, json
 t0 = time.perf_counter()
 from pixeletica.engine import pipeline, palette
 t_import = time.perf_counter() - t0
@@ -124,7 +129,7 @@ t_first = time.perf_counter() - t1
 t2 = time.perf_counter()
 pipeline.convert(data, palette.select(), opts)
 t_second = time.perf_counter() - t2
-rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss_mb = peak_mb()
 print(json.dumps({"import": t_import, "first": t_first, "second": t_second, "rss_mb": rss_mb}))
 """
 

@@ -91,7 +91,12 @@ def tiles_atlas(pal: palette.Palette) -> np.ndarray:
 
 
 _CHILD = """
-import resource, sys, tempfile, time
+def peak_mb():
+    # VmHWM: this process's own peak RSS (ru_maxrss would also count the parent's, inherited across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+import sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from pixeletica.engine import palette, textures
@@ -109,7 +114,7 @@ with tempfile.TemporaryDirectory() as folder:
     info = tiles.build(grid, atlas, write, tiles.read_from(web), full_image_max_pixels=0)
     seconds = time.perf_counter() - start
     count = sum(1 for _ in web.rglob("*.png"))
-print(count, info.max_zoom, round(seconds, 1), round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+print(count, info.max_zoom, round(seconds, 1), round(peak_mb()))
 """
 
 
