@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from pixeletica import __version__
@@ -14,6 +18,8 @@ from pixeletica.api.ratelimit import RateLimiter
 from pixeletica.api.routes import conversion, health, maps, tasks
 from pixeletica.config import Settings
 from pixeletica.tasks.store import Store
+
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
 def create_app(settings: Settings, *, admin_token: str | None = None, store: Store | None = None) -> FastAPI:
@@ -33,6 +39,13 @@ def create_app(settings: Settings, *, admin_token: str | None = None, store: Sto
     app.include_router(conversion.router, prefix="/api")
     app.include_router(maps.router, prefix="/api")
     app.include_router(tasks.router, prefix="/api")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/map/{map_id}", include_in_schema=False)
+    def viewer(map_id: str) -> FileResponse:
+        """The web-map viewer page (Leaflet, bundled); it reads the map's files from /api/map/{id}/."""
+        return FileResponse(STATIC / "viewer.html", media_type="text/html")
+
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
