@@ -182,37 +182,16 @@ def task_zip(outputs: list[Output], stem: str, source: str) -> Output:
 def schematic_outputs(grid: BlockGrid, stem: str, placement: schematic.Placement) -> list[Output]:
     """The build for every major tool: Litematica, WorldEdit (Sponge v3), structure blocks, a function."""
     placement.validate()
-    outputs = [
-        Output(
-            file_id=f"{stem}.litematic",
-            category="schematic",
-            filename=f"{stem}.litematic",
-            media_type="application/octet-stream",
-            data=schematic.to_litematic(grid, placement),
-        ),
-        Output(
-            file_id=f"{stem}.schem",
-            category="worldedit",
-            filename=f"{stem}.schem",
-            media_type="application/octet-stream",
-            data=schematic.to_sponge(grid, placement),
-        ),
-        Output(
-            file_id=f"{stem}.mcfunction",
-            category="mcfunction",
-            filename=f"{stem}.mcfunction",
-            media_type="text/plain",
-            data=schematic.to_mcfunction(grid, placement),
-        ),
+    binary = "application/octet-stream"
+    files = [
+        ("schematic", f"{stem}.litematic", binary, schematic.to_litematic(grid, placement)),
+        ("worldedit", f"{stem}.schem", binary, schematic.to_sponge(grid, placement)),
+        ("mcfunction", f"{stem}.mcfunction", "text/plain", schematic.to_mcfunction(grid, placement)),
     ]
-    for name, _offset, data in schematic.to_structures(grid, placement):  # the name carries the offset
-        outputs.append(
-            Output(
-                file_id=f"{name}.nbt",
-                category="structure",
-                filename=f"{name}.nbt",
-                media_type="application/octet-stream",
-                data=data,
-            )
-        )
-    return outputs
+    files += [  # each piece's name carries its offset in the build
+        ("structure", f"{name}.nbt", binary, data) for name, _offset, data in schematic.to_structures(grid, placement)
+    ]
+    return [
+        Output(file_id=name, category=category, filename=name, media_type=media, data=data)
+        for category, name, media, data in files
+    ]
