@@ -89,9 +89,10 @@ def test_a_photograph_from_start_to_delete(server):
     assert "schematic/my_schematic.litematic" in names and "worldedit/my_schematic.schem" in names
     assert "mcfunction/my_schematic.mcfunction" in names
     assert sum(n.startswith("structure/") for n in names) == 2  # 64 blocks wide: two 48-block pieces
-    # input, dithered, blocks, 2 materials, the render and its 2 parts, 3 schematics + 2 pieces, the map's
-    # metadata, the task ZIP
-    assert len(names) == 15
+    assert "materials/materials.txt" in names and "materials/materials_parts.csv" in names
+    # input, dithered, blocks, 4 materials (csv, json, text, per part), the render and its 2 parts,
+    # 3 schematics + 2 pieces, the map's metadata, the task ZIP
+    assert len(names) == 17
     assert categories["schematic"]["filename"] == "my_schematic.litematic"
 
     parts = categories["rendered"]["chunk_lines"]
@@ -163,6 +164,12 @@ PHOTO = (SAMPLES / "chelsea.jpg").read_bytes()
         (PHOTO, {"width": 8, "orientation": "ceiling"}, 400, "metadata.orientation must be floor or wall"),
         (PHOTO, {"width": 8, "image_division": 0}, 400, "metadata.image_division must be a positive"),
         (PHOTO, {"width": 8, "chunk_line_color": "red"}, 400, "metadata.chunk_line_color must be a colour"),
+        (PHOTO, {"width": 8, "image_division": 100}, 400, "image_division 100 is more parts than the 8x5 grid"),
+        (PHOTO, {"width": 8, "facing": "up"}, 400, "metadata.facing must be one of south, north, east, west"),
+        (PHOTO, {"width": 8, "game_version": "1.8"}, 400, "metadata.game_version must be a Java release"),
+        (PHOTO, {"width": 8, "chunk_labels": "yes"}, 400, "metadata.chunk_labels must be true or false"),
+        (PHOTO, {"width": 8, "include_categories": ["nope"]}, 400, "unknown category 'nope'"),
+        (PHOTO, {"width": 8, "no_gravity": "yes"}, 400, "no_gravity must be true or false"),
         (PHOTO, {"width": 5000}, 400, "limited to 4096 blocks"),
         (b"just some text", {"width": 8}, 415, "not an image"),
         (b'<svg xmlns="http://www.w3.org/2000/svg"/>', {"width": 8}, 415, "SVG"),
@@ -295,3 +302,29 @@ def test_renders_with_the_requested_lines_are_listed_and_downloadable(server):
     assert picture.status_code == 200 and Image.open(io.BytesIO(picture.content)).size[0] == 20 * 16
     only = server.client.get(f"/api/conversion/{task_id}/files", params={"category": "rendered"}).json()
     assert list(only["categories"]) == ["rendered"]
+
+
+def test_palette_filters_facing_game_version_and_labels_over_http(server):
+    import amulet_nbt
+
+    from pixeletica.engine import palette
+
+    metadata = {
+        "width": 40, "generate_schematic": True, "orientation": "wall", "facing": "north", "game_version": "1.20.1",
+        "line_visibilities": ["both"], "chunk_labels": True, "no_gravity": True, "exclude_categories": ["wool"],
+        "image_division": 2, "generate_web_files": False,
+    }  # fmt: skip
+    task_id = start(server, PHOTO, metadata).json()["taskId"]
+    assert wait_done(server, task_id)["status"] == "completed"
+    categories = server.client.get(f"/api/conversion/{task_id}/files").json()["categories"]
+    [schem_file] = categories["worldedit"]
+    schem = amulet_nbt.load(server.client.get(f"/api/conversion/{task_id}/files/{schem_file['fileId']}").content)
+    root = schem.compound["Schematic"]
+    assert int(root["DataVersion"]) == 3465 and (int(root["Width"]), int(root["Length"])) == (40, 1)
+    used = {str(name) for name in root["Blocks"]["Palette"]} - {"minecraft:air"}
+    blocks = {b.id: b for b in palette.default_blocks()}
+    assert used and not any(blocks[b].gravity or "wool" in blocks[b].categories for b in used)
+    assert all(tuple(map(int, blocks[b].since.split("."))) <= (1, 20, 1) for b in used)
+    listing = server.client.get(f"/api/conversion/{task_id}/files", params={"category": "materials"}).json()
+    names = {f["filename"] for f in listing["categories"]["materials"]}
+    assert {"materials.txt", "materials_parts.csv"} <= names

@@ -26,7 +26,13 @@ def test_convert_a_photograph(tmp_path, photo_path):
     result = run("convert", str(photo_path), "--width", "96", "--out", str(out))
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["astronaut_blocks.npz", "astronaut_dithered.png", "materials.csv", "materials.json"]
+    assert names == [
+        "astronaut_blocks.npz",
+        "astronaut_dithered.png",
+        "materials.csv",
+        "materials.json",
+        "materials.txt",
+    ]
 
     with Image.open(out / "astronaut_dithered.png") as im:
         assert im.size == (96, 96) and im.mode == "RGBA"
@@ -99,13 +105,17 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
         "block": ([photo, "--block", "minecraft:stonee"], "unknown block id 'minecraft:stonee'"),
         "category": ([photo, "--category", "wol"], "unknown category 'wol'"),
         "palette": ([photo, "--palette-file", str(tmp_path / "nope.csv")], "palette file"),
+        "division": ([photo, "-w", "10", "--division", "500"], "image_division 500 is more parts than the 10x10 grid"),
+        "facing": ([photo, "--schematic", "--orientation", "wall", "--facing", "up"], "unknown facing 'up'"),
+        "version": ([photo, "--schematic", "--game-version", "1.8"], "unknown game version '1.8' for schematics"),
+        "labels": ([photo, "--lines", "both", "--chunk-labels", "--scale", "2"], "chunk_labels need a scale of 4"),
     }
 
 
 @pytest.mark.parametrize(
     "case",
     ["missing", "empty", "truncated", "cut", "text", "svg", "zero", "negative", "huge", "bomb", "algorithm",
-     "metric", "block", "category", "palette"],
+     "metric", "block", "category", "palette", "division", "facing", "version", "labels"],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_no_files(tmp_path, photo_path, case):
     args, message = _bad_inputs(tmp_path, photo_path)[case]
@@ -195,3 +205,32 @@ def test_schematics_from_the_command_line(tmp_path, photo_path):
     assert (int(schem["Width"]), int(schem["Height"]), int(schem["Length"])) == (50, 50, 1)
     bad = run("convert", str(photo_path), "--schematic", "--orientation", "ceiling", "--out", str(tmp_path / "b"))
     assert bad.returncode == 2 and "unknown orientation 'ceiling'" in bad.stderr
+
+
+def test_split_build_with_labels_facing_and_game_version(tmp_path, photo_path):
+    import amulet_nbt
+
+    out = tmp_path / "o"
+    result = run(
+        "convert", str(photo_path), "-w", "40", "--lines", "chunk_lines_only", "--chunk-labels", "--scale", "4",
+        "--division", "4", "--origin-x", "-8", "--schematic", "--orientation", "wall", "--facing", "west",
+        "--game-version", "1.20.1", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    names = {p.name for p in out.iterdir()}
+    assert {"astronaut_chunk_lines_split1_x-8..15_z0..15.png", "materials_parts.csv", "materials.txt"} <= names
+    document = json.loads((out / "materials.json").read_text())
+    assert [p["range"] for p in document["parts"]] == [
+        "x-8..15_z0..15",
+        "x16..31_z0..15",
+        "x-8..15_z16..39",
+        "x16..31_z16..39",
+    ]
+    for block in document["materials"]:  # the parts' lists add up to the whole build's
+        per_part = [m["count"] for p in document["parts"] for m in p["materials"] if m["block_id"] == block["block_id"]]
+        assert sum(per_part) == block["count"]
+    text = (out / "materials.txt").read_text()
+    assert "Materials for a 40 x 40 build: 1,600 blocks" in text and "Part 4 (x16..31_z16..39)" in text
+    schem = amulet_nbt.load((out / "astronaut.schem").read_bytes()).compound["Schematic"]
+    assert int(schem["DataVersion"]) == 3465  # 1.20.1
+    assert (int(schem["Width"]), int(schem["Height"]), int(schem["Length"])) == (1, 40, 40)  # facing west: along z

@@ -49,8 +49,10 @@ def test_formats_decode_to_the_same_picture(photo, fmt, params, tolerance):
 def test_jpeg_exif_orientation_is_applied(photo):
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
-    loaded = image_io.load_image(encode(photo, "JPEG", exif=exif.tobytes()))
+    data = encode(photo, "JPEG", exif=exif.tobytes())
+    loaded = image_io.load_image(data)
     assert (loaded.width, loaded.height) == (80, 120)
+    assert image_io.probe(data) == ("JPEG", 80, 120)  # the header check sees the upright size too
     upright = np.asarray(photo.transpose(Image.Transpose.ROTATE_270)).astype(int)
     assert np.median(np.abs(loaded.rgba[..., :3].astype(int) - upright)) < 12
 

@@ -37,6 +37,23 @@ def test_blocks_are_drawn_with_their_real_textures_and_air_is_clear(small_palett
     assert len(np.unique(log.reshape(-1, 4), axis=0)) > 4  # a texture, not a flat colour
 
 
+def test_chunk_labels_sit_at_chunk_corners_and_nowhere_else():
+    scale = 8
+    lines = render.Lines.variant("chunk_lines_only", origin_x=-21, origin_z=-3, chunk_color=(200, 0, 0, 255))
+    plain = render.draw_lines(_blank(40, 40, scale), scale, lines)
+    labelled = render.draw_chunk_labels(plain.copy(), scale, lines)
+    changed = (labelled != plain).any(axis=2)
+    corners = [(row, col) for row in (3, 19, 35) for col in (5, 21, 37)]  # z = 0, 16, 32 and x = -16, 0, 16
+    for row, col in corners:
+        box = labelled[row * scale + 2 : row * scale + 14, col * scale + 2 : col * scale + 40]
+        assert (box[..., 0] > 150).mean() > 0.5  # a light box ...
+        assert ((box[..., 0] > 150) & (box[..., 1] < 100)).any()  # ... with text in the chunk line colour
+    near = np.zeros_like(changed)
+    for row, col in corners:
+        near[row * scale : (row + 3) * scale, col * scale : (col + 10) * scale] = True
+    assert changed.any() and not (changed & ~near).any()
+
+
 def test_scale_resizes_each_texture(small_palette):
     tiles, _ = textures.atlas(
         [b.textures["side"] for b in small_palette.blocks], small_palette.colors, 4, textures.source(None)

@@ -103,8 +103,41 @@ def test_mcfunction_merges_runs_into_fill(grid):
     assert commands == [f"fill -2 64 0 0 64 0 {first}", f"setblock 1 64 0 {second}", f"setblock 3 64 0 {second}"]
 
 
+@pytest.mark.parametrize(
+    ("facing", "step"),  # world (dx, dz) from one column to the next, as the wall's viewer reads it
+    [("south", (1, 0)), ("north", (-1, 0)), ("east", (0, -1)), ("west", (0, 1))],
+)
+def test_wall_facing_turns_the_picture_towards_its_viewer(facing, step):
+    pal = palette.select(palette.PaletteFilter(include_blocks=("stone", "white_wool", "oak_planks", "red_concrete")))
+    small = BlockGrid.from_palette(np.array([[0, 1, 2], [3, 0, 1]], dtype=np.int16), pal)
+    placement = schematic.Placement(orientation="wall", facing=facing, origin_x=10, origin_y=70, origin_z=-5)
+    text = schematic.to_mcfunction(small, placement).decode()
+    placed = {}
+    for command in text.splitlines():
+        if command.startswith("setblock"):
+            _, x, y, z, block = command.split()
+            placed[int(x), int(y), int(z)] = block
+    expected = {
+        (10 + step[0] * col, 70 - row, -5 + step[1] * col): block_at(small, row, col)
+        for row in range(2)
+        for col in range(3)
+    }
+    assert placed == expected  # the top-left block is at the origin, the rest follow the viewer's right
+    sponge = _root(schematic.to_sponge(small, placement))["Schematic"]
+    assert (int(sponge["Width"]), int(sponge["Length"])) == ((3, 1) if step[1] == 0 else (1, 3))
+
+
+def test_schematics_record_the_chosen_game_version(grid):
+    placement = schematic.Placement(orientation="floor", game_version="1.19.2")
+    assert int(_root(schematic.to_sponge(grid, placement))["Schematic"]["DataVersion"]) == 3120
+    assert int(_root(schematic.to_litematic(grid, placement))["MinecraftDataVersion"]) == 3120
+    assert all(int(_root(data)["DataVersion"]) == 3120 for _, _, data in schematic.to_structures(grid, placement))
+
+
 def test_bad_placements_name_the_field(grid):
     with pytest.raises(InvalidInput, match="unknown orientation 'ceiling'"):
         schematic.to_sponge(grid, schematic.Placement(orientation="ceiling"))
     with pytest.raises(InvalidInput, match=r"unknown game version '1\.8'"):
         schematic.to_sponge(grid, schematic.Placement(game_version="1.8"))
+    with pytest.raises(InvalidInput, match="unknown facing 'up'"):
+        schematic.to_sponge(grid, schematic.Placement(orientation="wall", facing="up"))

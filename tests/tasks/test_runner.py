@@ -29,7 +29,8 @@ def test_a_task_runs_to_completion_with_its_files(store, settings, runner):
     assert done.result["width"] == 12 and done.result["mean_delta_e2000"] > 0
     recorded = {a.file_id: a for a in store.artifacts(task.id)}
     assert set(recorded) == {
-        "input_coffee.jpg", "dithered_image", "block_grid", "materials_csv", "materials_json", "coffee_task.zip",
+        "input_coffee.jpg", "dithered_image", "block_grid", "materials_csv", "materials_json", "materials_txt",
+        "coffee_task.zip",
     }  # fmt: skip
     for artifact in recorded.values():
         data = (settings.tasks_dir / artifact.path).read_bytes()

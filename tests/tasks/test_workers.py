@@ -102,7 +102,7 @@ def test_sigkill_mid_task_is_recovered_by_the_monitor_and_completes_once(proc_se
         ("processing", "completed", "worker"),
     ]
     outputs = [a for a in proc_store.artifacts(task.id) if a.category != "input"]
-    assert len(outputs) == 5 and all("/attempt-2/" in a.path for a in outputs)
+    assert len(outputs) == 6 and all("/attempt-2/" in a.path for a in outputs)
     assert not files.attempt_dir(proc_settings.tasks_dir, task.id, 1).exists()
     assert "starting a new one" in (tmp_path / "worker.log").read_text()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from pixeletica.engine.exports import schematic
 from pixeletica.tasks.model import Priority
 
 PALETTES = ("minecraft", "minecraft-2024")
@@ -30,8 +31,12 @@ EXPORT_DEFAULTS: dict[str, Any] = {
     "generate_web_files": True,
     "orientation": "floor",
 }
-#: Conversion options beyond the reference that clients may send.
-EXTRA_OPTIONS = ("metric", "strength", "serpentine", "seed", "resample", "alpha_threshold", "face")
+#: Conversion options beyond the reference that clients may send (palette filters included).
+EXTRA_OPTIONS = (
+    "metric", "strength", "serpentine", "seed", "resample", "alpha_threshold", "face",
+    "include_categories", "exclude_categories", "include_blocks", "exclude_blocks",
+    "survival_only", "stable_only", "no_gravity", "no_light",
+)  # fmt: skip
 
 
 def bad(field: str, problem: str) -> HTTPException:
@@ -91,10 +96,20 @@ def parse(text: str) -> tuple[dict[str, Any], Priority]:
             raise bad("line_visibilities", f"must be a list of: {', '.join(LINE_VISIBILITIES)}")
         exports["line_visibilities"] = lines
     if "orientation" in meta:
-        if meta["orientation"] not in ("floor", "wall"):
+        if meta["orientation"] not in schematic.ORIENTATIONS:
             raise bad("orientation", f"must be floor or wall, got {meta['orientation']!r}")
         exports["orientation"] = meta["orientation"]
-    for key in ("generate_schematic", "generate_web_files"):
+    if "facing" in meta:
+        if meta["facing"] not in schematic.FACINGS:
+            raise bad("facing", f"must be one of {', '.join(schematic.FACINGS)}, got {meta['facing']!r}")
+        exports["facing"] = meta["facing"]
+    if "game_version" in meta:  # blocks that exist in this version, and the schematics' data version
+        version = meta["game_version"]
+        if not isinstance(version, str) or version not in schematic.DATA_VERSIONS:
+            latest = list(schematic.DATA_VERSIONS)[-1]
+            raise bad("game_version", f'must be a Java release from 1.13 to {latest} like "1.20.1", got {version!r}')
+        settings["game_version"] = exports["game_version"] = version
+    for key in ("generate_schematic", "generate_web_files", "chunk_labels"):
         if key in meta:
             if not isinstance(meta[key], bool):
                 raise bad(key, f"must be true or false, got {meta[key]!r}")

@@ -116,6 +116,9 @@ def convert(
     division: Annotated[
         int, typer.Option("--division", help="Also split each render into this many parts along chunk lines.")
     ] = 1,
+    chunk_labels: Annotated[
+        bool, typer.Option("--chunk-labels", help="Write each chunk corner's world x, z on renders with chunk lines.")
+    ] = False,
     origin_x: Annotated[int, typer.Option(help="World X of the left column (for chunk lines).")] = 0,
     origin_z: Annotated[int, typer.Option(help="World Z of the top row (for chunk lines).")] = 0,
     block_line_color: Annotated[str, typer.Option(help="Block line colour, #RRGGBB[AA].")] = "#000000FF",
@@ -131,6 +134,9 @@ def convert(
         ),
     ] = False,
     orientation: Annotated[str, typer.Option(help="Schematic orientation: floor (flat) or wall (upright).")] = "floor",
+    facing: Annotated[
+        str, typer.Option(help="Which way a wall's picture faces: south, north, east or west.")
+    ] = "south",
     origin_y: Annotated[int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")] = 100,
     face: common.Face = "side",
     palette_file: common.PaletteFile = None,
@@ -169,10 +175,17 @@ def convert(
         chunk_line_color=chunk_line_color,
         textures=str(textures) if textures else None,
         image_division=division,
+        chunk_labels=chunk_labels,
     )
     render_options.validate()
     placement = schematic.Placement(
-        orientation=orientation, origin_x=origin_x, origin_y=origin_y, origin_z=origin_z, name=files_stem(input)
+        orientation=orientation,
+        facing=facing,
+        origin_x=origin_x,
+        origin_y=origin_y,
+        origin_z=origin_z,
+        name=files_stem(input),
+        game_version=game_version or schematic.DEFAULT_GAME_VERSION,
     )
     placement.validate()
     chosen = common.build_palette(
@@ -197,7 +210,8 @@ def convert(
     finally:
         progress.close()
 
-    outputs = bundle.basic_outputs(result, input.stem)
+    parts = render_options.parts(result.grid.width, result.grid.height)
+    outputs = bundle.basic_outputs(result, input.stem, parts)
     if render_options.line_visibilities:
         rendered, flat = bundle.rendered_outputs(result.grid, input.stem, render_options)
         outputs += rendered

@@ -82,9 +82,15 @@ def _to_rgba(im: Image.Image) -> np.ndarray:
 
 
 def probe(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> tuple[str, int, int]:
-    """(format, width, height) from the header alone; the same refusals as :func:`load_image`."""
+    """(format, width, height) from the header alone; the same refusals as :func:`load_image`.
+
+    The size is the upright one: an EXIF orientation that turns the picture swaps width and height.
+    """
     with _opened(data, max_pixels) as im:
-        return str(im.format), im.size[0], im.size[1]
+        width, height = im.size
+        if im.getexif().get(0x0112) in (5, 6, 7, 8):  # rotated by 90 degrees one way or the other
+            width, height = height, width
+        return str(im.format), width, height
 
 
 def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> LoadedImage:

@@ -22,6 +22,8 @@ LINE_VARIANTS: dict[str, tuple[bool, bool, str]] = {
     "both": (True, True, "both_lines"),
 }
 DEFAULT_MAX_RENDER_PIXELS = 16384 * 16384
+#: Chunk labels need at least this many pixels per block to be readable.
+MIN_LABEL_SCALE = 4
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
 
 
@@ -110,4 +112,34 @@ def draw_lines(image: np.ndarray, scale: int, lines: Lines, first_row: int = 0) 
         for row in range(h):
             if (lines.origin_z + first_row + row) % 16 == 0:
                 _blend(image[row * scale : row * scale + width, :], lines.chunk_color)
+    return image
+
+
+def draw_chunk_labels(image: np.ndarray, scale: int, lines: Lines) -> np.ndarray:
+    """Write the world ``x, z`` of every chunk corner just inside it (in place), on a light box.
+
+    A chunk corner is where a vertical and a horizontal chunk line cross; the text is in the chunk
+    line colour and sized to fit a chunk (twice the scale, at most 32 px).
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    h, w = image.shape[0] // scale, image.shape[1] // scale
+    cols = [c for c in range(w) if (lines.origin_x + c) % 16 == 0]
+    rows = [r for r in range(h) if (lines.origin_z + r) % 16 == 0]
+    font = ImageFont.load_default(size=min(2 * scale, 32))
+    inset = max(1, scale // 8) + 1  # clear of the chunk line
+    ink = (*lines.chunk_color[:3], 255)
+    for row in rows:
+        for col in cols:
+            text = f"{lines.origin_x + col}, {lines.origin_z + row}"
+            left, top, right, bottom = font.getbbox(text)
+            label = Image.new("RGBA", (right - left + 4, bottom - top + 4), (255, 255, 255, 200))
+            ImageDraw.Draw(label).text((2 - left, 2 - top), text, font=font, fill=ink)
+            y, x = row * scale + inset, col * scale + inset
+            region = image[y : y + label.height, x : x + label.width]
+            if region.size == 0:
+                continue
+            under = Image.fromarray(np.ascontiguousarray(region), "RGBA")
+            under.alpha_composite(label.crop((0, 0, under.width, under.height)))
+            region[...] = np.asarray(under)
     return image

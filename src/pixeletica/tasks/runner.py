@@ -23,7 +23,7 @@ from pathlib import Path
 from pixeletica import fsutil
 from pixeletica.engine import palette as palettes
 from pixeletica.engine import pipeline, textures
-from pixeletica.engine.exports import bundle, schematic, tiles
+from pixeletica.engine.exports import bundle, tiles
 from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import conversion, files
 from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
@@ -125,12 +125,13 @@ class Runner:
         stem = Path(task.input_name).stem
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
         folder.mkdir(parents=True, exist_ok=True)
-        outputs = bundle.basic_outputs(result, stem)
-        flat: list[str] = []
         exports = task.settings.get("exports")
+        rendering = conversion.render_options(exports or {})
+        outputs = bundle.basic_outputs(result, stem, rendering.parts(result.grid.width, result.grid.height))
+        flat: list[str] = []
         if exports and exports.get("line_visibilities"):
             progress(0.93, "rendering")
-            rendered, flat = bundle.rendered_outputs(result.grid, stem, render_options(exports))
+            rendered, flat = bundle.rendered_outputs(result.grid, stem, rendering)
             outputs += rendered
         if exports and exports.get("generate_web_files"):
             progress(0.94, "map tiles")
@@ -138,7 +139,7 @@ class Runner:
         if exports and exports.get("generate_schematic"):
             progress(0.95, "schematics")
             outputs += bundle.schematic_outputs(
-                result.grid, files.safe_name(exports.get("schematic_name") or stem), placement(exports, stem)
+                result.grid, files.safe_name(exports.get("schematic_name") or stem), conversion.placement(exports, stem)
             )
         outputs.append(bundle.task_zip(outputs, stem, task.input_name))
         artifacts = [self._artifact_for_input(task)]
@@ -269,31 +270,6 @@ class Runner:
                     return
             except Exception as exc:  # a missed beat is survivable; the lease says when it is not
                 log.warning("task_id=%s heartbeat failed: %s", task.id, exc)
-
-
-def render_options(exports: dict) -> bundle.RenderOptions:
-    """Render options from a task's stored export settings (the reference's field names)."""
-    return bundle.RenderOptions(
-        line_visibilities=tuple(exports.get("line_visibilities") or ()),
-        origin_x=int(exports.get("origin_x", 0)),
-        origin_z=int(exports.get("origin_z", 0)),
-        block_line_color=str(exports.get("block_line_color", "#000000FF")),
-        chunk_line_color=str(exports.get("chunk_line_color", "#FF0000FF")),
-        image_division=int(exports.get("image_division", 1)),
-    )
-
-
-def placement(exports: dict, stem: str) -> schematic.Placement:
-    """Schematic placement from a task's stored export settings."""
-    return schematic.Placement(
-        orientation=str(exports.get("orientation", "floor")),
-        origin_x=int(exports.get("origin_x", 0)),
-        origin_y=int(exports.get("origin_y", 100)),
-        origin_z=int(exports.get("origin_z", 0)),
-        name=str(exports.get("schematic_name") or stem),
-        author=str(exports.get("schematic_author") or "Pixeletica API"),
-        description=str(exports.get("schematic_description") or ""),
-    )
 
 
 def _texture(block_id: str, face: str) -> str | None:

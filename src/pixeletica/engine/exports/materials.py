@@ -7,7 +7,10 @@ import io
 import json
 from dataclasses import dataclass
 
+import numpy as np
+
 from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.engine.exports import split
 
 STACK = 64
 SHULKER_STACKS = 27
@@ -53,11 +56,29 @@ def material(block_id: str, name: str, count: int) -> Material:
     )
 
 
-def materials(grid: BlockGrid) -> list[Material]:
-    """Blocks used by the grid, most used first (ties by id); air is not a material."""
-    counts = grid.counts()
-    rows = [material(grid.block_ids[i], grid.names[i], int(c)) for i, c in enumerate(counts) if c > 0]
-    return sorted(rows, key=lambda m: (-m.count, m.block_id))
+def materials(grid: BlockGrid, rows: slice = slice(None), cols: slice = slice(None)) -> list[Material]:
+    """Blocks used by the grid (or a rectangle of it), most used first (ties by id); air is not a material."""
+    indices = grid.indices[rows, cols]
+    counts = np.bincount(indices[indices >= 0].ravel().astype(np.intp), minlength=len(grid.block_ids))
+    found = [material(grid.block_ids[i], grid.names[i], int(c)) for i, c in enumerate(counts) if c > 0]
+    return sorted(found, key=lambda m: (-m.count, m.block_id))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartList:
+    """The materials of one part of a split build."""
+
+    number: int  # 1-based, in reading order
+    label: str  # world coordinate range, e.g. 'x0..63_z0..31'
+    materials: list[Material]
+
+
+def part_lists(grid: BlockGrid, parts: list[split.Part]) -> list[PartList]:
+    """One materials list per part of a split build."""
+    return [
+        PartList(number=n, label=p.label, materials=materials(grid, slice(p.row0, p.row1), slice(p.col0, p.col1)))
+        for n, p in enumerate(parts, start=1)
+    ]
 
 
 _FIELDS = [
@@ -81,7 +102,22 @@ def to_csv(rows: list[Material]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def to_json(rows: list[Material], *, width: int, height: int, air: int) -> bytes:
+def to_parts_csv(parts: list[PartList]) -> bytes:
+    """Every part's list in one table, with the part's number and world coordinate range first."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["part", "range", *_FIELDS, "summary"])
+    for part in parts:
+        for row in part.materials:
+            writer.writerow([part.number, part.label] + [getattr(row, f) for f in _FIELDS] + [row.summary])
+    return buf.getvalue().encode("utf-8")
+
+
+def _json_rows(rows: list[Material]) -> list[dict]:
+    return [{**{f: getattr(r, f) for f in _FIELDS}, "summary": r.summary} for r in rows]
+
+
+def to_json(rows: list[Material], *, width: int, height: int, air: int, parts: list[PartList] = ()) -> bytes:
     document = {
         "width": width,
         "height": height,
@@ -89,6 +125,38 @@ def to_json(rows: list[Material], *, width: int, height: int, air: int) -> bytes
         "air": air,
         "stack_size": STACK,
         "shulker_box_size": SHULKER,
-        "materials": [{**{f: getattr(r, f) for f in _FIELDS}, "summary": r.summary} for r in rows],
+        "materials": _json_rows(rows),
+        "parts": [
+            {
+                "part": p.number,
+                "range": p.label,
+                "total_blocks": sum(r.count for r in p.materials),
+                "materials": _json_rows(p.materials),
+            }
+            for p in parts
+        ],
     }
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+
+
+def _text_table(rows: list[Material]) -> list[str]:
+    if not rows:
+        return ["  (no blocks)"]
+    name_width = max(len(r.name) for r in rows)
+    count_width = max(len(f"{r.count:,}") for r in rows)
+    return [f"  {r.name:<{name_width}}  {r.count:>{count_width},}  {r.summary}" for r in rows]
+
+
+def to_text(rows: list[Material], *, width: int, height: int, parts: list[PartList] = ()) -> bytes:
+    """A list to read while building: blocks, counts, and the count in shulker boxes and stacks."""
+    total = sum(r.count for r in rows)
+    lines = [
+        f"Materials for a {width} x {height} build: {total:,} blocks of {len(rows)} kinds",
+        f"(a stack is {STACK} blocks, a shulker box {SHULKER_STACKS} stacks = {SHULKER} blocks)",
+        "",
+        *_text_table(rows),
+    ]
+    for p in parts:
+        count = sum(r.count for r in p.materials)
+        lines += ["", f"Part {p.number} ({p.label}): {count:,} blocks", *_text_table(p.materials)]
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -1,8 +1,11 @@
 """Schematics of a block grid: Litematica, Sponge v3 (WorldEdit), structure blocks, .mcfunction.
 
 Placement: ``floor`` lays the picture flat (columns along +X, rows along +Z, one layer at
-``origin_y``); ``wall`` stands it up (columns along +X, rows downwards from ``origin_y``, one block
-thick at ``origin_z``). Transparent pixels are air. Files record the target game's data version.
+``origin_y``, the picture's top towards north). ``wall`` stands it up, one block thick, rows going
+down from ``origin_y``, its front facing ``facing``: a wall facing south is read by someone standing
+south of it, so its columns run along +X; north: along -X; east: along -Z; west: along +Z. In every
+case (origin_x, origin_y, origin_z) is the world position of the picture's top-left block as its
+viewer sees it. Transparent pixels are air. Files record the target game's data version.
 """
 
 from __future__ import annotations
@@ -22,8 +25,19 @@ from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.errors import InvalidInput
 
 ORIENTATIONS = ("floor", "wall")
-#: Data versions of the game versions we write for (from the game's version.json).
-DATA_VERSIONS = {"1.20.4": 3700, "1.20.6": 3839, "1.21": 3953, "1.21.1": 3955, "1.21.4": 4189}
+FACINGS = ("south", "north", "east", "west")
+#: Data version of every Java release since the flattening (the ``version.json`` in the client jar).
+DATA_VERSIONS = {
+    "1.13": 1519, "1.13.1": 1628, "1.13.2": 1631,
+    "1.14": 1952, "1.14.1": 1957, "1.14.2": 1963, "1.14.3": 1968, "1.14.4": 1976,
+    "1.15": 2225, "1.15.1": 2227, "1.15.2": 2230,
+    "1.16": 2566, "1.16.1": 2567, "1.16.2": 2578, "1.16.3": 2580, "1.16.4": 2584, "1.16.5": 2586,
+    "1.17": 2724, "1.17.1": 2730,
+    "1.18": 2860, "1.18.1": 2865, "1.18.2": 2975,
+    "1.19": 3105, "1.19.1": 3117, "1.19.2": 3120, "1.19.3": 3218, "1.19.4": 3337,
+    "1.20": 3463, "1.20.1": 3465, "1.20.2": 3578, "1.20.3": 3698, "1.20.4": 3700, "1.20.5": 3837, "1.20.6": 3839,
+    "1.21": 3953, "1.21.1": 3955, "1.21.2": 4080, "1.21.3": 4082, "1.21.4": 4189,
+}  # fmt: skip
 DEFAULT_GAME_VERSION = "1.21.1"
 STRUCTURE_LIMIT = 48  # largest structure-block size per axis
 AIR = "minecraft:air"
@@ -34,6 +48,7 @@ class Placement:
     """Where and how a build stands in the world, and for which game version."""
 
     orientation: str = "wall"
+    facing: str = "south"  # which way a wall's picture faces; ignored for floor
     origin_x: int = 0
     origin_y: int = 100
     origin_z: int = 0
@@ -45,9 +60,12 @@ class Placement:
     def validate(self) -> None:
         if self.orientation not in ORIENTATIONS:
             raise InvalidInput(f"unknown orientation {self.orientation!r}; choose one of: {', '.join(ORIENTATIONS)}")
+        if self.facing not in FACINGS:
+            raise InvalidInput(f"unknown facing {self.facing!r}; choose one of: {', '.join(FACINGS)}")
         if self.game_version not in DATA_VERSIONS:
             raise InvalidInput(
-                f"unknown game version {self.game_version!r} for schematics; choose one of: {', '.join(DATA_VERSIONS)}"
+                f"unknown game version {self.game_version!r} for schematics; choose a Java release from "
+                f"1.13 to {list(DATA_VERSIONS)[-1]}, e.g. {DEFAULT_GAME_VERSION}"
             )
 
     @property
@@ -67,15 +85,28 @@ def volume(grid: BlockGrid, placement: Placement) -> tuple[np.ndarray, list[str]
     if placement.orientation == "floor":
         blocks = flat.T[:, None, :]  # x = col, y = 0, z = row
     else:
-        blocks = flat.T[:, ::-1, None]  # x = col, y = rows - 1 - row (row 0 on top), z = 0
+        upright = flat.T[:, ::-1]  # (col, y) with y = rows - 1 - row: row 0 on top
+        blocks = {
+            "south": upright[:, :, None],  # x = col
+            "north": upright[::-1, :, None],  # x = -col
+            "east": upright[::-1].T[None, :, :],  # z = -col
+            "west": upright.T[None, :, :],  # z = col
+        }[placement.facing]
     return np.ascontiguousarray(blocks), palette
 
 
 def world_origin(grid: BlockGrid, placement: Placement) -> tuple[int, int, int]:
-    """World position of the volume's (0, 0, 0) corner."""
+    """World position of the volume's (0, 0, 0) corner (its smallest x, y and z)."""
+    x, y, z = placement.origin_x, placement.origin_y, placement.origin_z
     if placement.orientation == "floor":
-        return placement.origin_x, placement.origin_y, placement.origin_z
-    return placement.origin_x, placement.origin_y - grid.height + 1, placement.origin_z
+        return x, y, z
+    back = grid.width - 1  # how far the last column is from the first
+    y -= grid.height - 1
+    if placement.facing == "north":
+        return x - back, y, z
+    if placement.facing == "east":
+        return x, y, z - back
+    return x, y, z
 
 
 def _nbt_bytes(root: Compound, name: str = "") -> bytes:
