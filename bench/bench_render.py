@@ -71,7 +71,7 @@ def main() -> None:
             (web / relative).write_bytes(data)
 
         start = time.perf_counter()
-        info = tiles.build(result.grid, atlas, write, tiles.read_from(web))
+        info = tiles.build(result.grid, atlas, write)
         tile_time = time.perf_counter() - start
         count = sum(1 for _ in web.rglob("*.png"))
     size += sum(len(o.data) for o in schematics) / 1e6
@@ -111,7 +111,7 @@ with tempfile.TemporaryDirectory() as folder:
         (web / relative).parent.mkdir(parents=True, exist_ok=True)
         (web / relative).write_bytes(data)
     start = time.perf_counter()
-    info = tiles.build(grid, atlas, write, tiles.read_from(web), full_image_max_pixels=0)
+    info = tiles.build(grid, atlas, write, full_image_max_pixels=0)
     seconds = time.perf_counter() - start
     count = sum(1 for _ in web.rglob("*.png"))
 print(count, info.max_zoom, round(seconds, 1), round(peak_mb()))

@@ -121,3 +121,45 @@ def test_rendered_outputs_one_per_line_visibility(small_palette):
     assert Image.open(io.BytesIO(outputs[0].data)).size == (16, 16)
     with pytest.raises(LimitExceeded, match="the render would be"):
         bundle.rendered_outputs(grid, "pic", bundle.RenderOptions(scale=16, max_pixels=100))
+
+
+def test_renders_made_in_strips_equal_the_whole_picture_drawn_at_once(small_palette):
+    rng = np.random.default_rng(7)
+    indices = rng.integers(-1, len(small_palette), (45, 37)).astype(np.int16)
+    grid = BlockGrid.from_palette(indices, small_palette)
+    options = bundle.RenderOptions(
+        line_visibilities=("no_lines", "both"), scale=4, origin_x=-5, origin_z=-23, chunk_labels=True,
+        image_division=4, block_line_color="#00000080",
+    )  # fmt: skip
+    outputs, _ = bundle.rendered_outputs(grid, "pic", options)
+    tiles, _ = textures.atlas(
+        [b.textures["side"] for b in small_palette.blocks], small_palette.colors, 4, textures.source(None)
+    )
+    parts = options.parts(grid.width, grid.height)
+    for variant, kind in (("no_lines", "no_lines"), ("both", "both_lines")):
+        lines = options.lines(variant)
+        expected = render.draw_lines(render.render(indices, tiles), 4, lines)
+        if lines.chunk:
+            render.draw_chunk_labels(expected, 4, lines)
+        mine = [o for o in outputs if o.category == f"rendered/{kind}"]
+        assert len(mine) == 1 + len(parts)
+        assert (np.asarray(Image.open(io.BytesIO(mine[0].data)).convert("RGBA")) == expected).all()
+        for part, output in zip(parts, mine[1:], strict=True):
+            crop = expected[part.row0 * 4 : part.row1 * 4, part.col0 * 4 : part.col1 * 4]
+            assert (np.asarray(Image.open(io.BytesIO(output.data)).convert("RGBA")) == crop).all()
+
+
+def test_png_writer_keeps_every_pixel_and_drops_alpha_only_when_opaque():
+    from pixeletica.engine import png
+
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (70, 33, 4), dtype=np.uint8)
+    with Image.open(io.BytesIO(png.encode(image, strip_rows=16))) as im:
+        assert im.mode == "RGBA" and (np.asarray(im) == image).all()
+    image[..., 3] = 255
+    with Image.open(io.BytesIO(png.encode(image))) as im:
+        assert im.mode == "RGB" and (np.asarray(im) == image[..., :3]).all()
+    writer = png.Writer(4, 4)
+    writer.write(image[:2, :4])
+    with pytest.raises(ValueError, match="2 rows written of 4"):
+        writer.finish()

@@ -20,7 +20,7 @@ def test_pyramid_tiles_metadata_thumbnail_and_block_data():
     grid = BlockGrid.from_palette(np.random.default_rng(2).integers(-1, 16, (40, 70)).astype(np.int16), pal)
     atlas, _ = textures.atlas([b.textures["side"] for b in pal.blocks], pal.colors, 16, textures.source(None))
     files: dict[str, bytes] = {}
-    info = tiles.build(grid, atlas, files.__setitem__, files.__getitem__, metadata={"origin_x": -8})
+    info = tiles.build(grid, atlas, files.__setitem__, metadata={"origin_x": -8})
     assert info.max_zoom == 3  # 70 * 16 = 1120 px -> 256 * 2**3 = 2048 >= 1120
     for zoom in range(info.max_zoom + 1):
         columns, rows = info.tiles(zoom)
@@ -29,7 +29,16 @@ def test_pyramid_tiles_metadata_thumbnail_and_block_data():
     full = render.render(grid.indices, atlas)
     deepest = np.asarray(Image.open(io.BytesIO(files["tiles/3/1/0.png"])))
     assert (deepest[:, :256] == full[0:256, 256:512]).all()
-    assert np.asarray(Image.open(io.BytesIO(files["full-image.png"]))).shape == full.shape
+    assert (np.asarray(Image.open(io.BytesIO(files["full-image.png"])).convert("RGBA")) == full).all()
+    level = np.zeros((2048, 2048, 4), np.uint8)  # every zoom is the one below halved, tile by tile
+    level[: full.shape[0], : full.shape[1]] = full
+    for zoom in range(info.max_zoom, -1, -1):
+        columns, rows = info.tiles(zoom)
+        for x in range(columns):
+            for y in range(rows):
+                tile = np.asarray(Image.open(io.BytesIO(files[f"tiles/{zoom}/{x}/{y}.png"])).convert("RGBA"))
+                assert (tile == level[y * 256 : (y + 1) * 256, x * 256 : (x + 1) * 256]).all(), (zoom, x, y)
+        level = tiles._half(level)
     assert Image.open(io.BytesIO(files["thumbnail.png"])).size == (140, 80)
     meta = json.loads(files["metadata.json"])
     assert (meta["maxZoom"], meta["tileSize"], meta["origin_x"]) == (3, 256, -8)
@@ -40,3 +49,12 @@ def test_pyramid_tiles_metadata_thumbnail_and_block_data():
 def test_bad_tile_sizes_are_refused():
     with pytest.raises(InvalidInput, match="tile size must be one of"):
         tiles.plan(10, 10, 16, 300)
+
+
+def test_halving_weights_colours_by_alpha():
+    block = np.zeros((2, 2, 4), np.uint8)
+    block[0, 0] = (200, 100, 50, 255)  # one opaque pixel beside three clear ones
+    assert tiles._half(block)[0, 0].tolist() == [200, 100, 50, 64]  # its colour, a quarter of the cover
+    block[...] = (10, 20, 30, 255)
+    block[1, 1] = (50, 60, 70, 255)
+    assert tiles._half(block)[0, 0].tolist() == [20, 30, 40, 255]

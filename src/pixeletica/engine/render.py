@@ -82,11 +82,22 @@ def render(indices: np.ndarray, tiles: np.ndarray, rows: slice = slice(None)) ->
     return out
 
 
-def _blend(pixels: np.ndarray, color: tuple[int, int, int, int]) -> None:
+def _paint(image: np.ndarray, index: tuple, color: tuple[int, int, int, int]) -> None:
+    """Blend ``color`` over the pixels ``image[index]`` (alpha-over; opaque colours just replace)."""
+    if color[3] == 255:
+        image[index] = color
+        return
+    pixels = image[index]
     alpha = color[3] / 255.0
     rgb = np.array(color[:3], dtype=np.float32)
     pixels[..., :3] = np.rint(pixels[..., :3] * (1.0 - alpha) + rgb * alpha).astype(np.uint8)
     pixels[..., 3] = np.maximum(pixels[..., 3], color[3])
+    image[index] = pixels
+
+
+def _edges(blocks: list[int], scale: int, width: int) -> np.ndarray:
+    """Pixel offsets of the first ``width`` pixels of each block in ``blocks``."""
+    return (np.asarray(blocks, dtype=np.intp)[:, None] * scale + np.arange(width)).ravel()
 
 
 def draw_lines(image: np.ndarray, scale: int, lines: Lines, first_row: int = 0) -> np.ndarray:
@@ -95,43 +106,41 @@ def draw_lines(image: np.ndarray, scale: int, lines: Lines, first_row: int = 0) 
     ``first_row`` is the grid row of the image's top row of blocks (for renders made in strips).
     Block lines are 1 pixel on the top and left edge of every block; chunk lines are
     ``max(1, scale // 8)`` pixels on the top and left edge of blocks whose x or z is a multiple of 16.
+    Vertical lines are drawn before horizontal ones, block lines before chunk lines.
     """
-    if not (lines.block or lines.chunk):
-        return image
     h, w = image.shape[0] // scale, image.shape[1] // scale
     if lines.block:
-        for col in range(w):
-            _blend(image[:, col * scale : col * scale + 1], lines.block_color)
-        for row in range(h):
-            _blend(image[row * scale : row * scale + 1, :], lines.block_color)
+        _paint(image, (slice(None), _edges(list(range(w)), scale, 1)), lines.block_color)
+        _paint(image, (_edges(list(range(h)), scale, 1),), lines.block_color)
     if lines.chunk:
         width = max(1, scale // 8)
-        for col in range(w):
-            if (lines.origin_x + col) % 16 == 0:
-                _blend(image[:, col * scale : col * scale + width], lines.chunk_color)
-        for row in range(h):
-            if (lines.origin_z + first_row + row) % 16 == 0:
-                _blend(image[row * scale : row * scale + width, :], lines.chunk_color)
+        cols = [c for c in range(w) if (lines.origin_x + c) % 16 == 0]
+        rows = [r for r in range(h) if (lines.origin_z + first_row + r) % 16 == 0]
+        if cols:
+            _paint(image, (slice(None), _edges(cols, scale, width)), lines.chunk_color)
+        if rows:
+            _paint(image, (_edges(rows, scale, width),), lines.chunk_color)
     return image
 
 
-def draw_chunk_labels(image: np.ndarray, scale: int, lines: Lines) -> np.ndarray:
+def draw_chunk_labels(image: np.ndarray, scale: int, lines: Lines, first_row: int = 0) -> np.ndarray:
     """Write the world ``x, z`` of every chunk corner just inside it (in place), on a light box.
 
     A chunk corner is where a vertical and a horizontal chunk line cross; the text is in the chunk
-    line colour and sized to fit a chunk (twice the scale, at most 32 px).
+    line colour and sized to fit a chunk (twice the scale, at most 32 px). A label stays within
+    its chunk's top 16 blocks, so strips cut on chunk rows can be labelled one by one.
     """
     from PIL import Image, ImageDraw, ImageFont
 
     h, w = image.shape[0] // scale, image.shape[1] // scale
     cols = [c for c in range(w) if (lines.origin_x + c) % 16 == 0]
-    rows = [r for r in range(h) if (lines.origin_z + r) % 16 == 0]
+    rows = [r for r in range(h) if (lines.origin_z + first_row + r) % 16 == 0]
     font = ImageFont.load_default(size=min(2 * scale, 32))
     inset = max(1, scale // 8) + 1  # clear of the chunk line
     ink = (*lines.chunk_color[:3], 255)
     for row in rows:
         for col in cols:
-            text = f"{lines.origin_x + col}, {lines.origin_z + row}"
+            text = f"{lines.origin_x + col}, {lines.origin_z + first_row + row}"
             left, top, right, bottom = font.getbbox(text)
             label = Image.new("RGBA", (right - left + 4, bottom - top + 4), (255, 255, 255, 200))
             ImageDraw.Draw(label).text((2 - left, 2 - top), text, font=font, fill=ink)

@@ -194,7 +194,7 @@ class Runner:
             textures.source(None),
         )
         meta = {"origin_x": int(exports.get("origin_x", 0)), "origin_z": int(exports.get("origin_z", 0))}
-        tiles.build(result.grid, atlas, write, tiles.read_from(web), metadata=meta)
+        tiles.build(result.grid, atlas, write, metadata=meta)
         return bundle.Output(
             file_id="web_metadata",
             category="web",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass
 
-from pixeletica.engine import image_io, render, textures
+from pixeletica.engine import image_io, png, render, textures
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.exports import materials, schematic, split
 from pixeletica.engine.pipeline import Conversion
@@ -123,7 +124,11 @@ class RenderOptions:
 
 
 def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tuple[list[Output], list[str]]:
-    """One textured render per line visibility, and the ids of blocks drawn in flat colour."""
+    """One textured render per line visibility (and per part), and the ids of blocks drawn in flat colour.
+
+    The renders are drawn and PNG-encoded together in strips of chunk rows, so no full-size
+    picture is ever held: memory is the strip plus the compressed files.
+    """
     options.validate()
     render.check_size(grid.width, grid.height, options.scale, options.max_pixels)
     from pixeletica.engine import palette as palettes
@@ -132,37 +137,49 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
     names = [by_id[i].textures.get(grid.face) if i in by_id else None for i in grid.block_ids]
     source = textures.source(options.textures)
     tiles, flat = textures.atlas(names, grid.colors, options.scale, source)
-    base = render.render(grid.indices, tiles)
     parts = options.parts(grid.width, grid.height)
     scale = options.scale
+    alpha = bool((grid.indices < 0).any()) or not bool((tiles[1:, ..., 3] == 255).all())
+    variants = list(dict.fromkeys(options.line_visibilities))
+    writers = {
+        variant: [png.Writer(grid.width * scale, grid.height * scale, alpha=alpha)]
+        + [png.Writer((p.col1 - p.col0) * scale, (p.row1 - p.row0) * scale, alpha=alpha) for p in parts]
+        for variant in variants
+    }
+    for top, bottom in _chunk_strips(grid.height, options.origin_z):
+        base = render.render(grid.indices, tiles, slice(top, bottom))
+        for variant in variants:
+            lines = options.lines(variant)
+            strip = render.draw_lines(base.copy(), scale, lines, first_row=top)
+            if options.chunk_labels and lines.chunk:
+                render.draw_chunk_labels(strip, scale, lines, first_row=top)
+            whole, *part_writers = writers[variant]
+            whole.write(strip)
+            for part, writer in zip(parts, part_writers, strict=True):
+                first, last = max(part.row0, top), min(part.row1, bottom)
+                if first < last:
+                    writer.write(
+                        strip[(first - top) * scale : (last - top) * scale, part.col0 * scale : part.col1 * scale]
+                    )
     outputs = []
-    for variant in dict.fromkeys(options.line_visibilities):
-        lines = options.lines(variant)
-        image = render.draw_lines(base.copy(), scale, lines)
-        if options.chunk_labels and lines.chunk:
-            render.draw_chunk_labels(image, scale, lines)
+    for variant in variants:
         kind = render.LINE_VARIANTS[variant][2]
-        outputs.append(
-            Output(
-                file_id=f"rendered_{kind}",
-                category=f"rendered/{kind}",
-                filename=f"{stem}_{kind}.png",
-                media_type="image/png",
-                data=image_io.encode_png(image, compress_level=1),
-            )
-        )
-        for number, part in enumerate(parts, start=1):
-            crop = image[part.row0 * scale : part.row1 * scale, part.col0 * scale : part.col1 * scale]
-            outputs.append(
-                Output(
-                    file_id=f"rendered_{kind}_split{number}",
-                    category=f"rendered/{kind}",
-                    filename=f"{stem}_{kind}_split{number}_{part.label}.png",
-                    media_type="image/png",
-                    data=image_io.encode_png(crop, compress_level=1),
-                )
-            )
+        whole, *part_writers = writers[variant]
+        outputs.append(_png_output(f"rendered_{kind}", f"rendered/{kind}", f"{stem}_{kind}.png", whole))
+        for number, (part, writer) in enumerate(zip(parts, part_writers, strict=True), start=1):
+            name = f"{stem}_{kind}_split{number}_{part.label}.png"
+            outputs.append(_png_output(f"rendered_{kind}_split{number}", f"rendered/{kind}", name, writer))
     return outputs, [grid.block_ids[i] for i in flat if (grid.indices == i).any()]
+
+
+def _chunk_strips(height: int, origin_z: int) -> list[tuple[int, int]]:
+    """Row ranges of at most 16 rows that start on chunk rows (world z a multiple of 16)."""
+    cuts = [0] + [r for r in range(1, height) if (origin_z + r) % 16 == 0] + [height]
+    return list(itertools.pairwise(cuts))
+
+
+def _png_output(file_id: str, category: str, filename: str, writer: png.Writer) -> Output:
+    return Output(file_id=file_id, category=category, filename=filename, media_type="image/png", data=writer.finish())
 
 
 _README = """Pixeletica conversion of {source}

@@ -176,23 +176,55 @@ def to_structures(grid: BlockGrid, placement: Placement) -> list[tuple[str, tupl
             for z0 in range(0, size[2], STRUCTURE_LIMIT):
                 part = blocks[x0 : x0 + STRUCTURE_LIMIT, y0 : y0 + STRUCTURE_LIMIT, z0 : z0 + STRUCTURE_LIMIT]
                 used = sorted(int(v) for v in np.unique(part) if v != 0)
-                local = {old: new for new, old in enumerate(used)}
-                entries = [
-                    Compound({"pos": List[Int]([Int(x), Int(y), Int(z)]), "state": Int(local[int(part[x, y, z])])})
-                    for x, y, z in zip(*np.nonzero(part), strict=True)
-                ]
-                root = Compound(
-                    {
-                        "DataVersion": Int(placement.data_version),
-                        "size": List[Int]([Int(s) for s in part.shape]),
-                        "palette": List[Compound]([Compound({"Name": String(palette[i])}) for i in used]),
-                        "blocks": List[Compound](entries),
-                        "entities": List[Compound]([]),
-                    }
-                )
+                local = np.zeros(len(palette), dtype=np.int32)
+                local[used] = np.arange(len(used), dtype=np.int32)
+                positions = np.argwhere(part != 0)  # x, y, z of every block that is not air
+                states = local[part[part != 0]]
+                data = _structure_nbt(part.shape, [palette[i] for i in used], positions, states, placement.data_version)
                 name = f"{placement.name}_x{x0}_y{y0}_z{z0}"
-                pieces.append((name, (x0, y0, z0), _nbt_bytes(root)))
+                pieces.append((name, (x0, y0, z0), data))
     return pieces
+
+
+#: One entry of a structure's block list, {pos: [x, y, z], state: n}, as NBT bytes (big-endian).
+_BLOCK_ENTRY = np.dtype(
+    [
+        ("pos_tag", "u1"), ("pos_name_len", ">u2"), ("pos_name", "S3"), ("pos_type", "u1"), ("pos_len", ">i4"),
+        ("pos", ">i4", (3,)),
+        ("state_tag", "u1"), ("state_name_len", ">u2"), ("state_name", "S5"), ("state", ">i4"),
+        ("end", "u1"),
+    ]
+)  # fmt: skip
+_TAG_END, _TAG_INT, _TAG_STRING, _TAG_LIST, _TAG_COMPOUND = 0, 3, 8, 9, 10
+
+
+def _name(tag: int, name: str) -> bytes:
+    raw = name.encode()
+    return bytes([tag]) + len(raw).to_bytes(2, "big") + raw
+
+
+def _structure_nbt(
+    size: tuple[int, ...], names: list[str], positions: np.ndarray, states: np.ndarray, data_version: int
+) -> bytes:
+    """A structure file's NBT, written directly: a build has up to 110 592 blocks per piece, and
+    building a tag object for each takes seconds. Layout: https://minecraft.wiki/w/Structure_file."""
+    entries = np.zeros(len(states), dtype=_BLOCK_ENTRY)
+    entries["pos_tag"], entries["pos_name_len"], entries["pos_name"] = _TAG_LIST, 3, b"pos"
+    entries["pos_type"], entries["pos_len"], entries["pos"] = _TAG_INT, 3, positions
+    entries["state_tag"], entries["state_name_len"], entries["state_name"] = _TAG_INT, 5, b"state"
+    entries["state"] = states
+    entries["end"] = _TAG_END
+    out = bytearray(_name(_TAG_COMPOUND, ""))
+    out += _name(_TAG_INT, "DataVersion") + data_version.to_bytes(4, "big", signed=True)
+    out += _name(_TAG_LIST, "size") + bytes([_TAG_INT]) + (3).to_bytes(4, "big") + np.asarray(size, ">i4").tobytes()
+    out += _name(_TAG_LIST, "palette") + bytes([_TAG_COMPOUND]) + len(names).to_bytes(4, "big")
+    for block in names:
+        raw = block.encode()
+        out += _name(_TAG_STRING, "Name") + len(raw).to_bytes(2, "big") + raw + bytes([_TAG_END])
+    out += _name(_TAG_LIST, "blocks") + bytes([_TAG_COMPOUND]) + len(entries).to_bytes(4, "big") + entries.tobytes()
+    out += _name(_TAG_LIST, "entities") + bytes([_TAG_COMPOUND]) + (0).to_bytes(4, "big")
+    out += bytes([_TAG_END])
+    return gzip.compress(bytes(out), compresslevel=6, mtime=0)
 
 
 def to_mcfunction(grid: BlockGrid, placement: Placement) -> bytes:

@@ -3,8 +3,8 @@
 Zoom ``max_zoom`` shows one block as ``scale`` pixels; each zoom below halves the size, down to
 zoom 0 where the whole build fits in one tile. Tile ``{z}/{x}/{y}.png`` covers pixels
 ``[x * size, (x + 1) * size)`` by ``[y * size, (y + 1) * size)`` of the zoom-``z`` image. The
-deepest zoom is rendered in strips of blocks, and every other zoom is made from the tiles below
-it, so memory stays bounded by one strip whatever the size of the build.
+deepest zoom is rendered in strips of blocks, and every other zoom is made from the strips below
+it as they come, so memory stays bounded by a few strips whatever the size of the build.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from pixeletica.engine import render
+from pixeletica.engine import png, render
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.errors import InvalidInput
 
@@ -27,8 +25,6 @@ TILE_SIZES = (256, 512)
 
 #: write(relative path, bytes): how the caller stores a file (atomically, in its own folder).
 Writer = Callable[[str, bytes], None]
-#: read(relative path) -> bytes of a file written before.
-Reader = Callable[[str], bytes]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,26 +54,81 @@ def plan(width: int, height: int, scale: int, tile_size: int = 256) -> MapInfo:
     return MapInfo(width=width, height=height, scale=scale, tile_size=tile_size, max_zoom=max_zoom)
 
 
-def _png(image: np.ndarray | Image.Image) -> bytes:
-    buf = io.BytesIO()
-    (image if isinstance(image, Image.Image) else Image.fromarray(image, "RGBA")).save(
-        buf, format="PNG", compress_level=1
-    )
-    return buf.getvalue()
+def _half(image: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """(2h, 2w, 4) -> (h, w, 4): each pixel the mean of four, weighted by alpha (no dark fringes).
+
+    Works ``chunk`` output columns at a time to keep the wide integer temporaries small.
+    """
+    out = np.empty((image.shape[0] // 2, image.shape[1] // 2, 4), np.uint8)
+    for left in range(0, out.shape[1], chunk):
+        out[:, left : left + chunk] = _half_block(image[:, 2 * left : 2 * (left + chunk)])
+    return out
+
+
+def _half_block(image: np.ndarray) -> np.ndarray:
+    a = image[0::2, 0::2].astype(np.uint32), image[0::2, 1::2], image[1::2, 0::2], image[1::2, 1::2]
+    if all(bool((q[..., 3] == 255).all()) for q in a):
+        return ((a[0] + a[1] + a[2] + a[3] + 2) >> 2).astype(np.uint8)
+    alpha = a[0][..., 3] + a[1][..., 3] + a[2][..., 3] + a[3][..., 3]
+    rgb = sum(q[..., :3].astype(np.uint32) * q[..., 3:4] for q in a)
+    out = np.empty(image[0::2, 0::2].shape, np.uint8)
+    out[..., :3] = (rgb + alpha[..., None] // 2) // np.maximum(alpha, 1)[..., None]
+    out[..., 3] = (alpha + 2) >> 2
+    return out
+
+
+class _Pyramid:
+    """Takes the deepest zoom one row of tiles at a time; writes its tiles and every zoom above.
+
+    Each zoom keeps at most one row of tiles waiting for the row below it, so memory stays at
+    about two rows of tiles per zoom whatever the size of the map.
+    """
+
+    def __init__(self, info: MapInfo, write: Writer) -> None:
+        self.info, self.write = info, write
+        self.waiting: dict[int, np.ndarray] = {}
+        self.top_tile: np.ndarray | None = None
+
+    def add(self, zoom: int, ty: int, strip: np.ndarray) -> None:
+        """``strip``: row ``ty`` of zoom ``zoom``, tile_size tall, padded to whole tiles across."""
+        size = self.info.tile_size
+        columns, rows = self.info.tiles(zoom)
+        for tx in range(columns):
+            self.write(f"tiles/{zoom}/{tx}/{ty}.png", png.encode(strip[:, tx * size : (tx + 1) * size]))
+        if zoom == 0:
+            self.top_tile = strip
+            return
+        if ty % 2 == 0 and ty + 1 < rows:
+            self.waiting[zoom] = strip
+            return
+        upper = self.waiting.pop(zoom, None) if ty % 2 else None
+        pair = np.zeros((2 * size, strip.shape[1], 4), np.uint8)
+        if upper is not None:
+            pair[:size], pair[size:] = upper, strip
+        else:
+            pair[:size] = strip
+        parent_columns, _ = self.info.tiles(zoom - 1)
+        half = _half(pair)
+        parent = np.zeros((size, parent_columns * size, 4), np.uint8)
+        parent[:, : half.shape[1]] = half[:, : parent_columns * size]
+        self.add(zoom - 1, ty // 2, parent)
 
 
 def build(
     grid: BlockGrid,
     tiles: np.ndarray,
     write: Writer,
-    read: Reader,
     *,
     tile_size: int = 256,
     full_image_max_pixels: int = 8192 * 8192,
     metadata: dict | None = None,
 ) -> MapInfo:
     """Write every tile, ``metadata.json``, ``thumbnail.png``, ``blockdata.json`` and (if small
-    enough) ``full-image.png``. ``tiles`` is the texture atlas (see :mod:`pixeletica.engine.textures`)."""
+    enough) ``full-image.png``. ``tiles`` is the texture atlas (see :mod:`pixeletica.engine.textures`).
+
+    The deepest zoom is rendered one row of tiles at a time; the zooms above are made from it as
+    it goes, and the full image is PNG-encoded from the same strips, so no full-size picture is held.
+    """
     scale = tiles.shape[1]
     info = plan(grid.width, grid.height, scale, tile_size)
     top = info.max_zoom
@@ -85,39 +136,21 @@ def build(
         raise InvalidInput(f"tile size {tile_size} is not a multiple of the scale {scale}")
     rows_per_strip = tile_size // scale
     columns, rows = info.tiles(top)
-    full_pixels = grid.width * scale * grid.height * scale
-    full = (
-        np.zeros((grid.height * scale, grid.width * scale, 4), np.uint8)
-        if full_pixels <= full_image_max_pixels
-        else None
-    )
+    width, height = grid.width * scale, grid.height * scale
+    alpha = bool((grid.indices < 0).any()) or not bool((tiles[1:, ..., 3] == 255).all())
+    full = png.Writer(width, height, alpha=alpha) if width * height <= full_image_max_pixels else None
+    pyramid = _Pyramid(info, write)
     for ty in range(rows):
         strip = render.render(grid.indices, tiles, slice(ty * rows_per_strip, (ty + 1) * rows_per_strip))
         if full is not None:
-            full[ty * tile_size : ty * tile_size + strip.shape[0]] = strip
-        for tx in range(columns):
-            tile = np.zeros((tile_size, tile_size, 4), np.uint8)
-            part = strip[:, tx * tile_size : (tx + 1) * tile_size]
-            tile[: part.shape[0], : part.shape[1]] = part
-            write(f"tiles/{top}/{tx}/{ty}.png", _png(tile))
-    for zoom in range(top - 1, -1, -1):
-        columns, rows = info.tiles(zoom)
-        child_columns, child_rows = info.tiles(zoom + 1)
-        for ty in range(rows):
-            for tx in range(columns):
-                canvas = Image.new("RGBA", (tile_size * 2, tile_size * 2), (0, 0, 0, 0))
-                for dy in (0, 1):
-                    for dx in (0, 1):
-                        cx, cy = tx * 2 + dx, ty * 2 + dy
-                        if cx < child_columns and cy < child_rows:
-                            child = Image.open(io.BytesIO(read(f"tiles/{zoom + 1}/{cx}/{cy}.png")))
-                            canvas.paste(child, (dx * tile_size, dy * tile_size))
-                write(f"tiles/{zoom}/{tx}/{ty}.png", _png(canvas.reduce(2)))
-    thumbnail = Image.open(io.BytesIO(read("tiles/0/0/0.png")))
+            full.write(strip)
+        padded = np.zeros((tile_size, columns * tile_size, 4), np.uint8)
+        padded[: strip.shape[0], : strip.shape[1]] = strip
+        pyramid.add(top, ty, padded)
     w0, h0 = info.zoom_size(0)
-    write("thumbnail.png", _png(thumbnail.crop((0, 0, w0, h0))))
+    write("thumbnail.png", png.encode(pyramid.top_tile[:h0, :w0]))
     if full is not None:
-        write("full-image.png", _png(full))
+        write("full-image.png", full.finish())
     write(
         "metadata.json",
         json.dumps(
@@ -130,8 +163,8 @@ def build(
                 "maxZoom": top,
                 "tileFormat": "png",
                 "scale": scale,
-                "imageWidth": grid.width * scale,
-                "imageHeight": grid.height * scale,
+                "imageWidth": width,
+                "imageHeight": height,
                 "fullImage": full is not None,
             },
             indent=1,
@@ -139,13 +172,6 @@ def build(
     )
     write("blockdata.json", _blockdata(grid, metadata or {}))
     return info
-
-
-def read_from(folder: Path) -> Reader:
-    def read(relative: str) -> bytes:
-        return (folder / relative).read_bytes()
-
-    return read
 
 
 def _blockdata(grid: BlockGrid, metadata: dict) -> bytes:
