@@ -29,3 +29,37 @@ def test_viewer_page_shows_the_map_with_its_tiles(server, tmp_path):
     assert "coffee.jpg — 48×32 blocks" in dom  # the page read metadata.json
     assert f"/api/map/{task_id}/tiles/" in dom  # and Leaflet asked for tiles
     assert "leaflet-container" in dom
+
+
+def test_pointer_readout_names_the_block_and_its_world_coordinates(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    task_id = start(server, PHOTO, {"width": 40, "origin_x": -20, "origin_z": 7}).json()["taskId"]
+    assert wait_done(server, task_id)["status"] == "completed"
+    blocks = server.client.get(f"/api/map/{task_id}/blockdata.json").json()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 700})
+            page.goto(f"{server.url}/map/{task_id}")
+            page.wait_for_function("window.pixeleticaMap !== undefined", timeout=30_000)
+            box = page.locator("#map").bounding_box()
+            for row, col in [(0, 0), (12, 31), (26, 5)]:
+                x, y = page.evaluate(
+                    """([row, col]) => {
+                        const v = window.pixeleticaMap;
+                        const at = v.map.unproject([(col + 0.5) * v.scale, (row + 0.5) * v.scale], v.zoom);
+                        const point = v.map.latLngToContainerPoint(at);
+                        return [point.x, point.y];
+                    }""",
+                    [row, col],
+                )
+                page.mouse.move(box["x"] + x, box["y"] + y)
+                index = blocks["blocks"][row][col]
+                expected = f"{blocks['palette'][index]} at x {-20 + col}, z {7 + row}"
+                assert page.locator("#info").inner_text() == expected
+            page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)  # beyond the build
+            assert page.locator("#info").inner_text() == "Outside the build"
+            page.screenshot(path=str(tmp_path / "viewer.png"))
+        finally:
+            browser.close()
