@@ -29,3 +29,12 @@ def small_photo_rgb(photo_path: Path) -> np.ndarray:
     """The photograph at 96x96: big enough to have texture, small enough for many runs."""
     with Image.open(photo_path) as im:
         return np.asarray(im.convert("RGB").resize((96, 96), Image.Resampling.LANCZOS))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the session (see tests/servers.py)."""
+    from tests import servers
+
+    with servers.postgres() as cluster:
+        yield cluster

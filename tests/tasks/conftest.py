@@ -42,9 +42,17 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The task-system tests run on both stores: SQLite in the data folder, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_cluster").database()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return fast_settings(tmp_path / "data")
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return fast_settings(tmp_path / "data", database_url=database_url)
 
 
 @pytest.fixture

@@ -44,8 +44,11 @@ def slow_task(store: Store, settings):
 
 
 @pytest.fixture
-def proc_settings(tmp_path):
-    return fast_settings(tmp_path / "data", lease_seconds=2.0, heartbeat_seconds=0.3, shutdown_grace_seconds=30.0)
+def proc_settings(tmp_path, database_url):
+    return fast_settings(
+        tmp_path / "data", lease_seconds=2.0, heartbeat_seconds=0.3, shutdown_grace_seconds=30.0,
+        database_url=database_url,
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -107,8 +110,8 @@ def test_sigkill_mid_task_is_recovered_by_the_monitor_and_completes_once(proc_se
     assert "starting a new one" in (tmp_path / "worker.log").read_text()
 
 
-def test_sigterm_hands_a_task_back_when_the_grace_period_runs_out(tmp_path):
-    settings = fast_settings(tmp_path / "data", shutdown_grace_seconds=0.0)
+def test_sigterm_hands_a_task_back_when_the_grace_period_runs_out(tmp_path, database_url):
+    settings = fast_settings(tmp_path / "data", shutdown_grace_seconds=0.0, database_url=database_url)
     store = Store(settings.store_url)
     store.upgrade()
     task = slow_task(store, settings)
