@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the task store (default: SQLite in the data directory)"
     )
+    broker_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PIXELETICA_BROKER_URL", "REDIS_URL"),
+        description="Celery broker (redis://… or amqp://…); set, tasks run on Celery workers instead of local ones",
+    )
+    redispatch_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="a task still queued this long after its message was sent is sent again (the broker lost it?)",
+    )
     lease_seconds: float = Field(
         default=15.0, gt=0, description="how long a claimed task is a worker's without a heartbeat"
     )

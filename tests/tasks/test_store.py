@@ -135,14 +135,14 @@ _MIGRATOR = (
 )
 
 
-def test_migrations_run_once_even_when_processes_start_together(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_migrations_run_once_even_when_processes_start_together(tmp_path, database_url):
+    url = database_url or f"sqlite:///{tmp_path / 'fresh.db'}"
     procs = [
         subprocess.Popen([sys.executable, "-c", _MIGRATOR, url], stdout=subprocess.PIPE, text=True) for _ in range(4)
     ]
     outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)
-    assert outputs == ["0002"] * 4
+    assert outputs == ["0003"] * 4
 
 
 def test_head_revision_constant_matches_the_migrations():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 
@@ -18,6 +19,8 @@ class AppState:
     settings: Settings
     store: Store
     admin_token: str | None
+    #: Set when a task was queued, so that a broker dispatcher (if one runs) sends it at once.
+    queued: threading.Event = field(default_factory=threading.Event)
 
 
 def state(request: Request) -> AppState:

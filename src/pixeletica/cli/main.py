@@ -23,6 +23,9 @@ app.add_typer(task.app, name="task")
 app.command("worker")(service.worker)
 app.command("monitor")(service.monitor)
 app.command("serve")(serve.serve)
+db = typer.Typer(help="The task store's database.", no_args_is_help=True)
+db.command("upgrade")(service.db_upgrade)
+app.add_typer(db, name="db")
 
 
 def _version(value: bool) -> None:

@@ -39,10 +39,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=0, help="Worker processes (default: CPU count; 0 = none).")
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=0,
+            help="Local worker processes (default: CPU count, or 0 with a broker: Celery workers do the work).",
+        ),
     ] = None,
+    with_monitor: Annotated[
+        bool, typer.Option("--monitor/--no-monitor", help="Run the monitor in this process (off when it runs apart).")
+    ] = True,
 ) -> None:
-    """Run Pixeletica: the HTTP API, local worker processes and the monitor."""
+    """Run Pixeletica: the HTTP API, local worker processes (or a broker dispatcher) and the monitor."""
     import uvicorn
 
     from pixeletica.api.app import create_app
@@ -55,12 +64,22 @@ def serve(
     token, token_source = admin_token(settings)
     app = create_app(settings, admin_token=token)
     store = app.state.pixeletica.store
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    default_workers = 0 if settings.broker_url else (os.cpu_count() or 1)
+    count = workers if workers is not None else default_workers
     supervisor = local.start_supervisor(settings, count) if count > 0 else None
     stop = threading.Event()
-    monitor = Monitor.from_settings(store, settings)
-    sweeper = threading.Thread(target=monitor.run, args=(stop,), name="monitor")
-    sweeper.start()
+    threads = []
+    if with_monitor:
+        monitor = Monitor.from_settings(store, settings)
+        threads.append(threading.Thread(target=monitor.run, args=(stop,), name="monitor"))
+    if settings.broker_url:
+        from pixeletica.tasks.executors import celery as celery_executor
+
+        dispatcher = celery_executor.Dispatcher(store, celery_executor.make_app(settings), settings.redispatch_seconds)
+        dispatcher.wake = app.state.pixeletica.queued
+        threads.append(threading.Thread(target=dispatcher.run, args=(stop,), name="dispatcher", daemon=True))
+    for thread in threads:
+        thread.start()
 
     class _Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -79,7 +98,9 @@ def serve(
         f"Pixeletica on http://{shown_host}:{port}  (API under /api, docs at /docs)\n"
         f"  data directory: {settings.data_dir}\n"
         f"  admin token:    {token_source}\n"
-        f"  workers:        {count}, store {settings.store_url}",
+        f"  workers:        {count} local{', Celery on ' + _safe(settings.broker_url) if settings.broker_url else ''}"
+        f", store {_safe(settings.store_url)}\n"
+        f"  monitor:        {'in this process' if with_monitor else 'runs apart'}",
         err=True,
     )
     try:
@@ -91,5 +112,16 @@ def serve(
             supervisor.join(settings.shutdown_grace_seconds + 20)
             if supervisor.is_alive():
                 supervisor.kill()
-        sweeper.join(5)
+        for thread in threads:
+            thread.join(5)
         typer.echo("Pixeletica stopped", err=True)
+
+
+def _safe(url: str) -> str:
+    """A URL with its password hidden, for logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]

@@ -12,6 +12,7 @@ import typer
 
 from pixeletica import config
 from pixeletica.cli import common
+from pixeletica.errors import InvalidInput
 from pixeletica.tasks.executors import local
 from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.store import Store
@@ -27,14 +28,41 @@ def worker(
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", "-c", min=1, help="Worker processes (default: CPU count).")
     ] = None,
+    use_celery: Annotated[
+        bool,
+        typer.Option("--celery", help="Run a Celery worker on PIXELETICA_BROKER_URL / REDIS_URL instead."),
+    ] = False,
 ) -> None:
     """Run worker processes that take queued tasks from the store and convert them."""
     _logging()
     settings = config.get_settings()
     Store(settings.store_url).upgrade()
     count = concurrency or os.cpu_count() or 1
+    if use_celery:
+        if not settings.broker_url:
+            raise InvalidInput(
+                "--celery needs a broker: set PIXELETICA_BROKER_URL (or REDIS_URL), e.g. redis://127.0.0.1:6379/0"
+            )
+        from pixeletica.tasks.executors import celery as celery_executor
+
+        typer.echo(f"pixeletica worker: Celery, {count} process(es)", err=True)
+        celery_executor.make_app(settings).worker_main(argv=celery_executor.worker_argv(count))
+        return
     typer.echo(f"pixeletica worker: {count} process(es), store {settings.store_url}", err=True)
     local.run_workers(settings, count)
+
+
+@common.reports_errors
+def db_upgrade() -> None:
+    """Create or migrate the task store's tables to the newest schema (safe to run again)."""
+    settings = config.get_settings()
+    store = Store(settings.store_url)
+    before = store.revision()
+    store.upgrade()
+    after = store.revision()
+    typer.echo(
+        f"database at revision {after}" + (f" (was {before or 'empty'})" if before != after else " (up to date)")
+    )
 
 
 @common.reports_errors

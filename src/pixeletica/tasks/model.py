@@ -113,6 +113,7 @@ class Task:
     error_code: str | None
     traceback: str | None
     result: dict[str, Any] = field(default_factory=dict)
+    dispatched_at: dt.datetime | None = None  # when a broker was last told to run it (None: not yet / local)
 
     @classmethod
     def from_row(cls, row: Any) -> Task:
@@ -141,6 +142,7 @@ class Task:
             error_code=m["error_code"],
             traceback=m["traceback"],
             result=json.loads(m["result"] or "{}"),
+            dispatched_at=m.get("dispatched_at"),
         )
 
     @property

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pixeletica.config import Settings
 from pixeletica.errors import InvalidInput, TransitionConflict
@@ -45,6 +46,7 @@ class Monitor:
     failed_retention_days: float = 30.0
     lease_sweep_seconds: float = 3.0
     interval: float = 900.0
+    dispatcher: Any = None  # a broker's outbox dispatcher (tasks.executors.celery.Dispatcher), if any
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Monitor:
@@ -57,6 +59,7 @@ class Monitor:
             failed_retention_days=settings.task_failed_retention_days,
             lease_sweep_seconds=settings.lease_sweep_seconds,
             interval=settings.task_monitor_interval,
+            dispatcher=_dispatcher(store, settings),
         )
 
     def recover_lost(self) -> SweepReport:
@@ -130,6 +133,8 @@ class Monitor:
         while not stop.is_set():
             started = time.monotonic()
             try:
+                if self.dispatcher is not None:  # the outbox: unsent, and sent but lost, messages
+                    self.dispatcher.dispatch(redispatch=True)
                 lost = self.recover_lost()
                 if lost.requeued or lost.failed:
                     log.info("sweep=lost requeued=%d failed=%d", len(lost.requeued), len(lost.failed))
@@ -150,6 +155,14 @@ class Monitor:
             self.store.forget(name)
         except Exception as exc:
             log.warning("could not remove the monitor's heartbeat: %s", exc)
+
+
+def _dispatcher(store: Store, settings: Settings) -> Any:
+    if not settings.broker_url:
+        return None
+    from pixeletica.tasks.executors import celery as celery_executor  # only loaded when a broker is used
+
+    return celery_executor.Dispatcher(store, celery_executor.make_app(settings), settings.redispatch_seconds)
 
 
 #: Longer than any task can have run (ten years); larger limits find nothing anyway.

@@ -32,10 +32,12 @@ tasks = sa.Table(
     sa.Column("error_code", sa.String(64)),
     sa.Column("traceback", sa.Text),
     sa.Column("result", sa.Text),
+    sa.Column("dispatched_at", sa.DateTime),  # outbox: NULL = the broker has not been told yet
     sa.Index("ix_tasks_claim", "status", "priority", "queued_at"),
     sa.Index("ix_tasks_status_created", "status", "created_at"),
     sa.Index("ix_tasks_created", "created_at"),
     sa.Index("ix_tasks_status_lease", "status", "lease_expires_at"),
+    sa.Index("ix_tasks_dispatch", "status", "dispatched_at"),
 )
 
 events = sa.Table(

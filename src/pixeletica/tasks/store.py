@@ -29,7 +29,7 @@ from pixeletica.tasks.schema import artifacts, events, heartbeats, tasks
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration in ``migrations/versions`` (a test checks they agree).
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -308,7 +308,7 @@ class Store:
         values: dict[str, Any] = {"status": to.value, "updated_at": now, **fields}
         if to == Status.QUEUED:
             values.setdefault("queued_at", now)
-            values.update(worker_id=None, lease_expires_at=None, finished_at=None)
+            values.update(worker_id=None, lease_expires_at=None, finished_at=None, dispatched_at=None)
             values.setdefault("progress", 0)
             values.setdefault("step", None)
         elif to in model.FINISHED:
@@ -384,6 +384,43 @@ class Store:
                     )  # fmt: skip
                     return Task.from_row(claimed)
         return None
+
+    # --- dispatch outbox ----------------------------------------------------------------------
+
+    def to_dispatch(self, redispatch_before: dt.datetime | None = None, limit: int = 500) -> list[tuple[str, int]]:
+        """(id, priority) of queued, runnable tasks the broker has not been told about.
+
+        With ``redispatch_before``, also those told before that time and still queued: their
+        message may have been lost (a broker restarted without persistence, or flushed).
+        """
+        now = utcnow()
+        told = tasks.c.dispatched_at.is_(None)
+        if redispatch_before is not None:
+            told = sa.or_(told, tasks.c.dispatched_at < redispatch_before)
+        query = (
+            sa.select(tasks.c.id, tasks.c.priority)
+            .where(
+                tasks.c.status == Status.QUEUED.value,
+                told,
+                sa.or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
+            )
+            .order_by(tasks.c.priority.desc(), tasks.c.queued_at.asc())
+            .limit(limit)
+        )
+        with self._read() as connection:
+            return [(row.id, row.priority) for row in connection.execute(query)]
+
+    def mark_dispatched(self, task_ids: Iterable[str]) -> None:
+        """Record that the broker now holds a message for each of these (still queued) tasks."""
+        ids = list(task_ids)
+        if not ids:
+            return
+        with self._write() as connection:
+            connection.execute(
+                tasks.update()
+                .where(tasks.c.id.in_(ids), tasks.c.status == Status.QUEUED.value)
+                .values(dispatched_at=utcnow())
+            )
 
     def heartbeat(self, task: Task, lease_seconds: float) -> bool:
         """Renew the lease; False if the task is no longer this attempt's (re-queued or finished)."""

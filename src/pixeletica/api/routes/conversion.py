@@ -76,6 +76,7 @@ def start(
         actor="api",
         max_input_pixels=app.settings.max_input_pixels,
     )
+    app.queued.set()
     return responses.TaskResponse.of(task)
 
 

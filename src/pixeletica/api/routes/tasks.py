@@ -88,7 +88,9 @@ def get_task(app: State, task_id: str) -> dict[str, Any]:
 
 @router.post("/{task_id}/retry", summary="Queue a finished task again")
 def retry(app: State, task_id: str) -> dict[str, Any]:
-    return service.retry(app.store, _get(app, task_id), actor=ACTOR).as_json()
+    task = service.retry(app.store, _get(app, task_id), actor=ACTOR)
+    app.queued.set()
+    return task.as_json()
 
 
 @router.post("/{task_id}/cancel", summary="Cancel a queued or processing task")
@@ -104,4 +106,6 @@ class StatusOverride(BaseModel):
 def override(app: State, task_id: str, body: StatusOverride) -> dict[str, Any]:
     status = _status(body.status)
     assert status is not None
-    return service.update_status(app.store, _get(app, task_id), status, actor=ACTOR).as_json()
+    task = service.update_status(app.store, _get(app, task_id), status, actor=ACTOR)
+    app.queued.set()
+    return task.as_json()

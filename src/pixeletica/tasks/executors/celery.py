@@ -1,0 +1,172 @@
+"""The Celery executor: the broker carries "run task X", the store stays the truth.
+
+- One Celery task, ``pixeletica.run_task(task_id)``, which only calls :meth:`Runner.run_task`:
+  a redelivered message for a task that is processing or finished finds nothing to claim.
+- One queue per priority, consumed in sorted order, so high-priority tasks overtake.
+- Late acknowledgement and a prefetch of 1: a worker that dies mid-task leaves its message to be
+  delivered again, and its lease to expire for the monitor.
+- The :class:`Dispatcher` is the outbox: tasks are stored first, then their messages are sent;
+  a task the broker was never told about (it was down) or whose message was lost is sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Queue
+
+from pixeletica.config import Settings
+from pixeletica.tasks.model import Priority, utcnow
+from pixeletica.tasks.retry import RetryPolicy
+from pixeletica.tasks.runner import Runner
+from pixeletica.tasks.store import Store
+
+log = logging.getLogger("pixeletica.celery")
+
+TASK_NAME = "pixeletica.run_task"
+#: Queue per priority; names sort in the order they are served.
+QUEUES = {Priority.HIGH: "pixeletica-0-high", Priority.NORMAL: "pixeletica-1-normal", Priority.LOW: "pixeletica-2-low"}
+
+
+def make_app(settings: Settings) -> Celery:
+    """The Celery app for these settings (broker ``settings.broker_url``)."""
+    app = Celery("pixeletica", broker=settings.broker_url or "redis://127.0.0.1:6379/0", set_as_current=False)
+    limit = settings.task_max_processing_time
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=limit,
+        task_time_limit=limit + 60,
+        task_ignore_result=True,
+        task_queues=[Queue(name) for name in QUEUES.values()],
+        task_default_queue=QUEUES[Priority.NORMAL],
+        task_serializer="json",
+        accept_content=["json"],
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        broker_transport_options={
+            "queue_order_strategy": "sorted",  # Redis: always look at the high queue first
+            "visibility_timeout": limit + 300,  # unacknowledged messages come back after this
+            "socket_connect_timeout": 3,
+            "socket_timeout": 10,
+        },
+        broker_heartbeat=0,
+    )
+    _worker["settings"] = settings
+
+    @app.task(name=TASK_NAME, ignore_result=True)
+    def run_task(task_id: str) -> str:
+        task = _runner(settings).run_task(task_id)
+        return task.status.value if task is not None else "not runnable"
+
+    return app
+
+
+_worker: dict[str, Any] = {}
+
+
+def _runner(settings: Settings) -> Runner:
+    """This worker process's runner (made after the fork, on start or on first use)."""
+    if "runner" not in _worker:
+        store = Store(settings.store_url)
+        store.upgrade()
+        runner = Runner(
+            store=store,
+            tasks_dir=settings.tasks_dir,
+            worker_id=f"celery:{socket.gethostname()}:{os.getpid()}",
+            lease_seconds=settings.lease_seconds,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            policy=RetryPolicy(base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds),
+        )
+        threading.Thread(
+            target=_beat, args=(store, runner.worker_id, settings.heartbeat_seconds), daemon=True, name="beat"
+        ).start()
+        _worker["runner"] = runner
+    return _worker["runner"]
+
+
+def _beat(store: Store, name: str, every: float) -> None:
+    """Tell the store this worker process is alive, for health checks (tasks have their own leases)."""
+    while True:
+        try:
+            store.beat(name, "worker")
+        except Exception as exc:  # a missed beat only makes health look worse for a while
+            log.warning("worker=%s heartbeat failed: %s", name, exc)
+        time.sleep(every)
+
+
+@signals.worker_process_init.connect
+def _fresh_process(**_: object) -> None:
+    settings = _worker.get("settings")
+    _worker.clear()  # nothing made in the parent is shared with a forked child
+    if settings is not None:
+        _worker["settings"] = settings
+        try:
+            _runner(settings)
+        except Exception as exc:  # the store may be down; the first task tries again
+            log.warning("worker could not reach the store yet: %s", exc)
+
+
+class Dispatcher:
+    """Sends the messages of queued tasks the broker has not been told about (the outbox)."""
+
+    def __init__(self, store: Store, app: Celery, redispatch_seconds: float) -> None:
+        self.store, self.app, self.redispatch_seconds = store, app, redispatch_seconds
+        self.wake = threading.Event()
+
+    def dispatch(self, *, redispatch: bool = False) -> int:
+        """Send what is pending (and, with ``redispatch``, what was sent long ago and is still queued).
+
+        Returns how many messages were sent. A broker that is down stops the round; the tasks
+        stay pending and the next round sends them.
+        """
+        cutoff = utcnow() - dt.timedelta(seconds=self.redispatch_seconds) if redispatch else None
+        pending = self.store.to_dispatch(cutoff)
+        sent: list[str] = []
+        try:
+            with self.app.producer_or_acquire() as producer:
+                for task_id, priority in pending:
+                    self.app.send_task(
+                        TASK_NAME, args=[task_id], queue=QUEUES[Priority(priority)], producer=producer, retry=False
+                    )
+                    sent.append(task_id)
+        except Exception as exc:  # broker down: leave the rest in the outbox
+            log.warning("dispatch stopped after %d of %d: broker unavailable (%s)", len(sent), len(pending), exc)
+        finally:
+            self.store.mark_dispatched(sent)
+        if sent:
+            log.info("dispatched=%d redispatch=%s", len(sent), redispatch)
+        return len(sent)
+
+    def run(self, stop: threading.Event, every: float = 1.0) -> None:
+        """Dispatch whenever woken (a task was submitted) and at least every ``every`` seconds."""
+        while not stop.is_set():
+            try:
+                self.dispatch()
+            except Exception as exc:  # the store may be briefly unreachable
+                log.warning("dispatch round failed: %s", exc)
+            self.wake.wait(every)
+            self.wake.clear()
+
+
+def worker_argv(concurrency: int, loglevel: str = "INFO") -> list[str]:
+    """Arguments of ``celery worker`` for Pixeletica: every priority queue, one task at a time."""
+    return [
+        "worker",
+        f"--concurrency={concurrency}",
+        f"--queues={','.join(sorted(QUEUES.values()))}",
+        "--prefetch-multiplier=1",
+        "--without-gossip",
+        "--without-mingle",
+        f"--loglevel={loglevel}",
+    ]
