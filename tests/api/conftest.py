@@ -40,13 +40,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(settings: Settings, workers: int = 1) -> Iterator[Server]:
+def running_server(settings: Settings, workers: int = 1, *extra: str) -> Iterator[Server]:
     """`pixeletica serve` in a child process on a free port; stopped with SIGTERM (must exit 0)."""
     port = free_port()
     log_path = settings.data_dir.parent / f"serve-{port}.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pixeletica", "serve", "--port", str(port), "--workers", str(workers)],
+            [sys.executable, "-m", "pixeletica", "serve", "--port", str(port), "--workers", str(workers), *extra],
             env=settings_env(settings),
             stdout=log,
             stderr=subprocess.STDOUT,
