@@ -173,3 +173,39 @@ def test_a_celery_worker_killed_mid_task_is_recovered_and_completes_once(cluster
             assert outputs and all("/attempt-2/" in a.path for a in outputs)
     finally:
         workers.stop()
+
+
+def test_postgresql_restarted_mid_run_api_answers_503_then_everything_recovers(tmp_path, broker):
+    from ..servers import postgres
+
+    with postgres() as pg:
+        settings = fast_settings(
+            tmp_path / "data", admin_token=TOKEN, database_url=pg.database(), broker_url=broker.url,
+            redispatch_seconds=3.0,
+        )  # fmt: skip
+        settings.data_dir.mkdir(parents=True)
+        workers = Workers(settings, tmp_path / "worker.log")
+        try:
+            with running_server(settings, 0) as server:
+                first = submit(server)
+                all_completed(server, [first])
+                pg.stop("fast")
+                started = time.monotonic()
+                down = server.client.get(f"/api/conversion/{first}")
+                assert down.status_code == 503 and "task store is unavailable" in down.json()["detail"]
+                refused = server.client.post(
+                    "/api/conversion/start",
+                    files={"image_file": ("coffee.jpg", PHOTO, "image/jpeg")},
+                    data={"metadata": '{"width": 16}'},
+                )
+                assert refused.status_code == 503
+                assert server.client.get("/api/health").status_code == 503
+                assert time.monotonic() - started < 30  # answers, never hangs
+                time.sleep(2)  # workers and the monitor see the store gone for a while
+                pg.start()
+                wait_for(lambda: server.client.get("/api/health").status_code == 200, 60, "the API to recover")
+                again = [submit(server) for _ in range(3)]
+                all_completed(server, again, timeout=120)
+                assert server.store.get(first).status == Status.COMPLETED
+        finally:
+            workers.stop()
