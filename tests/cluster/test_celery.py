@@ -209,3 +209,21 @@ def test_postgresql_restarted_mid_run_api_answers_503_then_everything_recovers(t
                 assert server.store.get(first).status == Status.COMPLETED
         finally:
             workers.stop()
+
+
+def test_rabbitmq_works_as_the_broker_too(tmp_path, pg_cluster):
+    from ..servers import rabbitmq
+
+    with rabbitmq() as url:
+        settings = fast_settings(
+            tmp_path / "data", admin_token=TOKEN, database_url=pg_cluster.database(), broker_url=url
+        )
+        settings.data_dir.mkdir(parents=True)
+        workers = Workers(settings, tmp_path / "worker.log")
+        try:
+            with running_server(settings, 0) as server:
+                ids = [submit(server, priority=p) for p in ("low", "high", "normal")]
+                all_completed(server, ids)
+                assert all(server.store.get(i).worker_id.startswith("celery:") for i in ids)
+        finally:
+            workers.stop()
