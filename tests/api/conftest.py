@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from pixeletica.config import Settings
 from pixeletica.tasks.store import Store
 
+from ..servers import free_port
 from ..tasks.conftest import fast_settings, settings_env
 
 TOKEN = "test-admin-token"
@@ -31,12 +31,6 @@ class Server:
     client: httpx.Client
     admin: dict[str, str]
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ dispatcher, monitor) and real Celery worker processes, and drives them over HTTP
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,21 +19,11 @@ import pytest
 from pixeletica.tasks.model import Status
 
 from ..api.conftest import TOKEN, running_server
-from ..servers import redis
+from ..servers import redis, wait_for
 from ..tasks.conftest import fast_settings, settings_env
 
 PHOTO = (Path(__file__).resolve().parents[2] / "samples" / "coffee.jpg").read_bytes()
 BIG = (Path(__file__).resolve().parents[2] / "samples" / "astronaut.jpg").read_bytes()
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -77,7 +68,7 @@ def submit(server, data: bytes = PHOTO, **metadata) -> str:
     answer = server.client.post(
         "/api/conversion/start",
         files={"image_file": ("coffee.jpg", data, "image/jpeg")},
-        data={"metadata": __import__("json").dumps({"width": 16, **metadata})},
+        data={"metadata": json.dumps({"width": 16, **metadata})},
     )
     assert answer.status_code == 202, answer.text
     return answer.json()["taskId"]

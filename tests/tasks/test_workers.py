@@ -15,6 +15,7 @@ from pixeletica.tasks import files, service
 from pixeletica.tasks.model import Status
 from pixeletica.tasks.store import Store
 
+from ..servers import wait_for
 from .conftest import SAMPLES, fast_settings, settings_env, submit
 
 CLI = [sys.executable, "-m", "pixeletica"]
@@ -22,16 +23,6 @@ CLI = [sys.executable, "-m", "pixeletica"]
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen([*CLI, *args], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def slow_task(store: Store, settings):
