@@ -140,3 +140,13 @@ def get_settings() -> Settings:
 def hint(setting: str | None) -> str:
     """' (raise it with ...)' for a limit's setting name, or ''."""
     return f" (raise it with {SETTING_HINTS[setting]})" if setting in SETTING_HINTS else ""
+
+
+def safe_url(url: str) -> str:
+    """A database or broker URL with its password hidden, for logs and messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]

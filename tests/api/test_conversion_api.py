@@ -289,6 +289,8 @@ def test_prometheus_metrics(server):
     assert "pixeletica_task_processing_seconds_bucket" in text and "pixeletica_task_wait_seconds_gsum" in text
     assert 'route="/conversion/{task_id}",status="404"' in text  # the template within /api
     assert "pixeletica_http_request_seconds_bucket" in text
+    alive = next(line for line in text.splitlines() if line.startswith("pixeletica_workers_alive "))
+    assert float(alive.split()[1]) >= 1  # the server's local workers beat
 
 
 def test_renders_with_the_requested_lines_are_listed_and_downloadable(server):

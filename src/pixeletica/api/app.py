@@ -51,7 +51,7 @@ def create_app(settings: Settings, *, admin_token: str | None = None, store: Sto
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(UploadLimit, limit=settings.max_upload_size)
     registry = CollectorRegistry()
-    registry.register(metrics.TaskCollector(store))
+    registry.register(metrics.TaskCollector(store, settings.heartbeat_seconds))
     app.add_middleware(metrics.HttpMetrics, registry=registry)
     app.add_route("/metrics", metrics.endpoint(registry), include_in_schema=False)
     return app

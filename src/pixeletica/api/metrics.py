@@ -25,8 +25,8 @@ class TaskCollector(Collector):
     """Reads the store at each scrape: tasks by status, queue depth, failures by code, and the
     distribution of wait and processing times of tasks created in the last hour."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, heartbeat_seconds: float = 5.0) -> None:
+        self.store, self.heartbeat_seconds = store, heartbeat_seconds
 
     def collect(self) -> Iterator[Metric]:
         counts = self.store.counts()
@@ -35,6 +35,11 @@ class TaskCollector(Collector):
             by_status.add_metric([status.value], counts[status])
         yield by_status
         yield GaugeMetricFamily("pixeletica_queue_depth", "Tasks waiting to be run", value=counts[Status.QUEUED])
+        now = utcnow()
+        alive = sum(
+            (now - seen).total_seconds() <= 3 * self.heartbeat_seconds for _, seen, _ in self.store.heartbeats("worker")
+        )
+        yield GaugeMetricFamily("pixeletica_workers_alive", "Worker processes that beat recently", value=alive)
         failures = GaugeMetricFamily(
             "pixeletica_task_failures", "Failed tasks in the store by error code", labels=["error_code"]
         )

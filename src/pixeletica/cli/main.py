@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from pixeletica import __version__
-from pixeletica.cli import convert, palette, serve, service, task
+from pixeletica.cli import cluster, convert, palette, serve, service, task
 
 app = typer.Typer(
     name="pixeletica",
@@ -26,6 +26,7 @@ app.command("serve")(serve.serve)
 db = typer.Typer(help="The task store's database.", no_args_is_help=True)
 db.command("upgrade")(service.db_upgrade)
 app.add_typer(db, name="db")
+app.add_typer(cluster.app, name="cluster")
 
 
 def _version(value: bool) -> None:

@@ -93,13 +93,14 @@ def serve(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    celery = f", Celery on {config.safe_url(settings.broker_url)}" if settings.broker_url else ""
     shown_host = host if host not in ("0.0.0.0", "::") else "127.0.0.1"
     typer.echo(
         f"Pixeletica on http://{shown_host}:{port}  (API under /api, docs at /docs)\n"
         f"  data directory: {settings.data_dir}\n"
         f"  admin token:    {token_source}\n"
-        f"  workers:        {count} local{', Celery on ' + _safe(settings.broker_url) if settings.broker_url else ''}"
-        f", store {_safe(settings.store_url)}\n"
+        f"  workers:        {count} local{celery}"
+        f", store {config.safe_url(settings.store_url)}\n"
         f"  monitor:        {'in this process' if with_monitor else 'runs apart'}",
         err=True,
     )
@@ -115,13 +116,3 @@ def serve(
         for thread in threads:
             thread.join(5)
         typer.echo("Pixeletica stopped", err=True)
-
-
-def _safe(url: str) -> str:
-    """A URL with its password hidden, for logs."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]

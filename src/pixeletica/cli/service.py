@@ -32,6 +32,9 @@ def worker(
         bool,
         typer.Option("--celery", help="Run a Celery worker on PIXELETICA_BROKER_URL / REDIS_URL instead."),
     ] = False,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Celery node name, e.g. worker1@%h (default: celery@host).")
+    ] = None,
 ) -> None:
     """Run worker processes that take queued tasks from the store and convert them."""
     _logging()
@@ -46,7 +49,7 @@ def worker(
         from pixeletica.tasks.executors import celery as celery_executor
 
         typer.echo(f"pixeletica worker: Celery, {count} process(es)", err=True)
-        celery_executor.make_app(settings).worker_main(argv=celery_executor.worker_argv(count))
+        celery_executor.make_app(settings).worker_main(argv=celery_executor.worker_argv(count, hostname=name))
         return
     typer.echo(f"pixeletica worker: {count} process(es), store {settings.store_url}", err=True)
     local.run_workers(settings, count)

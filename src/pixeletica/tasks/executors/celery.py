@@ -159,10 +159,11 @@ class Dispatcher:
             self.wake.clear()
 
 
-def worker_argv(concurrency: int, loglevel: str = "INFO") -> list[str]:
+def worker_argv(concurrency: int, loglevel: str = "INFO", hostname: str | None = None) -> list[str]:
     """Arguments of ``celery worker`` for Pixeletica: every priority queue, one task at a time."""
     return [
         "worker",
+        *([f"--hostname={hostname}"] if hostname else []),
         f"--concurrency={concurrency}",
         f"--queues={','.join(sorted(QUEUES.values()))}",
         "--prefetch-multiplier=1",

@@ -1,0 +1,1 @@
+"""Pixeletica's scale-out topology (Redis, PostgreSQL, API, Celery workers, monitor) as local processes."""
