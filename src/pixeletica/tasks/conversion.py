@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -71,7 +72,13 @@ def _filter(settings: dict[str, Any]) -> palette.PaletteFilter:
 
 def engine_inputs(settings: dict[str, Any]) -> tuple[palette.Palette, pipeline.ConvertOptions]:
     """The palette and options a stored task's settings describe."""
-    return palette.select(_filter(settings), face=str(settings.get("face", "side"))), _options(settings)
+    return _palette(_filter(settings), str(settings.get("face", "side"))), _options(settings)
+
+
+@functools.lru_cache(maxsize=32)
+def _palette(spec: palette.PaletteFilter, face: str) -> palette.Palette:
+    """A worker runs many tasks with the same few palettes: choose each once (it is immutable)."""
+    return palette.select(spec, face=face)
 
 
 def render_options(exports: dict[str, Any]) -> bundle.RenderOptions:
