@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -52,7 +54,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -61,6 +63,24 @@ def _configure_sqlite(engine: sa.Engine) -> None:
     def _on_begin(connection: sa.Connection) -> None:
         readonly = connection.get_execution_options().get("pixeletica_readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _wal(cursor: Any) -> None:
+    """Switch the database file to WAL (once: the mode is kept in the file).
+
+    While processes starting together create the same new database, SQLite can answer the
+    switch with "database is locked" at once, without waiting for the busy timeout: try again.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _revision(connection: sa.Connection) -> str | None:
@@ -202,6 +222,9 @@ class Store:
             raise InvalidInput(f"task id prefix {prefix!r} is ambiguous; give more characters")
         return Task.from_row(rows[0])
 
+    #: Columns tasks can be listed by (``list(sort=...)``).
+    SORTABLE = ("created_at", "updated_at", "status", "priority", "progress", "input_name")
+
     def list(
         self,
         *,
@@ -212,22 +235,29 @@ class Store:
         created_before: dt.datetime | None = None,
         search: str | None = None,
         oldest_first: bool = False,
+        sort: str = "created_at",
     ) -> list[Task]:
-        """Tasks, newest first unless ``oldest_first``; ``search`` matches id prefix or file name."""
-        query = sa.select(tasks)
-        if status is not None:
-            query = query.where(tasks.c.status == status.value)
-        if created_after is not None:
-            query = query.where(tasks.c.created_at >= created_after)
-        if created_before is not None:
-            query = query.where(tasks.c.created_at < created_before)
-        if search:
-            needle = search.strip().lower()
-            query = query.where(sa.or_(tasks.c.id.startswith(needle), tasks.c.input_name.ilike(f"%{needle}%")))
-        order = tasks.c.created_at.asc() if oldest_first else tasks.c.created_at.desc()
-        query = query.order_by(order, tasks.c.id).limit(limit).offset(offset)
+        """Tasks, newest (largest) first unless ``oldest_first``; ``search`` matches id prefix or file name."""
+        if sort not in self.SORTABLE:
+            raise ValueError(f"sort must be one of {', '.join(self.SORTABLE)}")
+        query = _matching(sa.select(tasks), status, created_after, created_before, search)
+        column = tasks.c[sort]
+        query = query.order_by(column.asc() if oldest_first else column.desc(), tasks.c.id).limit(limit).offset(offset)
         with self._read() as connection:
             return [Task.from_row(r) for r in connection.execute(query)]
+
+    def count_matching(
+        self,
+        *,
+        status: Status | None = None,
+        created_after: dt.datetime | None = None,
+        created_before: dt.datetime | None = None,
+        search: str | None = None,
+    ) -> int:
+        """How many tasks :meth:`list` would page through with these filters."""
+        query = _matching(sa.select(sa.func.count()).select_from(tasks), status, created_after, created_before, search)
+        with self._read() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def count(self, status: Status | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(tasks)
@@ -555,3 +585,17 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _matching(query, status, created_after, created_before, search):
+    """``query`` restricted to tasks with this status, created in this range, matching ``search``."""
+    if status is not None:
+        query = query.where(tasks.c.status == status.value)
+    if created_after is not None:
+        query = query.where(tasks.c.created_at >= created_after)
+    if created_before is not None:
+        query = query.where(tasks.c.created_at < created_before)
+    if search:
+        needle = search.strip().lower()
+        query = query.where(sa.or_(tasks.c.id.startswith(needle), tasks.c.input_name.ilike(f"%{needle}%")))
+    return query
