@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("RATE_LIMIT", "PIXELETICA_RATE_LIMIT"),
         description="starts and previews allowed per client address, like 5/minute ('off' for none)",
     )
+    preview_rate_limit: str = Field(
+        default="60/minute",
+        validation_alias=AliasChoices("PREVIEW_RATE_LIMIT", "PIXELETICA_PREVIEW_RATE_LIMIT"),
+        description="previews allowed per client address (the conversion page previews as options change)",
+    )
     preview_timeout: float = Field(default=3.0, gt=0, description="seconds a preview may take")
     preview_max_pixels: int = Field(default=512 * 512, gt=0, description="largest preview, in blocks")
 

@@ -245,16 +245,17 @@ def test_maps_list_and_health(server):
 
 
 def test_start_is_rate_limited_per_client(tmp_path):
-    settings = fast_settings(tmp_path / "data", rate_limit="2/minute")
+    settings = fast_settings(tmp_path / "data", rate_limit="2/minute", preview_rate_limit="1/minute")
     settings.data_dir.mkdir(parents=True)
     with running_server(settings, workers=0) as limited:
         codes = [start(limited, PHOTO, {"width": 8}) for _ in range(3)]
-        preview = limited.client.post("/api/conversion/preview", data={"width": "8", "height": "8"})
+        previews = [limited.client.post("/api/conversion/preview", data={"width": "8", "height": "8"}) for _ in "ab"]
         health = limited.client.get("/api/health").json()
     assert health["status"] == "degraded" and health["workers"]["alive"] == 0  # serve --workers 0
     assert [c.status_code for c in codes] == [202, 202, 429]
     assert int(codes[2].headers["Retry-After"]) > 0 and "2/minute" in codes[2].json()["detail"]
-    assert preview.status_code == 429
+    # previews have their own limit (the conversion page previews as its options change)
+    assert [p.status_code for p in previews] == [200, 429] and "1/minute" in previews[1].json()["detail"]
 
 
 def test_progress_streams_as_server_sent_events_to_the_end(server):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,6 +136,8 @@ def test_every_command_of_the_operations_guide_works():
         if cluster is not None and cluster.poll() is None:
             cluster.send_signal(signal.SIGTERM)
             cluster.wait(timeout=120)
+        (folder.parent / f"{folder.name}-up.log").unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _after(command, line, out, env, folder, port, task_id, background) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
@@ -15,11 +12,11 @@ from pixeletica.api import errors, metrics
 from pixeletica.api.deps import AppState
 from pixeletica.api.limits import UploadLimit
 from pixeletica.api.ratelimit import RateLimiter
-from pixeletica.api.routes import conversion, health, maps, tasks
+from pixeletica.api.routes import admin, conversion, health, maps, options, pages, tasks
 from pixeletica.config import Settings
 from pixeletica.tasks.store import Store
 
-STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+STATIC = pages.STATIC
 
 
 def create_app(settings: Settings, *, admin_token: str | None = None, store: Store | None = None) -> FastAPI:
@@ -34,17 +31,16 @@ def create_app(settings: Settings, *, admin_token: str | None = None, store: Sto
     )
     app.state.pixeletica = AppState(settings=settings, store=store, admin_token=admin_token or settings.admin_token)
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
+    app.state.preview_limiter = RateLimiter(settings.preview_rate_limit)
     errors.install(app)
+    app.include_router(pages.router)
     app.include_router(health.router)
     app.include_router(conversion.router, prefix="/api")
     app.include_router(maps.router, prefix="/api")
     app.include_router(tasks.router, prefix="/api")
+    app.include_router(admin.router, prefix="/api")
+    app.include_router(options.router, prefix="/api")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.get("/map/{map_id}", include_in_schema=False)
-    def viewer(map_id: str) -> FileResponse:
-        """The web-map viewer page (Leaflet, bundled); it reads the map's files from /api/map/{id}/."""
-        return FileResponse(STATIC / "viewer.html", media_type="text/html")
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:

@@ -28,12 +28,29 @@ def state(request: Request) -> AppState:
 
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+#: The dashboard's sign-in cookie (HttpOnly): a digest of the admin token, never the token itself.
+SESSION_COOKIE = "pixeletica_admin"
+#: Requests authenticated by the cookie that change something must carry this header (a form on
+#: another site cannot send it), on top of the cookie being SameSite=Strict.
+CSRF_HEADER = "x-requested-with"
+
+
+def session_value(token: str) -> str:
+    """The cookie value for an admin token; a new token makes old cookies worthless."""
+    return hmac.new(token.encode(), b"pixeletica dashboard session", "sha256").hexdigest()
 
 
 def require_admin(request: Request) -> None:
-    """Admin endpoints: ``Authorization: Bearer <token>``; none -> 401, wrong -> 403."""
+    """Admin endpoints: ``Authorization: Bearer <token>``, or the dashboard's cookie; none -> 401, wrong -> 403."""
     expected = state(request).admin_token
     header = request.headers.get("authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not header and cookie:
+        if expected is None or not hmac.compare_digest(cookie, session_value(expected)):
+            raise HTTPException(401, "the dashboard session has expired: sign in again")
+        if request.method not in ("GET", "HEAD") and request.headers.get(CSRF_HEADER) != "pixeletica":
+            raise HTTPException(403, "requests signed in by cookie must send 'X-Requested-With: pixeletica'")
+        return
     if not header:
         raise HTTPException(401, "admin token required: send 'Authorization: Bearer <token>'", headers=_CHALLENGE)
     scheme, _, token = header.partition(" ")

@@ -22,7 +22,7 @@ def parse(rule: str) -> tuple[int, float] | None:
         return None
     match = _RULE.match(rule.lower())
     if not match:
-        raise InvalidInput(f"RATE_LIMIT={rule!r} is not valid: write it like 5/minute, 100/hour or off")
+        raise InvalidInput(f"rate limit {rule!r} is not valid: write it like 5/minute, 100/hour or off")
     return int(match.group(1)), float(_UNITS[match.group(2)])
 
 
@@ -56,5 +56,10 @@ class RateLimiter:
 
 
 def limited(request: Request) -> None:
-    """Dependency: count this request against its client's limit."""
+    """Dependency: count this request against its client's limit (RATE_LIMIT)."""
     request.app.state.rate_limiter.check(request)
+
+
+def limited_preview(request: Request) -> None:
+    """Dependency for previews, which the conversion page asks for as options change (PREVIEW_RATE_LIMIT)."""
+    request.app.state.preview_limiter.check(request)

@@ -149,7 +149,8 @@ def _check_names(given: tuple[str, ...], valid: list[str], what: str) -> None:
     for name in given:
         if name not in valid:
             close = difflib.get_close_matches(name, valid, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else f"; valid {what}s: {', '.join(valid)}"
+            plural = "categories" if what == "category" else f"{what}s"
+            hint = f" (did you mean {', '.join(close)}?)" if close else f"; valid {plural}: {', '.join(valid)}"
             raise InvalidInput(f"unknown {what} {name!r}{hint}")
 
 

@@ -43,3 +43,46 @@ def stats(store: Store, window: dt.timedelta) -> dict[str, Any]:
         "top_errors": errors.most_common(5),
         "throughput_per_hour": counts[Status.COMPLETED.value] / hours,
     }
+
+
+def timeline(store: Store, window: dt.timedelta, buckets: int) -> dict[str, Any]:
+    """The window cut into ``buckets`` equal spans, for charts: per span, tasks created, completed
+    and failed, the queue depth at its end and the processing-time percentiles of those completed.
+
+    Counts tasks created within the window (a task created before it is not seen).
+    """
+    window = min(window, dt.timedelta(days=3650))
+    end = utcnow()
+    start = end - window
+    step = window / buckets
+    rows = store.stats_rows(start)
+    spans = []
+    for i in range(buckets):
+        lo, hi = start + i * step, start + (i + 1) * step
+
+        def ended(r: Any, status: str, lo: dt.datetime = lo, hi: dt.datetime = hi) -> bool:
+            return r.status == status and r.finished_at is not None and lo <= r.finished_at < hi
+
+        done = [r for r in rows if ended(r, Status.COMPLETED.value)]
+        runs = [(r.finished_at - r.started_at).total_seconds() for r in done if r.started_at]
+        waiting = sum(
+            r.created_at <= hi
+            and (r.started_at is None or r.started_at > hi)
+            and not (r.finished_at and r.finished_at <= hi)
+            for r in rows
+        )
+        spans.append(
+            {
+                "start": lo.isoformat(timespec="seconds") + "Z",
+                "created": sum(lo <= r.created_at < hi for r in rows),
+                "completed": len(done),
+                "failed": sum(ended(r, Status.FAILED.value) for r in rows),
+                "queue_depth": waiting,
+                "processing_seconds": percentiles(runs),
+            }
+        )
+    return {
+        "since": start.isoformat(timespec="seconds") + "Z",
+        "bucket_seconds": step.total_seconds(),
+        "buckets": spans,
+    }

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pixeletica.api import metadata, responses
 from pixeletica.api.deps import AppState, state
-from pixeletica.api.ratelimit import limited
+from pixeletica.api.ratelimit import limited, limited_preview
 from pixeletica.errors import NotFound
 from pixeletica.tasks import service
 from pixeletica.tasks.model import Artifact, Task
@@ -223,7 +223,7 @@ class _TimedOut(Exception):
     "/preview",
     summary="Generate Quick Preview Image",
     responses={200: {"content": {"image/png": {}}}},
-    dependencies=[Depends(limited)],
+    dependencies=[Depends(limited_preview)],
 )
 def preview(
     app: State,
@@ -232,9 +232,14 @@ def preview(
     algorithm: Annotated[str, Form(description="Dithering algorithm to apply")] = "floyd_steinberg",
     color_palette: Annotated[str, Form(description="Color palette to use for block mapping")] = "minecraft",
     image_file: Annotated[UploadFile | None, File(description="Image file to preview (optional)")] = None,
+    metadata_json: Annotated[
+        str | None,
+        Form(alias="metadata", description="Optional: the start metadata, for its colour metric and palette filters"),
+    ] = None,
 ) -> Response:
     """The dithered picture of an image at the given size, directly as a PNG, within a time limit."""
     from pixeletica.engine import image_io, palette, pipeline
+    from pixeletica.tasks import conversion
 
     settings = app.settings
     if width * height > settings.preview_max_pixels:
@@ -258,8 +263,14 @@ def preview(
     options = pipeline.ConvertOptions(
         width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels
     )
+    chosen = palette.select()
+    if metadata_json:  # the conversion page previews with the metric and palette it will submit
+        given, _ = metadata.parse(metadata_json)
+        given.pop("exports", None)
+        given.update(width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels)
+        chosen, options = conversion.engine_inputs(conversion.normalise(given))
     try:
-        result = pipeline.convert(data, palette.select(), options, check)
+        result = pipeline.convert(data, chosen, options, check)
     except _TimedOut:
         raise HTTPException(
             408,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -13,12 +13,6 @@ from pixeletica.tasks.model import Status, iso, utcnow
 
 router = APIRouter(tags=["health"])
 State = Annotated[AppState, Depends(state)]
-
-
-@router.get("/", summary="Root")
-def root() -> dict[str, Any]:
-    """The service answers (liveness)."""
-    return {"status": "ok", "service": "Pixeletica API", "version": __version__}
 
 
 @router.get("/api/health", summary="Health")

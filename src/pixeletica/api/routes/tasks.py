@@ -45,28 +45,40 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     order: Annotated[str, Query(pattern="^(newest|oldest)$")] = "newest",
+    sort: Annotated[str, Query(pattern="^(created|updated|status|priority|progress|input_name)$")] = "created",
 ) -> dict[str, Any]:
-    """Tasks filtered by status, creation time and id/file name, newest (or oldest) first."""
+    """Tasks filtered by status, creation time and id/file name, sorted (``order=newest``: largest first),
+    with ``total``: how many match."""
 
     def naive(value: dt.datetime | None) -> dt.datetime | None:
         return value.astimezone(dt.UTC).replace(tzinfo=None) if value and value.tzinfo else value
 
-    rows = app.store.list(
-        status=_status(status),
-        limit=limit,
-        offset=offset,
-        created_after=naive(created_after),
-        created_before=naive(created_before),
-        search=search,
-        oldest_first=order == "oldest",
-    )
-    return {"tasks": [t.as_json() for t in rows], "limit": limit, "offset": offset}
+    filters = {
+        "status": _status(status),
+        "created_after": naive(created_after),
+        "created_before": naive(created_before),
+        "search": search,
+    }
+    column = f"{sort}_at" if sort in ("created", "updated") else sort
+    rows = app.store.list(**filters, limit=limit, offset=offset, oldest_first=order == "oldest", sort=column)
+    total = app.store.count_matching(**filters)
+    return {"tasks": [t.as_json() for t in rows], "limit": limit, "offset": offset, "total": total}
 
 
 @router.get("/stats", summary="Task statistics")
 def stats(app: State, since_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 24.0) -> dict[str, Any]:
     """The same numbers as `pixeletica task stats`."""
     return analytics.stats(app.store, dt.timedelta(hours=since_hours))
+
+
+@router.get("/timeline", summary="Task counts over time, for charts")
+def timeline(
+    app: State,
+    since_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 24.0,
+    buckets: Annotated[int, Query(ge=1, le=500)] = 24,
+) -> dict[str, Any]:
+    """Per span of the window: tasks created, completed and failed, queue depth, processing-time percentiles."""
+    return analytics.timeline(app.store, dt.timedelta(hours=since_hours), buckets)
 
 
 @router.post("/reset-stuck", summary="Fail stuck tasks")

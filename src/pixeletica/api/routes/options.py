@@ -1,0 +1,43 @@
+"""What the conversion page offers: every choice the start endpoint accepts, with the limits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from pixeletica.api import metadata
+from pixeletica.api.deps import AppState, state
+from pixeletica.engine import dither, metrics, palette
+from pixeletica.engine.exports import schematic
+from pixeletica.tasks.model import Priority
+
+router = APIRouter(tags=["conversion"])
+State = Annotated[AppState, Depends(state)]
+
+
+@router.get("/options", summary="Choices and limits for a conversion")
+def options(app: State) -> dict[str, Any]:
+    """Dithering algorithms, colour metrics, block categories, line variants, schematic placements,
+    game versions, priorities and the server's limits — what a form needs to offer."""
+    settings = app.settings
+    return {
+        "algorithms": [{"name": a.name, "description": a.description} for a in dither.ALGORITHMS.values()],
+        "default_algorithm": dither.DEFAULT_ALGORITHM,
+        "metrics": [{"name": m.name, "description": m.description} for m in metrics.METRICS.values()],
+        "default_metric": metrics.DEFAULT_METRIC,
+        "categories": palette.categories(),
+        "line_visibilities": list(metadata.LINE_VISIBILITIES),
+        "export_defaults": metadata.EXPORT_DEFAULTS,
+        "orientations": list(schematic.ORIENTATIONS),
+        "facings": list(schematic.FACINGS),
+        "game_versions": list(schematic.DATA_VERSIONS),
+        "default_game_version": schematic.DEFAULT_GAME_VERSION,
+        "priorities": [p.label for p in sorted(Priority, reverse=True)],
+        "limits": {
+            "max_size": settings.max_size,
+            "max_upload_bytes": settings.max_upload_size,
+            "max_input_pixels": settings.max_input_pixels,
+            "preview_max_pixels": settings.preview_max_pixels,
+        },
+    }

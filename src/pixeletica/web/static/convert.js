@@ -1,0 +1,216 @@
+// The conversion page: pick an image, choose options, see a live preview, submit -> the task's page.
+import { api, bytes, el } from "/static/common.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { file: null, natural: null, options: null, previewTimer: 0, previewAbort: null, previewUrl: "" };
+const LINE_LABELS = {
+  no_lines: "Plain", block_grid_only: "Block lines", chunk_lines_only: "Chunk lines", both: "Block and chunk lines",
+};
+
+function fill(select, items, chosen, label = (x) => x) {
+  select.replaceChildren(...items.map((item) => {
+    const value = typeof item === "string" ? item : item.name;
+    return el("option", { value, selected: value === chosen, text: label(item) });
+  }));
+}
+
+async function loadOptions() {
+  const answer = await api("/api/options");
+  if (!answer.ok) { $("err-form").textContent = `Could not load the options: ${answer.detail}`; return; }
+  const o = (state.options = answer.data);
+  fill($("algorithm"), o.algorithms, o.default_algorithm, (a) => `${a.name.replaceAll("_", " ")} — ${a.description}`);
+  fill($("metric"), o.metrics, o.default_metric, (m) => `${m.name} — ${m.description}`);
+  $("categories").replaceChildren(...o.categories.map((c) =>
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "category", value: c }), c.replaceAll("_", " "))));
+  const defaults = o.export_defaults.line_visibilities;
+  $("lines").replaceChildren(...o.line_visibilities.map((v) =>
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "lines", value: v, checked: defaults.includes(v) }),
+      LINE_LABELS[v] || v)));
+  fill($("orientation"), o.orientations, o.export_defaults.orientation);
+  fill($("facing"), o.facings, "south");
+  fill($("game_version"), ["", ...o.game_versions], "", (v) => (v ? v : `any (schematics for ${o.default_game_version})`));
+  fill($("priority"), o.priorities, "normal");
+  $("width").max = o.limits.max_size;
+  $("height").max = o.limits.max_size;
+}
+
+function checked(name) {
+  return [...document.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+}
+
+function intOrNull(id) {
+  const raw = $(id).value.trim();
+  return raw === "" ? null : Number(raw);
+}
+
+/** The `metadata` of POST /api/conversion/start, from the form. */
+function metadata() {
+  const meta = {
+    width: intOrNull("width"), height: intOrNull("height"),
+    dithering_algorithm: $("algorithm").value, metric: $("metric").value,
+    line_visibilities: checked("lines"),
+    block_line_color: `${$("block_line_color").value}FF`, chunk_line_color: `${$("chunk_line_color").value}FF`,
+    chunk_labels: $("chunk_labels").checked,
+    image_division: intOrNull("image_division") ?? 1,
+    origin_x: intOrNull("origin_x") ?? 0, origin_y: intOrNull("origin_y") ?? 100, origin_z: intOrNull("origin_z") ?? 0,
+    generate_schematic: $("generate_schematic").checked,
+    orientation: $("orientation").value, facing: $("facing").value,
+    priority: $("priority").value,
+  };
+  const categories = checked("category");
+  if (categories.length) meta.include_categories = categories;
+  if ($("survival_only").checked) meta.survival_only = true;
+  if ($("no_gravity").checked) meta.no_gravity = true;
+  if ($("game_version").value) meta.game_version = $("game_version").value;
+  if (meta.width === null) delete meta.width;
+  if (meta.height === null) delete meta.height;
+  return meta;
+}
+
+function clearErrors() {
+  document.querySelectorAll(".error").forEach((p) => { p.textContent = ""; });
+  document.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+  $("err-form").textContent = "";
+}
+
+/** Put the API's error next to the field it names ("metadata.width must be ..."), else above the button. */
+function showError(detail) {
+  const named = /^metadata\.([a-z_]+)/.exec(detail);
+  let field = named ? named[1] : null;
+  const side = /blocks in (width|height)/.exec(detail);
+  if (!field && side) field = side[1];
+  if (!field && /image_division|parts/i.test(detail)) field = "image_division";
+  if (!field && /categor/i.test(detail)) field = "include_categories";
+  if (!field && /image|upload|file/i.test(detail)) field = "image";
+  const slot = field && $(`err-${field}`);
+  if (slot) {
+    slot.textContent = detail;
+    const input = $(field === "dithering_algorithm" ? "algorithm" : field);
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+  } else {
+    $("err-form").textContent = detail;
+  }
+}
+
+async function chooseFile(file) {
+  clearErrors();
+  if (!file) return;
+  if (!file.type.startsWith("image/") && !/\.(png|jpe?g|gif|webp|bmp|tiff?)$/i.test(file.name)) {
+    $("err-image").textContent = `${file.name} is not an image (PNG, JPEG, GIF, WebP, BMP or TIFF)`;
+    return;
+  }
+  state.file = file;
+  try {
+    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    state.natural = { width: bitmap.width, height: bitmap.height };
+    bitmap.close();
+  } catch {
+    state.natural = null;
+  }
+  const size = state.natural ? `${state.natural.width} x ${state.natural.height} px, ` : "";
+  $("image-info").textContent = `${file.name} — ${size}${bytes(file.size)}`;
+  $("drop-text").textContent = "Drop another image here, or choose one";
+  $("submit").disabled = false;
+  follow("width");
+  schedulePreview();
+}
+
+/** Keep the aspect ratio: the other side follows the one just changed. */
+function follow(changed) {
+  if (!$("lock").checked || !state.natural) return;
+  const { width: w, height: h } = state.natural;
+  if (changed === "width" && $("width").value) $("height").value = Math.max(1, Math.round(($("width").value * h) / w));
+  if (changed === "height" && $("height").value) $("width").value = Math.max(1, Math.round(($("height").value * w) / h));
+}
+
+function schedulePreview() {
+  clearTimeout(state.previewTimer);
+  state.previewTimer = setTimeout(preview, 400);
+}
+
+async function preview() {
+  if (!state.file || !state.options) return;
+  const meta = metadata();
+  let width = meta.width, height = meta.height;
+  if (!width || !height) {
+    if (!state.natural) return;
+    const ratio = state.natural.height / state.natural.width;
+    width = width || Math.max(1, Math.round(height / ratio));
+    height = height || Math.max(1, Math.round(width * ratio));
+  }
+  const limit = state.options.limits.preview_max_pixels;
+  let note = "";
+  if (width * height > limit) {
+    const shrink = Math.sqrt(limit / (width * height));
+    note = ` (shown at ${Math.floor(width * shrink)} x ${Math.floor(height * shrink)}; the conversion is ${width} x ${height})`;
+    width = Math.max(1, Math.floor(width * shrink));
+    height = Math.max(1, Math.floor(height * shrink));
+  }
+  state.previewAbort?.abort();
+  const abort = (state.previewAbort = new AbortController());
+  const form = new FormData();
+  form.append("width", width); form.append("height", height);
+  form.append("algorithm", meta.dithering_algorithm);
+  form.append("image_file", state.file);
+  form.append("metadata", JSON.stringify({ ...meta, width, height }));
+  $("preview-status").textContent = "Updating the preview…";
+  let response;
+  try {
+    response = await fetch("/api/conversion/preview", { method: "POST", body: form, signal: abort.signal });
+  } catch (err) {
+    if (err.name !== "AbortError") $("preview-status").textContent = "The preview could not be made: no answer.";
+    return;
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    $("preview-status").textContent = `No preview: ${data.detail || response.statusText}`;
+    return;
+  }
+  const blob = await response.blob();
+  if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
+  state.previewUrl = URL.createObjectURL(blob);
+  const img = $("preview");
+  img.src = state.previewUrl;
+  img.hidden = false;
+  img.alt = `Preview: ${width} x ${height} blocks, ${meta.dithering_algorithm.replaceAll("_", " ")}, ${meta.metric}`;
+  $("preview-status").textContent = `${width} x ${height} blocks${note}`;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  clearErrors();
+  if (!state.file) { $("err-image").textContent = "Choose an image first."; $("image").focus(); return; }
+  const form = new FormData();
+  form.append("image_file", state.file);
+  form.append("metadata", JSON.stringify(metadata()));
+  $("submit").disabled = true;
+  $("submit").textContent = "Sending…";
+  const answer = await api("/api/conversion/start", { method: "POST", form });
+  if (answer.ok) {
+    window.location.assign(`/task/${answer.data.taskId}`);
+    return;
+  }
+  $("submit").disabled = false;
+  $("submit").textContent = "Convert";
+  showError(answer.detail);
+}
+
+function wire() {
+  const drop = $("drop");
+  $("image").addEventListener("change", () => chooseFile($("image").files[0]));
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    if (e.dataTransfer.files.length) chooseFile(e.dataTransfer.files[0]);
+  });
+  $("width").addEventListener("input", () => follow("width"));
+  $("height").addEventListener("input", () => follow("height"));
+  $("convert").addEventListener("input", schedulePreview);
+  $("convert").addEventListener("change", schedulePreview);
+  $("convert").addEventListener("submit", submit);
+}
+
+wire();
+loadOptions();
