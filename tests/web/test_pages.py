@@ -6,6 +6,7 @@ Screenshots of every page are saved under ``test-artifacts/screenshots/`` (or
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -99,7 +100,17 @@ def test_an_error_from_the_api_is_shown_next_to_its_field(site, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(site.url + "/")
     page.wait_for_selector("#algorithm option", state="attached")
-    page.set_input_files("#image", str(SAMPLES / "chelsea.jpg"))
+    # dropped on the drop zone, as a file dragged from the desktop
+    page.evaluate(
+        """async (b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], "chelsea.jpg", { type: "image/jpeg" }));
+            document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+        }""",
+        base64.b64encode((SAMPLES / "chelsea.jpg").read_bytes()).decode(),
+    )
+    page.wait_for_function("document.getElementById('image-info').textContent.includes('chelsea.jpg')")
     page.fill("#width", "8")
     page.dispatch_event("#width", "input")
     page.fill("#image_division", "5000")
@@ -116,7 +127,7 @@ def sign_in(page, url: str, token: str) -> None:
     page.goto(url + "/admin")
     page.wait_for_selector("#signin:not([hidden])")
     page.fill("#token", token)
-    page.click("#signin-form button[type=submit]")
+    page.press("#token", "Enter")  # the keyboard is enough
 
 
 def confirm(page) -> None:
@@ -176,9 +187,17 @@ def test_dashboard_reset_a_stuck_task_then_retry_it_to_completion(site, browser)
     # live updates: the detail shows it completing without a reload
     page.wait_for_selector("#detail-title .badge.completed", timeout=180_000)
     assert site.store.get(task_id).status.value == "completed"
-    page.select_option("#f-status", "completed")
-    page.wait_for_selector(f"#tasks tbody tr[data-id='{task_id}']")
+    page.select_option("#f-status", "")
+    page.fill("#f-search", task_id[:8])
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr[data-id]').length === 1")
+    assert page.locator(f"#tasks tbody tr[data-id='{task_id}'] .badge").inner_text() == "completed"
     shot(page, "dashboard-after-retry")
+    page.click("#detail-actions button:has-text('Delete')")
+    confirm(page)
+    page.wait_for_selector(f"#result:has-text('Task {task_id[:8]} deleted.')")
+    assert page.locator("#detail").is_hidden()
+    page.wait_for_selector("#tasks tbody tr[data-id]", state="detached")
+    assert site.client.get(f"/api/conversion/{task_id}").status_code == 404
     page.close()
 
 

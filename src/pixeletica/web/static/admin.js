@@ -132,7 +132,8 @@ async function loadDetail() {
     else if (key.endsWith("_at") || key === "not_before") value = when(value);
     else if (key === "input_size") value = bytes(value);
     return [el("dt", { text: key.replaceAll("_", " ") }), el("dd", { class: key === "id" ? "mono" : null, text: String(value) })];
-  }), el("dt", { text: "settings" }), el("dd", {}, el("code", { text: JSON.stringify(t.settings) })));
+  }), el("dt", { text: "settings" }), el("dd", {}, el("code", { text: JSON.stringify(t.settings) })),
+  el("dt", { text: "result" }), el("dd", {}, el("code", { text: JSON.stringify(t.result) })));
   $("detail-events").replaceChildren(...t.events.map((e) => el("li", {},
     el("strong", { text: `${e.from_status || "new"} → ${e.to_status}` }), ` · attempt ${e.attempt} · ${e.actor} · `,
     el("time", { datetime: e.at, text: when(e.at) }), e.message ? el("div", { class: "hint", text: e.message }) : null)));
@@ -147,7 +148,7 @@ async function loadDetail() {
     action("Cancel", !finished, `Cancel task ${t.id.slice(0, 8)}? It becomes failed with the error "cancelled".`, () => admin(`/api/tasks/${t.id}/cancel`, { method: "POST" }), "Cancelled"),
     action("Mark completed", t.status !== "completed", `Mark task ${t.id.slice(0, 8)} completed by hand?`, () => admin(`/api/tasks/${t.id}`, { method: "PATCH", json: { status: "completed" } }), "Marked completed"),
     action("Mark failed", t.status !== "failed", `Mark task ${t.id.slice(0, 8)} failed by hand?`, () => admin(`/api/tasks/${t.id}`, { method: "PATCH", json: { status: "failed" } }), "Marked failed"),
-    action("Delete", true, `Delete task ${t.id.slice(0, 8)} and all its files? This cannot be undone.`, () => admin(`/api/conversion/${t.id}`, { method: "DELETE" }), "Deleted", "danger"),
+    action("Delete", true, `Delete task ${t.id.slice(0, 8)} and all its files? This cannot be undone.`, () => admin(`/api/conversion/${t.id}`, { method: "DELETE" }), `Task ${t.id.slice(0, 8)} deleted`, "danger"),
   );
 }
 
@@ -155,7 +156,9 @@ function action(label, enabled, question, run, done, kind = "") {
   return el("button", { type: "button", class: kind || null, disabled: !enabled, onclick: async () => {
     if (!(await confirmDialog(question, label))) return;
     const answer = await run();
-    const notice = $("detail-result");
+    const gone = answer.ok && label === "Delete";
+    if (gone) { view.selected = null; $("detail").hidden = true; }
+    const notice = gone ? $("result") : $("detail-result");
     notice.classList.toggle("bad", !answer.ok);
     notice.textContent = answer.ok ? `${done}.` : `${label} failed: ${answer.detail}`;
     await Promise.all([loadDetail(), loadTasks(), loadAnalytics()]);
