@@ -34,6 +34,10 @@ def test_sign_in_sets_an_httponly_cookie_that_opens_the_admin_endpoints(server):
         wrong = browser.post("/api/admin/session", json={"token": "nope"})
         assert wrong.status_code == 403 and wrong.json()["detail"] == "the admin token is not valid"
         assert not browser.cookies
+        odd = browser.post("/api/admin/session", json={"token": "jeton-non-ascii-é✓"})
+        assert odd.status_code == 403
+        latin1 = {"Authorization": "Bearer caf\xe9".encode("latin-1")}  # a header byte above 127
+        assert browser.get("/api/tasks", headers=latin1).status_code == 403
         signed = browser.post("/api/admin/session", json={"token": TOKEN})
         assert signed.status_code == 204
         cookie = signed.headers["set-cookie"]

@@ -58,7 +58,7 @@ def test_convert_a_photograph_see_progress_results_and_download_the_zip(site, br
     page.wait_for_selector("#algorithm option", state="attached")  # the options arrived
     page.set_input_files("#image", str(SAMPLES / "coffee.jpg"))
     width, height = Image.open(SAMPLES / "coffee.jpg").size
-    assert "coffee.jpg" in page.locator("#image-info").inner_text()
+    page.wait_for_function(f"document.getElementById('image-info').textContent.includes('{width} x {height} px')")
     page.fill("#width", "48")
     page.dispatch_event("#width", "input")
     assert page.input_value("#height") == str(round(48 * height / width))  # aspect ratio kept
@@ -178,7 +178,8 @@ def test_dashboard_reset_a_stuck_task_then_retry_it_to_completion(site, browser)
     row.locator("button").click()
     page.wait_for_selector("#detail:not([hidden])")
     page.wait_for_function(f"document.querySelector('#detail-fields').textContent.includes('{task_id}')")
-    assert "processing took longer than 0 seconds" in page.locator("#detail-error").inner_text()
+    reason = "processing took longer than 0 seconds; marked failed by reset-stuck (api)"
+    assert reason in page.locator("#detail-error").inner_text()
     assert page.locator("#detail-events li").count() >= 3  # new -> queued, queued -> processing, -> failed
     shot(page, "dashboard-task-detail")
     page.click("#detail-actions button:has-text('Retry')")

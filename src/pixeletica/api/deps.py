@@ -35,6 +35,11 @@ SESSION_COOKIE = "pixeletica_admin"
 CSRF_HEADER = "x-requested-with"
 
 
+def same_secret(given: str, expected: str | None) -> bool:
+    """Constant-time comparison of a secret a client sent with ours (any characters: compared as bytes)."""
+    return expected is not None and hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
 def session_value(token: str) -> str:
     """The cookie value for an admin token; a new token makes old cookies worthless."""
     return hmac.new(token.encode(), b"pixeletica dashboard session", "sha256").hexdigest()
@@ -46,7 +51,7 @@ def require_admin(request: Request) -> None:
     header = request.headers.get("authorization", "")
     cookie = request.cookies.get(SESSION_COOKIE)
     if not header and cookie:
-        if expected is None or not hmac.compare_digest(cookie, session_value(expected)):
+        if expected is None or not same_secret(cookie, session_value(expected)):
             raise HTTPException(401, "the dashboard session has expired: sign in again")
         if request.method not in ("GET", "HEAD") and request.headers.get(CSRF_HEADER) != "pixeletica":
             raise HTTPException(403, "requests signed in by cookie must send 'X-Requested-With: pixeletica'")
@@ -56,5 +61,5 @@ def require_admin(request: Request) -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "the Authorization header must be 'Bearer <token>'", headers=_CHALLENGE)
-    if expected is None or not hmac.compare_digest(token.strip(), expected):
+    if not same_secret(token.strip(), expected):
         raise HTTPException(403, "the admin token is not valid")

@@ -140,7 +140,7 @@ def find_stuck_command(max_time: MaxTime = 3600.0, as_json: Json = False) -> Non
 def reset_stuck(max_time: MaxTime = 3600.0, as_json: Json = False) -> None:
     """Mark tasks processing for longer than --max-time seconds as failed."""
     store, settings = open_store()
-    report = Monitor(store=store, tasks_dir=settings.tasks_dir).fail_stuck(max_time)
+    report = Monitor(store=store, tasks_dir=settings.tasks_dir).fail_stuck(max_time, actor=ACTOR)
     if as_json:
         _print_json({"failed": report.failed})
     else:

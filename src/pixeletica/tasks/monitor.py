@@ -87,20 +87,22 @@ class Monitor:
                 continue  # its worker came back, or another monitor got there first
         return SweepReport(requeued=requeued, failed=failed, deleted=[])
 
-    def fail_stuck(self, max_time: float | None = None) -> SweepReport:
-        """The seed's sweep: fail tasks processing for longer than ``max_time`` seconds."""
+    def fail_stuck(self, max_time: float | None = None, *, actor: str = ACTOR) -> SweepReport:
+        """The seed's sweep: fail tasks processing for longer than ``max_time`` seconds.
+
+        ``actor`` is who asked (the monitor's own sweep, or an operator's ``reset-stuck``).
+        """
         limit = self.max_processing_time if max_time is None else max_time
         failed = []
+        by = "the monitor" if actor == ACTOR else f"reset-stuck ({actor})"
         for task in find_stuck(self.store, limit):
-            message = (
-                f"processing took longer than {limit:g} seconds (TASK_MAX_PROCESSING_TIME); "
-                "marked failed by the monitor"
-            )
+            setting = " (TASK_MAX_PROCESSING_TIME)" if max_time is None else ""
+            message = f"processing took longer than {limit:g} seconds{setting}; marked failed by {by}"
             try:
                 self.store.transition(
                     task,
                     Status.FAILED,
-                    actor=ACTOR,
+                    actor=actor,
                     message=message,
                     error=message,
                     error_code=ErrorCode.TIMED_OUT.value,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from pixeletica.api.deps import SESSION_COOKIE, AppState, require_admin, session_value, state
+from pixeletica.api.deps import SESSION_COOKIE, AppState, require_admin, same_secret, session_value, state
 
 router = APIRouter(prefix="/admin", tags=["dashboard sign-in"])
 State = Annotated[AppState, Depends(state)]
@@ -22,7 +21,7 @@ class SignIn(BaseModel):
 @router.post("/session", status_code=204, summary="Sign in to the dashboard")
 def sign_in(app: State, body: SignIn, request: Request, response: Response) -> None:
     """Check the admin token; on success set the session cookie (HttpOnly, SameSite=Strict, 12 h)."""
-    if app.admin_token is None or not hmac.compare_digest(body.token.strip(), app.admin_token):
+    if not same_secret(body.token.strip(), app.admin_token):
         raise HTTPException(403, "the admin token is not valid")
     response.set_cookie(
         SESSION_COOKIE, session_value(app.admin_token), max_age=SESSION_SECONDS, httponly=True, samesite="strict",

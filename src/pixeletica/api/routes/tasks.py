@@ -84,7 +84,7 @@ def timeline(
 @router.post("/reset-stuck", summary="Fail stuck tasks")
 def reset_stuck(app: State, max_time: Annotated[float, Query(ge=0)] = 3600.0) -> dict[str, Any]:
     """Mark tasks processing for longer than max_time seconds as failed."""
-    report = Monitor(store=app.store, tasks_dir=app.settings.tasks_dir).fail_stuck(max_time)
+    report = Monitor(store=app.store, tasks_dir=app.settings.tasks_dir).fail_stuck(max_time, actor=ACTOR)
     return {"failed": report.failed}
 
 
