@@ -119,3 +119,15 @@ def test_preview_follows_the_metric_and_palette_of_the_metadata(server):
         files={"image_file": ("c.jpg", PHOTO, "image/jpeg")},
     )
     assert bad.status_code == 400 and "cheese" in bad.json()["detail"]
+
+
+def test_schematic_formats_can_be_chosen(server):
+    meta = {"width": 12, "generate_schematic": True, "schematic_formats": ["schem", "nbt"]}
+    task_id = start(server, PHOTO, meta).json()["taskId"]
+    assert wait_done(server, task_id)["status"] == "completed"
+    categories = server.client.get(f"/api/conversion/{task_id}/files").json()["categories"]
+    assert "worldedit" in categories and "structure" in categories
+    assert "schematic" not in categories and "mcfunction" not in categories
+    for formats in (["mca"], [], "schem"):
+        bad = start(server, PHOTO, {"width": 8, "generate_schematic": True, "schematic_formats": formats})
+        assert bad.status_code == 400 and bad.json()["detail"].startswith("metadata.schematic_formats must be")

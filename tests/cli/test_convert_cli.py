@@ -109,13 +109,14 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
         "facing": ([photo, "--schematic", "--orientation", "wall", "--facing", "up"], "unknown facing 'up'"),
         "version": ([photo, "--schematic", "--game-version", "1.8"], "unknown game version '1.8' for schematics"),
         "labels": ([photo, "--lines", "both", "--chunk-labels", "--scale", "2"], "chunk_labels need a scale of 4"),
+        "format": ([photo, "--schematic", "--schematic-format", "mca"], "schematic formats must be some of litematic"),
     }
 
 
 @pytest.mark.parametrize(
     "case",
     ["missing", "empty", "truncated", "cut", "text", "svg", "zero", "negative", "huge", "bomb", "algorithm",
-     "metric", "block", "category", "palette", "division", "facing", "version", "labels"],
+     "metric", "block", "category", "palette", "division", "facing", "version", "labels", "format"],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_no_files(tmp_path, photo_path, case):
     args, message = _bad_inputs(tmp_path, photo_path)[case]
@@ -205,6 +206,12 @@ def test_schematics_from_the_command_line(tmp_path, photo_path):
     assert (int(schem["Width"]), int(schem["Height"]), int(schem["Length"])) == (50, 50, 1)
     bad = run("convert", str(photo_path), "--schematic", "--orientation", "ceiling", "--out", str(tmp_path / "b"))
     assert bad.returncode == 2 and "unknown orientation 'ceiling'" in bad.stderr
+    only = tmp_path / "only"
+    chosen = ("--schematic-format", "schem", "--schematic-format", "mcfunction")
+    result = run("convert", str(photo_path), "-w", "20", "--schematic", *chosen, "--out", str(only))
+    assert result.returncode == 0, result.stderr
+    made = {p.suffix for p in only.iterdir()}
+    assert {".schem", ".mcfunction"} <= made and not made & {".litematic", ".nbt"}
 
 
 def test_split_build_with_labels_facing_and_game_version(tmp_path, photo_path):

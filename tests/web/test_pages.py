@@ -64,6 +64,7 @@ def test_convert_a_photograph_see_progress_results_and_download_the_zip(site, br
     assert page.input_value("#height") == str(round(48 * height / width))  # aspect ratio kept
     page.select_option("#algorithm", "atkinson")
     page.check("#generate_schematic")
+    page.uncheck("input[name=format][value=nbt]")  # no structure-block pieces
     page.wait_for_function("document.getElementById('preview').naturalWidth === 48", timeout=30_000)
     assert "48 x" in page.locator("#preview-status").inner_text()
     shot(page, "convert-page")
@@ -84,6 +85,8 @@ def test_convert_a_photograph_see_progress_results_and_download_the_zip(site, br
     assert counted == stored.result["width"] * stored.result["height"] - stored.result["air"]
     assert stored.settings["algorithm"] == "atkinson" and stored.settings["exports"]["generate_schematic"]
     assert page.locator("#downloads a", has_text="coffee.litematic").count() == 1
+    assert page.locator("#downloads a", has_text=".nbt").count() == 0
+    assert stored.settings["exports"]["schematic_formats"] == ["litematic", "schem", "mcfunction"]
     with page.expect_download() as download:
         page.click("#download-zip")
     path = tmp_path / "all.zip"

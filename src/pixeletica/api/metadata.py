@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from pixeletica.engine.exports import schematic
+from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
 PALETTES = ("minecraft", "minecraft-2024")
@@ -114,6 +114,11 @@ def parse(text: str) -> tuple[dict[str, Any], Priority]:
             if not isinstance(meta[key], bool):
                 raise bad(key, f"must be true or false, got {meta[key]!r}")
             exports[key] = meta[key]
+    if "schematic_formats" in meta:
+        formats = meta["schematic_formats"]
+        if not isinstance(formats, list) or not formats or not all(f in bundle.SCHEMATIC_FORMATS for f in formats):
+            raise bad("schematic_formats", f"must be a list of some of: {', '.join(bundle.SCHEMATIC_FORMATS)}")
+        exports["schematic_formats"] = list(dict.fromkeys(formats))
     for key in ("schematic_name", "schematic_author", "schematic_description"):
         if key in meta:
             if meta[key] is not None and not isinstance(meta[key], str):

@@ -133,6 +133,13 @@ def convert(
             "--schematic", help="Also write .litematic, .schem (WorldEdit), structure .nbt pieces and .mcfunction."
         ),
     ] = False,
+    schematic_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--schematic-format",
+            help="With --schematic: only this format (repeatable): litematic, schem, nbt, mcfunction.",
+        ),
+    ] = None,
     orientation: Annotated[str, typer.Option(help="Schematic orientation: floor (flat) or wall (upright).")] = "floor",
     facing: Annotated[
         str, typer.Option(help="Which way a wall's picture faces: south, north, east or west.")
@@ -188,6 +195,7 @@ def convert(
         game_version=game_version or schematic.DEFAULT_GAME_VERSION,
     )
     placement.validate()
+    formats = bundle.check_schematic_formats(schematic_format) if schematic_format else bundle.SCHEMATIC_FORMATS
     chosen = common.build_palette(
         face=face,
         palette_file=palette_file,
@@ -220,7 +228,7 @@ def convert(
                 f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}", err=True
             )
     if schematics:
-        outputs += bundle.schematic_outputs(result.grid, files_stem(input), placement)
+        outputs += bundle.schematic_outputs(result.grid, files_stem(input), placement, formats)
     files = {out / o.filename: o.data for o in outputs}
     try:
         fsutil.write_all(files)

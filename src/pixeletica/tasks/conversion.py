@@ -41,6 +41,7 @@ def normalise(settings: dict[str, Any], image_size: tuple[int, int] | None = Non
         rendering = render_options(exports)
         rendering.validate()
         placement(exports, "check").validate()
+        schematic_formats(exports)
         if image_size is not None and rendering.image_division > 1:
             size = image_io.target_size(*image_size, options.width, options.height, max_size=options.max_size)
             rendering.parts(*size)
@@ -92,6 +93,14 @@ def render_options(exports: dict[str, Any]) -> bundle.RenderOptions:
         image_division=int(exports.get("image_division", 1)),
         chunk_labels=bool(exports.get("chunk_labels", False)),
     )
+
+
+def schematic_formats(exports: dict[str, Any]) -> tuple[str, ...]:
+    """The schematic formats a task's export settings ask for (all of them unless it says)."""
+    formats = exports.get("schematic_formats") or bundle.SCHEMATIC_FORMATS
+    if isinstance(formats, str) or not isinstance(formats, list | tuple):
+        raise InvalidInput(f"schematic_formats must be a list of names, got {formats!r}")
+    return bundle.check_schematic_formats(tuple(formats))
 
 
 def placement(exports: dict[str, Any], stem: str) -> schematic.Placement:

@@ -139,7 +139,10 @@ class Runner:
         if exports and exports.get("generate_schematic"):
             progress(0.95, "schematics")
             outputs += bundle.schematic_outputs(
-                result.grid, files.safe_name(exports.get("schematic_name") or stem), conversion.placement(exports, stem)
+                result.grid,
+                files.safe_name(exports.get("schematic_name") or stem),
+                conversion.placement(exports, stem),
+                conversion.schematic_formats(exports),
             )
         outputs.append(bundle.task_zip(outputs, stem, task.input_name))
         artifacts = [self._artifact_for_input(task)]

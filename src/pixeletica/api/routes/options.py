@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
 from pixeletica.engine import dither, metrics, palette
-from pixeletica.engine.exports import schematic
+from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
 router = APIRouter(tags=["conversion"])
@@ -29,6 +29,7 @@ def options(app: State) -> dict[str, Any]:
         "categories": palette.categories(),
         "line_visibilities": list(metadata.LINE_VISIBILITIES),
         "export_defaults": metadata.EXPORT_DEFAULTS,
+        "schematic_formats": list(bundle.SCHEMATIC_FORMATS),
         "orientations": list(schematic.ORIENTATIONS),
         "facings": list(schematic.FACINGS),
         "game_versions": list(schematic.DATA_VERSIONS),

@@ -225,18 +225,36 @@ def task_zip(outputs: list[Output], stem: str, source: str) -> Output:
     )
 
 
-def schematic_outputs(grid: BlockGrid, stem: str, placement: schematic.Placement) -> list[Output]:
-    """The build for every major tool: Litematica, WorldEdit (Sponge v3), structure blocks, a function."""
+#: The schematic files a build can be written as, by the name users choose them with.
+SCHEMATIC_FORMATS = ("litematic", "schem", "nbt", "mcfunction")
+
+
+def check_schematic_formats(formats: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The formats, checked: known names, at least one; raises :class:`InvalidInput` otherwise."""
+    unknown = [f for f in formats if f not in SCHEMATIC_FORMATS]
+    if unknown or not formats:
+        given = ", ".join(map(str, unknown)) if unknown else "none"
+        raise InvalidInput(f"schematic formats must be some of {', '.join(SCHEMATIC_FORMATS)}; got {given}")
+    return tuple(dict.fromkeys(formats))
+
+
+def schematic_outputs(
+    grid: BlockGrid, stem: str, placement: schematic.Placement, formats: tuple[str, ...] = SCHEMATIC_FORMATS
+) -> list[Output]:
+    """The build for the chosen tools: Litematica, WorldEdit (Sponge v3), structure blocks, a function."""
     placement.validate()
+    formats = check_schematic_formats(formats)
     binary = "application/octet-stream"
-    files = [
-        ("schematic", f"{stem}.litematic", binary, schematic.to_litematic(grid, placement)),
-        ("worldedit", f"{stem}.schem", binary, schematic.to_sponge(grid, placement)),
-        ("mcfunction", f"{stem}.mcfunction", "text/plain", schematic.to_mcfunction(grid, placement)),
-    ]
-    files += [  # each piece's name carries its offset in the build
-        ("structure", f"{name}.nbt", binary, data) for name, _offset, data in schematic.to_structures(grid, placement)
-    ]
+    files = []
+    if "litematic" in formats:
+        files.append(("schematic", f"{stem}.litematic", binary, schematic.to_litematic(grid, placement)))
+    if "schem" in formats:
+        files.append(("worldedit", f"{stem}.schem", binary, schematic.to_sponge(grid, placement)))
+    if "mcfunction" in formats:
+        files.append(("mcfunction", f"{stem}.mcfunction", "text/plain", schematic.to_mcfunction(grid, placement)))
+    if "nbt" in formats:  # each piece's name carries its offset in the build
+        pieces = schematic.to_structures(grid, placement)
+        files += [("structure", f"{name}.nbt", binary, data) for name, _offset, data in pieces]
     return [
         Output(file_id=name, category=category, filename=name, media_type=media, data=data)
         for category, name, media, data in files

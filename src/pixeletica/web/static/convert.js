@@ -3,6 +3,9 @@ import { api, bytes, el } from "/static/common.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { file: null, natural: null, options: null, previewTimer: 0, previewAbort: null, previewUrl: "" };
+const FORMAT_LABELS = {
+  litematic: "Litematica (.litematic)", schem: "WorldEdit (.schem)", nbt: "Structure blocks (.nbt)", mcfunction: "Function (.mcfunction)",
+};
 const LINE_LABELS = {
   no_lines: "Plain", block_grid_only: "Block lines", chunk_lines_only: "Chunk lines", both: "Block and chunk lines",
 };
@@ -26,6 +29,8 @@ async function loadOptions() {
   $("lines").replaceChildren(...o.line_visibilities.map((v) =>
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "lines", value: v, checked: defaults.includes(v) }),
       LINE_LABELS[v] || v)));
+  $("formats").replaceChildren(...o.schematic_formats.map((f) =>
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "format", value: f, checked: true }), FORMAT_LABELS[f] || f)));
   fill($("orientation"), o.orientations, o.export_defaults.orientation);
   fill($("facing"), o.facings, "south");
   fill($("game_version"), ["", ...o.game_versions], "", (v) => (v ? v : `any (schematics for ${o.default_game_version})`));
@@ -62,6 +67,7 @@ function metadata() {
   if ($("survival_only").checked) meta.survival_only = true;
   if ($("no_gravity").checked) meta.no_gravity = true;
   if ($("game_version").value) meta.game_version = $("game_version").value;
+  if (meta.generate_schematic) meta.schematic_formats = checked("format");
   if (meta.width === null) delete meta.width;
   if (meta.height === null) delete meta.height;
   return meta;
