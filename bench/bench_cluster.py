@@ -16,7 +16,8 @@ monitor, two `pixeletica worker --celery --concurrency 1`), default task setting
    attempt are on disk), stuck (still processing at the end), the time from each kill to its
    task's re-queue (the store's event), and the wall time.
 2. Throughput: ``--trivial`` 8x8 conversions put in the store at once; tasks per second from the
-   first claim to the last completion, on two workers.
+   first claim to the last completion, on two workers with one pool process each, then two each
+   (``--concurrency``); and the CPU time per task of each kind of process.
 """
 
 from __future__ import annotations
@@ -55,10 +56,10 @@ def cluster_env() -> dict[str, str]:
     return env
 
 
-def start_cluster(name: str) -> tuple[Cluster, threading.Event]:
+def start_cluster(name: str, concurrency: int = 1) -> tuple[Cluster, threading.Event]:
     folder = Path(tempfile.mkdtemp(prefix=f"pixeletica-bench-{name}-"))
     folder.chmod(0o755)  # PostgreSQL runs as its own user
-    cluster = Cluster(folder, workers=2, port=free_port(), env=cluster_env())
+    cluster = Cluster(folder, workers=2, concurrency=concurrency, port=free_port(), env=cluster_env())
     cluster.up()
     stop = threading.Event()
     threading.Thread(target=cluster.supervise, args=(stop,), daemon=True).start()
@@ -229,16 +230,18 @@ def _median(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} s" if values else "-"
 
 
-def throughput(count: int) -> str:
-    cluster, stop = start_cluster("throughput")
+def throughput(count: int, concurrency: int = 1) -> str:
+    cluster, stop = start_cluster("throughput", concurrency)
     store = Store(cluster.database_url)
     data = _tiny_png()
     try:
         for i in range(count):
             service.submit(store, cluster.data_dir / "tasks", data=data, filename=f"t{i}.png", settings={"width": 8})
         submitted = time.monotonic()
+        done_before, cpu_before = store.count(Status.COMPLETED), _cpu()
         while store.count(Status.COMPLETED) + store.count(Status.FAILED) < count:
             time.sleep(0.1)
+        cpu_after, done_in_window = _cpu(), count - done_before
         waited = time.monotonic() - submitted
         with store.engine.connect() as c:
             first, last = c.execute(sa.select(sa.func.min(tasks.c.started_at), sa.func.max(tasks.c.finished_at))).one()
@@ -263,10 +266,46 @@ def throughput(count: int) -> str:
             "| tasks | workers | failed | first claim to last completion | tasks/s | median claim-to-complete "
             "| between tasks on one worker (median) | from the last submission to all done |",
             "|---|---|---|---|---|---|---|---|",
-            f"| {count} | 2 Celery (concurrency 1 each) | {failed} | {seconds:.2f} s | {count / seconds:.0f} "
+            f"| {count} | 2 Celery (concurrency {concurrency} each) | {failed} | {seconds:.2f} s "
+            f"| {count / seconds:.0f} "
             f"| {statistics.median(spans):.1f} ms | {statistics.median(gaps):.1f} ms | {waited:.1f} s |",
+            "",
+            f"CPU time per task, from the last submission to the last completion ({done_in_window} tasks):",
+            "",
+            "| " + " | ".join(cpu_before) + " |",
+            "|" + "---|" * len(cpu_before),
+            "| "
+            + " | ".join(f"{(cpu_after[k] - cpu_before[k]) / done_in_window * 1000:.1f} ms" for k in cpu_before)
+            + " |",
         ]
     )
+
+
+def _cpu() -> dict[str, float]:
+    """CPU seconds used so far by each kind of process of the cluster, and by the whole machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    kinds = {"Celery workers (main + pool)": 0.0, "PostgreSQL": 0.0, "Redis": 0.0, "API + dispatcher": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if "worker --celery" in command:
+            kinds["Celery workers (main + pool)"] += used
+        elif command.startswith("postgres") or "/postgres " in command:
+            kinds["PostgreSQL"] += used
+        elif "redis-server" in command:
+            kinds["Redis"] += used
+        elif "pixeletica serve" in command:
+            kinds["API + dispatcher"] += used
+    busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    idle = int(busy[3]) + int(busy[4])
+    kinds["whole machine (kernel included)"] = (sum(int(v) for v in busy[:8]) - idle) / tick
+    return kinds
 
 
 def _tiny_png() -> bytes:
@@ -285,13 +324,18 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=300, help="conversions in the chaos run")
     parser.add_argument("--kill-every", type=float, default=4.0, help="seconds between worker kills")
     parser.add_argument("--trivial", type=int, default=2000, help="trivial tasks in the throughput run (0: skip)")
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=[1, 2], help="pool processes per worker, one run each"
+    )
     args = parser.parse_args()
     print(f"## Chaos: {args.tasks} conversions, a worker SIGKILLed every {args.kill_every:g} s\n")
     if args.tasks:
         print(chaos(args.tasks, args.kill_every), flush=True)
     if args.trivial:
         print(f"\n## Throughput: {args.trivial} trivial (8x8) conversions, Celery + Redis + PostgreSQL\n")
-        print(throughput(args.trivial), flush=True)
+        for concurrency in args.concurrency:
+            print(throughput(args.trivial, concurrency), flush=True)
+            print()
 
 
 if __name__ == "__main__":

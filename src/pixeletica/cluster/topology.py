@@ -83,6 +83,7 @@ class Cluster:
 
     folder: Path
     workers: int = 2
+    concurrency: int = 1  # pool processes per worker
     port: int = 8000
     redis_url: str | None = None
     database_url: str | None = None
@@ -154,7 +155,7 @@ class Cluster:
             Service("monitor", [*command, "monitor"], env, logs / "monitor.log"),
         ]  # fmt: skip
         for i in range(1, self.workers + 1):
-            argv = [*command, "worker", "--celery", "--concurrency", "1", "--name", f"worker{i}@%h"]
+            argv = [*command, "worker", "--celery", "--concurrency", str(self.concurrency), "--name", f"worker{i}@%h"]
             self.services.append(Service(f"worker{i}", argv, env, logs / f"worker{i}.log"))
         for service in self.services:
             service.start()
@@ -171,7 +172,7 @@ class Cluster:
             health = self.health()
             if health is not None:
                 last = json.dumps(health)
-                if health.get("status") == "ok" and health["workers"]["alive"] >= self.workers:
+                if health.get("status") == "ok" and health["workers"]["alive"] >= self.workers * self.concurrency:
                     return
             time.sleep(0.3)
         raise InvalidInput(f"the cluster did not become healthy within {timeout:g} s; last health: {last}")
