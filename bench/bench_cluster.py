@@ -195,9 +195,18 @@ def _chaos_report(store, cluster, accepted, agent, first, wall, retries) -> str:
         last = c.execute(sa.select(sa.func.max(tasks.c.finished_at))).scalar()
         attempts = [a for (a,) in c.execute(sa.select(tasks.c.attempt))]
         recoveries = []
+        hit = 0
         for when, task_id in agent.kills:
             if task_id is None:
                 continue
+            finished = c.execute(
+                sa.select(sa.func.min(events.c.at)).where(
+                    events.c.task_id == task_id, events.c.to_status == Status.COMPLETED.value
+                )
+            ).scalar()
+            if finished is not None and finished < when:  # it completed between our look and the kill
+                continue
+            hit += 1
             requeued = c.execute(
                 sa.select(sa.func.min(events.c.at)).where(
                     events.c.task_id == task_id, events.c.to_status == Status.QUEUED.value, events.c.at >= when
@@ -210,7 +219,6 @@ def _chaos_report(store, cluster, accepted, agent, first, wall, retries) -> str:
     for task_id in accepted:
         folders = [p for p in files.task_dir(tasks_dir, task_id).glob("attempt-*") if any(p.iterdir())]
         with_two += len(folders) > 1 or completions.get(task_id, 0) > 1
-    hit = sum(task_id is not None for _, task_id in agent.kills)
     lines = [
         "| submitted | completed | failed | duplicates | stuck | worker kills (of them mid-task) "
         "| kill to re-queue, median / max | wall time |",
