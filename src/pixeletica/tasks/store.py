@@ -372,6 +372,8 @@ class Store:
         runnable (for ``task_id``: it is not queued, or waits for a retry delay). Two workers
         never get the same task: the update only applies to a row still ``queued``.
         """
+        if task_id is not None:
+            return self._claim_one(worker_id, lease_seconds, task_id)
         for _ in range(5):
             now = utcnow()
             candidate = (
@@ -414,6 +416,39 @@ class Store:
                     )  # fmt: skip
                     return Task.from_row(claimed)
         return None
+
+    def _claim_one(self, worker_id: str, lease_seconds: float, task_id: str) -> Task | None:
+        """Claim one named task in a single compare-and-set update (no search, so no row to skip)."""
+        now = utcnow()
+        with self._write() as connection:
+            claimed = connection.execute(
+                tasks.update()
+                .where(
+                    tasks.c.id == task_id,
+                    tasks.c.status == Status.QUEUED.value,
+                    sa.or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
+                )
+                .values(
+                    status=Status.PROCESSING.value,
+                    attempt=tasks.c.attempt + 1,
+                    worker_id=worker_id,
+                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                    started_at=now,
+                    updated_at=now,
+                    progress=0,
+                    step="starting",
+                    not_before=None,
+                )
+                .returning(*tasks.c)
+            ).first()
+            if claimed is None:
+                return None
+            task = Task.from_row(claimed)
+            self._event(
+                connection, task.id, Status.QUEUED.value, Status.PROCESSING.value, task.attempt,
+                f"worker:{worker_id}", f"claimed (attempt {task.attempt})",
+            )  # fmt: skip
+            return task
 
     # --- dispatch outbox ----------------------------------------------------------------------
 

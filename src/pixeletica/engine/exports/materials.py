@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -136,7 +137,19 @@ def to_json(rows: list[Material], *, width: int, height: int, air: int, parts: l
             for p in parts
         ],
     }
-    return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+    return (_readable_json(document) + "\n").encode("utf-8")
+
+
+def _readable_json(value: Any, indent: str = "") -> str:
+    """JSON indented by level, with each object or list of plain values on one line (one line per
+    material). ``json.dumps(indent=2)`` says the same but runs in pure Python: 10x slower here."""
+    inner = indent + "  "
+    if isinstance(value, dict) and any(isinstance(v, dict | list) for v in value.values()):
+        items = [f"{inner}{json.dumps(k)}: {_readable_json(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
+        return "[\n" + ",\n".join(f"{inner}{_readable_json(v, inner)}" for v in value) + f"\n{indent}]"
+    return json.dumps(value)
 
 
 def _text_table(rows: list[Material]) -> list[str]:
