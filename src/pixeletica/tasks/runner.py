@@ -127,40 +127,41 @@ class Runner:
         folder.mkdir(parents=True, exist_ok=True)
         exports = task.settings.get("exports")
         rendering = conversion.render_options(exports or {})
-        outputs = bundle.basic_outputs(result, stem, rendering.parts(result.grid.width, result.grid.height))
-        flat: list[str] = []
-        if exports and exports.get("line_visibilities"):
-            progress(0.93, "rendering")
-            rendered, flat = bundle.rendered_outputs(result.grid, stem, rendering)
-            outputs += rendered
-        if exports and exports.get("generate_web_files"):
-            progress(0.94, "map tiles")
-            outputs.append(self._web_map(task, result, folder, exports))
-        if exports and exports.get("generate_schematic"):
-            progress(0.95, "schematics")
-            outputs += bundle.schematic_outputs(
-                result.grid,
-                files.safe_name(exports.get("schematic_name") or stem),
-                conversion.placement(exports, stem),
-                conversion.schematic_formats(exports),
-            )
-        outputs.append(bundle.task_zip(outputs, stem, task.input_name))
         artifacts = [self._artifact_for_input(task)]
-        for output in outputs:
-            path = folder / (output.filename if output.category == "web" else files.safe_name(output.filename))
-            if not path.exists():
-                fsutil.atomic_write(path, output.data)
-            artifacts.append(
-                NewArtifact(
-                    file_id=output.file_id,
-                    category=output.category,
-                    filename=path.name,
-                    media_type=output.media_type,
-                    size=len(output.data),
-                    sha256=hashlib.sha256(output.data).hexdigest(),
-                    path=str(path.relative_to(self.tasks_dir)),
+        flat: list[str] = []
+        with fsutil.Batch() as batch:  # every file durable before any is in place, with one sync
+            outputs = bundle.basic_outputs(result, stem, rendering.parts(result.grid.width, result.grid.height))
+            if exports and exports.get("line_visibilities"):
+                progress(0.93, "rendering")
+                rendered, flat = bundle.rendered_outputs(result.grid, stem, rendering)
+                outputs += rendered
+            if exports and exports.get("generate_web_files"):
+                progress(0.94, "map tiles")
+                outputs.append(self._web_map(result, folder, exports, batch))
+            if exports and exports.get("generate_schematic"):
+                progress(0.95, "schematics")
+                outputs += bundle.schematic_outputs(
+                    result.grid,
+                    files.safe_name(exports.get("schematic_name") or stem),
+                    conversion.placement(exports, stem),
+                    conversion.schematic_formats(exports),
                 )
-            )
+            outputs.append(bundle.task_zip(outputs, stem, task.input_name))
+            for output in outputs:
+                path = folder / (output.filename if output.category == "web" else files.safe_name(output.filename))
+                if path not in batch and not path.exists():
+                    batch.write(path, output.data)
+                artifacts.append(
+                    NewArtifact(
+                        file_id=output.file_id,
+                        category=output.category,
+                        filename=path.name,
+                        media_type=output.media_type,
+                        size=len(output.data),
+                        sha256=hashlib.sha256(output.data).hexdigest(),
+                        path=str(path.relative_to(self.tasks_dir)),
+                    )
+                )
         progress(0.99, "recording")
         summary = {
             "width": result.grid.width,
@@ -181,14 +182,18 @@ class Runner:
         log.info("task_id=%s status=completed attempt=%d", task.id, task.attempt)
         return finished
 
-    def _web_map(self, task: Task, result: pipeline.Conversion, folder: Path, exports: dict) -> bundle.Output:
-        """Tiles and the rest of the web map, written straight into the attempt's ``web`` folder."""
+    def _web_map(self, result: pipeline.Conversion, folder: Path, exports: dict, batch: fsutil.Batch) -> bundle.Output:
+        """Tiles and the rest of the web map, written into the attempt's ``web`` folder."""
         web = folder / "web"
+
+        kept: dict[str, bytes] = {}
 
         def write(relative: str, data: bytes) -> None:
             path = web / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            fsutil.atomic_write(path, data)
+            batch.write(path, data)
+            if relative == "metadata.json":
+                kept[relative] = data
 
         atlas, _ = textures.atlas(
             [_texture(b, result.grid.face) for b in result.grid.block_ids],
@@ -203,7 +208,7 @@ class Runner:
             category="web",
             filename="web/metadata.json",
             media_type="application/json",
-            data=(web / "metadata.json").read_bytes(),
+            data=kept["metadata.json"],
         )
 
     def _artifact_for_input(self, task: Task) -> NewArtifact:

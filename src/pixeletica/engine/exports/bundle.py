@@ -202,6 +202,10 @@ _DESCRIPTIONS = {
 }
 
 
+#: Files that are compressed already (zip or gzip inside): stored in the task ZIP as they are.
+_COMPRESSED = (".png", ".npz", ".zip", ".litematic", ".schem", ".nbt")
+
+
 def task_zip(outputs: list[Output], stem: str, source: str) -> Output:
     """One ZIP of every output, with a README.txt saying what each file is."""
     listing = "".join(
@@ -214,7 +218,8 @@ def task_zip(outputs: list[Output], stem: str, source: str) -> Output:
     with zipfile.ZipFile(buf, "w") as archive:
         archive.writestr("README.txt", _README.format(source=source, listing=listing, stem=stem))
         for o in outputs:
-            compress = zipfile.ZIP_STORED if o.media_type == "image/png" else zipfile.ZIP_DEFLATED
+            packed = o.media_type == "image/png" or o.filename.endswith(_COMPRESSED)  # deflating again gains nothing
+            compress = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
             archive.writestr(f"{o.category}/{o.filename}", o.data, compress_type=compress)
     return Output(
         file_id=f"{stem}_task.zip",
