@@ -63,6 +63,9 @@ def test_convert_a_photograph_see_progress_results_and_download_the_zip(site, br
     page.dispatch_event("#width", "input")
     assert page.input_value("#height") == str(round(48 * height / width))  # aspect ratio kept
     page.select_option("#algorithm", "atkinson")
+    page.click("summary")  # "More options"
+    page.select_option("#face", "top")
+    page.check("#serpentine")
     page.check("#generate_schematic")
     page.uncheck("input[name=format][value=nbt]")  # no structure-block pieces
     page.wait_for_function("document.getElementById('preview').naturalWidth === 48", timeout=30_000)
@@ -84,6 +87,7 @@ def test_convert_a_photograph_see_progress_results_and_download_the_zip(site, br
     stored = site.store.get(task_id)
     assert counted == stored.result["width"] * stored.result["height"] - stored.result["air"]
     assert stored.settings["algorithm"] == "atkinson" and stored.settings["exports"]["generate_schematic"]
+    assert stored.settings["face"] == "top" and stored.settings["serpentine"] is True
     assert page.locator("#downloads a", has_text="coffee.litematic").count() == 1
     assert page.locator("#downloads a", has_text=".nbt").count() == 0
     assert stored.settings["exports"]["schematic_formats"] == ["litematic", "schem", "mcfunction"]
@@ -123,6 +127,13 @@ def test_an_error_from_the_api_is_shown_next_to_its_field(site, browser):
     assert page.locator("#image_division").get_attribute("aria-invalid") == "true"
     assert page.url.rstrip("/") == site.url  # nothing was submitted
     shot(page, "convert-page-error")
+    page.fill("#image_division", "1")
+    page.click("summary")  # "More options"
+    page.fill("#strength", "5")
+    page.click("#submit")
+    page.wait_for_selector("#err-options:not(:empty)")
+    assert "strength must be between 0 and 1" in page.locator("#err-options").inner_text()
+    assert page.locator("#err-image_division").inner_text() == ""  # the old error went away
     page.close()
 
 

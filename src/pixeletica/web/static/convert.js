@@ -61,6 +61,8 @@ function metadata() {
     generate_schematic: $("generate_schematic").checked,
     orientation: $("orientation").value, facing: $("facing").value,
     priority: $("priority").value,
+    strength: Number($("strength").value || 1), serpentine: $("serpentine").checked, seed: intOrNull("seed") ?? 0,
+    resample: $("resample").value, face: $("face").value, alpha_threshold: intOrNull("alpha_threshold") ?? 128,
   };
   const categories = checked("category");
   if (categories.length) meta.include_categories = categories;
@@ -86,12 +88,14 @@ function showError(detail) {
   const side = /blocks in (width|height)/.exec(detail);
   if (!field && side) field = side[1];
   if (!field && /image_division|parts/i.test(detail)) field = "image_division";
+  if (!field && /strength|resampl|alpha threshold|face/i.test(detail)) field = "options";
   if (!field && /categor/i.test(detail)) field = "include_categories";
   if (!field && /image|upload|file/i.test(detail)) field = "image";
   const slot = field && $(`err-${field}`);
   if (slot) {
     slot.textContent = detail;
     const input = $(field === "dithering_algorithm" ? "algorithm" : field);
+    if (field === "options") slot.closest("details").open = true;
     if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
   } else {
     $("err-form").textContent = detail;
