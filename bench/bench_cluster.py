@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from bench_tasks import tiny_png  # noqa: E402  (same trivial 8x8 image as the SQLite bench)
 
 from pixeletica.cluster.servers import free_port  # noqa: E402
 from pixeletica.cluster.topology import Cluster  # noqa: E402
@@ -241,7 +242,7 @@ def _median(values: list[float]) -> str:
 def throughput(count: int, concurrency: int = 1) -> str:
     cluster, stop = start_cluster("throughput", concurrency)
     store = Store(cluster.database_url)
-    data = _tiny_png()
+    data = tiny_png()
     try:
         for i in range(count):
             service.submit(store, cluster.data_dir / "tasks", data=data, filename=f"t{i}.png", settings={"width": 8})
@@ -314,17 +315,6 @@ def _cpu() -> dict[str, float]:
     idle = int(busy[3]) + int(busy[4])
     kinds["whole machine (kernel included)"] = (sum(int(v) for v in busy[:8]) - idle) / tick
     return kinds
-
-
-def _tiny_png() -> bytes:
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def main() -> None:

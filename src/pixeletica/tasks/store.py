@@ -385,70 +385,57 @@ class Store:
                 .order_by(tasks.c.priority.desc(), tasks.c.queued_at.asc(), tasks.c.id)
                 .limit(1)
             )
-            if task_id is not None:
-                candidate = candidate.where(tasks.c.id == task_id)
             if not self.is_sqlite:
                 candidate = candidate.with_for_update(skip_locked=True)
             with self._write() as connection:
                 row = connection.execute(candidate).first()
                 if row is None:
                     return None
-                claimed = connection.execute(
-                    tasks.update()
-                    .where(tasks.c.id == row.id, tasks.c.status == Status.QUEUED.value, tasks.c.attempt == row.attempt)
-                    .values(
-                        status=Status.PROCESSING.value,
-                        attempt=row.attempt + 1,
-                        worker_id=worker_id,
-                        lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-                        started_at=now,
-                        updated_at=now,
-                        progress=0,
-                        step="starting",
-                        not_before=None,
-                    )
-                    .returning(*tasks.c)
-                ).first()
+                where = (tasks.c.id == row.id, tasks.c.status == Status.QUEUED.value, tasks.c.attempt == row.attempt)
+                claimed = self._take(connection, where, worker_id, lease_seconds, now)
                 if claimed is not None:
-                    self._event(
-                        connection, row.id, Status.QUEUED.value, Status.PROCESSING.value, row.attempt + 1,
-                        f"worker:{worker_id}", f"claimed (attempt {row.attempt + 1})",
-                    )  # fmt: skip
-                    return Task.from_row(claimed)
+                    return claimed
         return None
 
     def _claim_one(self, worker_id: str, lease_seconds: float, task_id: str) -> Task | None:
         """Claim one named task in a single compare-and-set update (no search, so no row to skip)."""
         now = utcnow()
+        where = (
+            tasks.c.id == task_id,
+            tasks.c.status == Status.QUEUED.value,
+            sa.or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
+        )
         with self._write() as connection:
-            claimed = connection.execute(
-                tasks.update()
-                .where(
-                    tasks.c.id == task_id,
-                    tasks.c.status == Status.QUEUED.value,
-                    sa.or_(tasks.c.not_before.is_(None), tasks.c.not_before <= now),
-                )
-                .values(
-                    status=Status.PROCESSING.value,
-                    attempt=tasks.c.attempt + 1,
-                    worker_id=worker_id,
-                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-                    started_at=now,
-                    updated_at=now,
-                    progress=0,
-                    step="starting",
-                    not_before=None,
-                )
-                .returning(*tasks.c)
-            ).first()
-            if claimed is None:
-                return None
-            task = Task.from_row(claimed)
-            self._event(
-                connection, task.id, Status.QUEUED.value, Status.PROCESSING.value, task.attempt,
-                f"worker:{worker_id}", f"claimed (attempt {task.attempt})",
-            )  # fmt: skip
-            return task
+            return self._take(connection, where, worker_id, lease_seconds, now)
+
+    def _take(
+        self, connection: sa.Connection, where: tuple[Any, ...], worker_id: str, lease_seconds: float, now: dt.datetime
+    ) -> Task | None:
+        """queued -> processing for the row ``where`` selects, with a lease and the next attempt; the event too."""
+        claimed = connection.execute(
+            tasks.update()
+            .where(*where)
+            .values(
+                status=Status.PROCESSING.value,
+                attempt=tasks.c.attempt + 1,
+                worker_id=worker_id,
+                lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                started_at=now,
+                updated_at=now,
+                progress=0,
+                step="starting",
+                not_before=None,
+            )
+            .returning(*tasks.c)
+        ).first()
+        if claimed is None:
+            return None
+        task = Task.from_row(claimed)
+        self._event(
+            connection, task.id, Status.QUEUED.value, Status.PROCESSING.value, task.attempt,
+            f"worker:{worker_id}", f"claimed (attempt {task.attempt})",
+        )  # fmt: skip
+        return task
 
     # --- dispatch outbox ----------------------------------------------------------------------
 
