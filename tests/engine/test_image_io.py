@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
+import warnings
 import zlib
 
 import numpy as np
@@ -12,18 +15,13 @@ from PIL import Image
 
 from pixeletica.engine import image_io
 from pixeletica.errors import InvalidInput, LimitExceeded, UnsupportedImage
+from tests.engine import memory, pngs
 
 
 def encode(image: Image.Image, fmt: str, **params) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format=fmt, **params)
     return buf.getvalue()
-
-
-@pytest.fixture(scope="module")
-def photo(photo_path) -> Image.Image:
-    with Image.open(photo_path) as im:
-        return im.convert("RGB").resize((120, 80), Image.Resampling.LANCZOS)
 
 
 @pytest.mark.parametrize(
@@ -196,3 +194,238 @@ def test_nearest_resampling_copies_pixels():
 def test_png_encoding_round_trips():
     rgba = np.random.default_rng(1).integers(0, 256, (5, 7, 4), dtype=np.uint8)
     assert (np.asarray(Image.open(io.BytesIO(image_io.encode_png(rgba)))) == rgba).all()
+
+
+# --- the header check never decodes, and refuses what is visibly incomplete --------------------------------------
+
+
+def test_probe_of_a_huge_png_never_decodes_its_pixels(flat_8000_png):
+    setup = """
+        import sys
+        from pixeletica.engine import image_io
+        data = open(sys.argv[1], "rb").read()
+    """
+    work = """
+        assert image_io.probe(data) == ("PNG", 8000, 8000)
+    """
+    # Decoded, the picture would take 8000 * 8000 * 4 bytes = 256 MB in Pillow.
+    assert memory.peak_increase(setup, work, str(flat_8000_png)) < 16 * 2**20
+
+
+def _exif_with_thumbnail(orientation: int, thumbnail: bytes) -> bytes:
+    """An EXIF block (little-endian TIFF) with an Orientation and a JPEG thumbnail in IFD1, as cameras write."""
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", 26)
+    thumb_at = 26 + 2 + 24 + 4
+    ifd1 = (
+        struct.pack("<H", 2)
+        + struct.pack("<HHII", 0x0201, 4, 1, thumb_at)  # JPEGInterchangeFormat
+        + struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail))  # JPEGInterchangeFormatLength
+        + struct.pack("<I", 0)
+    )
+    return b"Exif\0\0" + b"II*\0" + struct.pack("<I", 8) + ifd0 + ifd1 + thumbnail
+
+
+@pytest.fixture(scope="module")
+def thumbnail_jpegs(photo) -> dict[str, bytes]:
+    """A baseline and a progressive JPEG whose APP1 carries a thumbnail JPEG (with its own FF D9)."""
+    thumbnail = encode(photo.resize((40, 27)), "JPEG", quality=70)
+    exif = _exif_with_thumbnail(6, thumbnail)
+    return {
+        "baseline": encode(photo, "JPEG", quality=90, exif=exif),
+        "progressive": encode(photo, "JPEG", quality=90, exif=exif, progressive=True),
+    }
+
+
+@pytest.mark.parametrize("kind", ["baseline", "progressive"])
+def test_probe_refuses_a_jpeg_cut_inside_its_scans(thumbnail_jpegs, kind):
+    data = thumbnail_jpegs[kind]
+    assert data.find(b"\xff\xd9") < data.rfind(b"\xff\xda")  # the thumbnail's end comes before the main scan
+    assert image_io.probe(data) == ("JPEG", 80, 120)
+    first_scan = data.find(b"\xff\xda", data.find(b"\xff\xd9") + 2)
+    last_scan = data.rfind(b"\xff\xda")
+    cuts = {first_scan + 40, (first_scan + len(data)) // 2, last_scan, len(data) - 2, len(data) - 1}
+    for cut in sorted(cuts):
+        for call in (image_io.probe, image_io.load_image):
+            with pytest.raises(UnsupportedImage, match="truncated or corrupt"):
+                call(data[:cut])
+
+
+def test_probe_refuses_a_jpeg_cut_inside_its_headers(thumbnail_jpegs):
+    data = thumbnail_jpegs["baseline"]
+    for cut in (30, 200, data.find(b"\xff\xdb") + 10):  # inside APP1 (and its thumbnail), inside a table
+        with pytest.raises(UnsupportedImage):
+            image_io.probe(data[:cut])
+
+
+def _chunks(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(type, start, end) of each chunk of a PNG, end after its CRC."""
+    found, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack_from(">I", data, pos)
+        found.append((data[pos + 4 : pos + 8], pos, pos + 12 + length))
+        pos += 12 + length
+    return found
+
+
+def test_probe_refuses_a_png_cut_anywhere_after_its_header(photo):
+    text = pngs.chunk(b"tEXt", b"Comment\0made for a test")
+    data = pngs.encode(np.asarray(photo), 8, 2, after_idat=[text], idat_size=2000)
+    assert image_io.probe(data) == ("PNG", 120, 80)
+    chunks = _chunks(data)
+    idats = [(start, end) for kind, start, end in chunks if kind == b"IDAT"]
+    cuts = {
+        idats[0][0] + 6,  # inside the first IDAT's header
+        (idats[0][0] + idats[0][1]) // 2,  # inside the first IDAT's data
+        idats[-1][1] - 2,  # inside the last IDAT's CRC
+        idats[-1][1],  # after all the image data: no IEND
+        len(data) - 12,  # just the IEND missing
+        len(data) - 1,  # inside IEND
+    }
+    for cut in sorted(cuts):
+        for call in (image_io.probe, image_io.load_image):
+            with pytest.raises(UnsupportedImage, match="truncated or corrupt"):
+                call(data[:cut])
+
+
+def test_probe_refuses_a_png_without_image_data(photo):
+    data = encode(photo, "PNG")
+    no_idat = b"".join(data[start:end] for kind, start, end in _chunks(data) if kind != b"IDAT")
+    with pytest.raises(UnsupportedImage, match="no image data"):
+        image_io.probe(data[:8] + no_idat)
+
+
+# --- EXIF orientation: read once, from what opening the file parsed ---------------------------------------------
+
+
+def _png_with_exif(photo, orientation: int, *, before_idat: bool) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    chunk = pngs.chunk(b"eXIf", exif.tobytes()[6:])  # eXIf holds the TIFF data, without "Exif\0\0"
+    where = {"before_idat": [chunk]} if before_idat else {"after_idat": [chunk]}
+    return pngs.encode(np.asarray(photo), 8, 2, **where)
+
+
+def test_png_exif_before_the_image_data_turns_the_picture(photo):
+    data = _png_with_exif(photo, 6, before_idat=True)
+    assert image_io.probe(data) == ("PNG", 80, 120)
+    loaded = image_io.load_image(data)
+    assert (loaded.width, loaded.height) == (80, 120)
+    assert (loaded.rgba[..., :3] == np.asarray(photo.transpose(Image.Transpose.ROTATE_270))).all()
+
+
+def test_png_exif_after_the_image_data_is_ignored_by_probe_and_load_alike(photo):
+    # The PNG specification puts eXIf before IDAT and browsers ignore a late one; honouring it
+    # would mean decoding the whole image just to learn its upright size.
+    data = _png_with_exif(photo, 6, before_idat=False)
+    assert image_io.probe(data) == ("PNG", 120, 80)
+    loaded = image_io.load_image(data)
+    assert (loaded.width, loaded.height) == (120, 80)
+    assert (loaded.rgba[..., :3] == np.asarray(photo)).all()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "TIFF", "PNG"])
+@pytest.mark.parametrize("orientation", [3, 5, 6, 7, 8])
+def test_probe_and_load_agree_on_the_upright_size(photo, fmt, orientation):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    if fmt == "TIFF":  # a TIFF's orientation is a tag of the image itself
+        data = encode(photo, "TIFF", tiffinfo={0x0112: orientation})
+    else:
+        data = encode(photo, fmt, exif=exif.tobytes())
+    expected = (80, 120) if orientation >= 5 else (120, 80)
+    assert image_io.probe(data) == (fmt, *expected)
+    loaded = image_io.load_image(data)
+    assert (loaded.width, loaded.height) == expected
+
+
+def _jpeg_with_corrupt_exif(photo) -> bytes:
+    broken = struct.pack("<HHII", 0x011A, 5, 1, 9999)  # XResolution, stored past the end of the block
+    orientation = struct.pack("<HHIHH", 0x0112, 3, 1, 6, 0)
+    exif = b"Exif\0\0II*\0" + struct.pack("<IH", 8, 2) + broken + orientation + b"\0\0\0\0"
+    return encode(photo, "JPEG", quality=90, exif=exif)
+
+
+def test_corrupt_exif_gives_no_warning(photo):
+    data = _jpeg_with_corrupt_exif(photo)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert image_io.probe(data) == ("JPEG", 80, 120)  # the intact Orientation tag is still read
+        loaded = image_io.load_image(data)
+    assert [str(w.message) for w in caught] == []
+    assert (loaded.width, loaded.height) == (80, 120)
+
+
+def test_corrupt_exif_prints_nothing_on_the_command_line(photo, tmp_path):
+    path = tmp_path / "corrupt-exif.jpg"
+    path.write_bytes(_jpeg_with_corrupt_exif(photo))
+    code = (
+        "import pathlib, sys; from pixeletica.engine import image_io; data = pathlib.Path(sys.argv[1]).read_bytes(); "
+        "print(image_io.probe(data)); print(image_io.load_image(data).rgba.shape)"
+    )
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code, str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.splitlines() == ["('JPEG', 80, 120)", "(120, 80, 4)"]
+
+
+def test_unreadable_exif_means_no_orientation(photo):
+    for garbage in (b"Exif\0\0", b"Exif\0\0MM\0*\xff\xff\xff\xff", b"Exif\0\0II*\0\x08\0\0\0\xff\xff", b"\x00" * 40):
+        data = encode(photo, "JPEG", exif=garbage)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert image_io.probe(data) == ("JPEG", 120, 80)
+        assert caught == []
+
+
+# --- 16-bit samples scale by the file's bit depth, never by a guess from the pixels ---------------------------------
+
+
+def test_dark_16_bit_gray_png_stays_dark():
+    values = np.tile(np.arange(256, dtype=np.uint16), (4, 1))  # 0..255 out of 65535: nearly black
+    loaded = image_io.load_image(pngs.encode(values[..., None], 16, 0))
+    assert loaded.mode == "I;16"
+    assert loaded.rgba[..., :3].max() <= 1
+    via_pillow = image_io.load_image(encode(Image.fromarray(values), "PNG"))
+    assert via_pillow.rgba[..., :3].max() <= 1
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I;16B"])
+def test_dark_16_bit_gray_tiff_stays_dark(mode):
+    values = np.tile(np.arange(0, 256, 4, dtype=np.uint16), (4, 1))
+    image = Image.fromarray(values)
+    if mode == "I;16B":
+        image = Image.frombytes("I;16B", image.size, values.astype(">u2").tobytes())
+    loaded = image_io.load_image(encode(image, "TIFF"))
+    assert loaded.mode == mode
+    assert loaded.rgba[..., :3].max() <= 1
+    full = Image.fromarray(np.array([[0, 32768, 65535]], np.uint16))
+    assert image_io.load_image(encode(full, "TIFF")).rgba[0, :, 0].tolist() == [0, 128, 255]
+
+
+@pytest.mark.parametrize(
+    ("depth", "color_type"), [(2, 0), (4, 0), (16, 0), (16, 2)], ids=["gray2", "gray4", "gray16", "rgb16"]
+)
+def test_png_transparency_keys_pillow_misreads(depth, color_type):
+    # Pillow compares a tRNS key with samples it has already scaled (2, 4 bits) or cut to 8 bits
+    # (16 bits): the key then never matches, or matches the wrong pixels.
+    rng = np.random.default_rng(depth + color_type)
+    channels = pngs.CHANNELS[color_type]
+    samples = rng.integers(0, 1 << depth, (9, 11, channels))
+    key = samples[4, 5].copy()
+    samples[::2, ::3] = key
+    if depth == 16:  # a pixel equal to the key in its high bytes only must stay opaque
+        samples[1, 1] = key ^ 1
+    data = pngs.encode(samples, depth, color_type, transparency=struct.pack(f">{channels}H", *key))
+    loaded = image_io.load_image(data)
+    transparent = (samples == key).all(axis=2)
+    assert (loaded.rgba[..., 3] == np.where(transparent, 0, 255)).all()
+
+
+def test_icc_profile_is_applied_and_keeps_a_transparency_key():
+    samples = np.zeros((4, 6, 3), np.int64)
+    samples[...] = (100, 150, 100)
+    samples[0, 0] = (1, 2, 3)
+    icc = pngs.chunk(b"iCCP", b"test\0\0" + zlib.compress(pngs.rgb_icc_profile()))
+    data = pngs.encode(samples, 8, 2, transparency=struct.pack(">3H", 1, 2, 3), before_idat=[icc])
+    loaded = image_io.load_image(data)
+    assert tuple(loaded.rgba[2, 2]) == (66, 151, 97, 255)  # Adobe RGB (100, 150, 100) in sRGB
+    assert loaded.rgba[0, 0, 3] == 0

@@ -4,6 +4,10 @@ numba checks only the time stamp of the file that defines a kernel, so a kernel 
 code from another module would keep running stale machine code after that module changed. Keying
 the cache folder on a hash of every engine source file makes a stale cache impossible, and keeps
 the cache out of the (possibly read-only) installation. ``NUMBA_CACHE_DIR`` still wins if set.
+
+Every kernel is compiled with ``nogil=True``: a conversion that runs for seconds inside one kernel
+must not stop its worker's heartbeat thread (the lease would run out under it) nor the API's
+event loop while a preview is made.
 """
 
 from __future__ import annotations

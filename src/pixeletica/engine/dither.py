@@ -129,7 +129,7 @@ def bayer_matrix(size: int) -> np.ndarray:
 # --- compiled kernels -------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _match_none(rgb, opaque, pts, box, n, cs, cand, kind, space, memo, out, y0, y1):  # pragma: no cover
     q = np.empty(3)
     for y in range(y0, y1):
@@ -154,7 +154,7 @@ def _random_threshold(seed: np.uint64, y: int, x: int) -> float:
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _match_threshold(
     rgb, opaque, pts, box, n, cs, cand, kind, space, spread, memo, matrix, use_random, seed, strength, out, y0, y1
 ):  # pragma: no cover - compiled
@@ -178,7 +178,7 @@ def _match_threshold(
                 out[y, x] = (m & 0xFFF) - 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _diffuse(work, opaque, pts, box, n, cs, cand, kind, dxs, dys, weights, serpentine, strength, out, y0, y1):
     """Error diffusion over rows y0..y1 of ``work`` (padded by _PAD, see image_to_space)."""  # pragma: no cover
     w = out.shape[1]

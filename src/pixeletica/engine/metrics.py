@@ -169,7 +169,7 @@ def srgb8_to_space(r: int, g: int, b: int, space: int, out: np.ndarray) -> None:
     out[2] = k[2, 0] * lc + k[2, 1] * mc + k[2, 2] * sc
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def image_to_space(rgb: np.ndarray, space: int, pad: int = 0) -> np.ndarray:  # pragma: no cover - compiled
     """Convert an (H, W, 3) uint8 sRGB image into ``space`` as float32.
 
@@ -282,7 +282,7 @@ def distance2(kind: int, p0: float, p1: float, p2: float, q0: float, q1: float, 
     return d * d
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def mean_ciede2000(rgb: np.ndarray, opaque: np.ndarray, indices: np.ndarray, palette_rgb: np.ndarray) -> float:
     """Mean CIEDE2000 between each opaque pixel of ``rgb`` and the palette colour it became."""  # pragma: no cover
     pal_lab = np.empty((palette_rgb.shape[0], 3))

@@ -46,7 +46,7 @@ def gamut_box(metric: Metric) -> tuple[np.ndarray, np.ndarray]:
     return lo - margin, hi + margin
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _refine(points, lo, step, n, parent_start, parent_cand, kind):  # pragma: no cover - compiled
     """Split every cell of an (n/2)-grid in eight and keep, per child, the parent's candidates
     that can still be nearest somewhere in the child (see the module docstring)."""
@@ -162,7 +162,7 @@ def nearest_one(pts, box, n, cell_start, cand, kind, q0, q1, q2):  # pragma: no 
 _MAX_SL = 1.0 + 0.015 * 3600.0 / np.sqrt(3620.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _scan_ciede2000(pts, cand, q0, q1, q2):  # pragma: no cover - compiled
     """Exact CIEDE2000 nearest colour, visiting colours outward from the query's lightness.
 
@@ -201,7 +201,7 @@ def _scan_ciede2000(pts, cand, q0, q1, q2):  # pragma: no cover - compiled
     return best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _scan_general(pts, cand, start, stop, kind, q0, q1, q2):  # pragma: no cover - compiled
     best = -1
     best_d = np.inf
@@ -214,7 +214,7 @@ def _scan_general(pts, cand, start, stop, kind, q0, q1, q2):  # pragma: no cover
     return best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def nearest_many(pts, box, n, cell_start, cand, kind, space, values):  # pragma: no cover - compiled
     """Nearest palette index for each row of ``values`` (N, 3), clamped into the box first."""
     out = np.empty(values.shape[0], dtype=np.int16)
@@ -228,7 +228,7 @@ def nearest_many(pts, box, n, cell_start, cand, kind, space, values):  # pragma:
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def fill_nearest(pts, box, n, cell_start, cand, kind, space, memo, key, q):  # pragma: no cover
     """Search the colour with 24-bit sRGB ``key``, remember ``index + 1`` in ``memo``, return it."""
     srgb8_to_space((key >> 16) & 255, (key >> 8) & 255, key & 255, space, q)
@@ -238,7 +238,7 @@ def fill_nearest(pts, box, n, cell_start, cand, kind, space, memo, key, q):  # p
     return m
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def fill_pair(pts, box, n, cell_start, cand, kind, space, spread, memo, key, q):  # pragma: no cover
     """Search and remember the (nearest, next, ratio) triple of a 24-bit sRGB colour.
 
