@@ -28,6 +28,10 @@ class TransientError(PixeleticaError):
     """A temporary failure (I/O, busy database, broker down); the same request may succeed later."""
 
 
+class StorageUnavailable(TransientError):
+    """The data folder cannot be written (full, read-only, wrong permissions); nothing can be stored now."""
+
+
 class NotFound(PixeleticaError):
     """The task (or file) asked for does not exist."""
 

@@ -12,6 +12,29 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pixeletica.errors import InvalidInput, LimitExceeded
+
+
+def read_capped(path: Path, limit: int, what: str, setting: str | None = None) -> bytes:
+    """The bytes of a file of at most ``limit`` bytes; never reads more than one byte past it.
+
+    Devices and pipes (``/dev/zero``) are read the same way, so nothing can fill the memory.
+    Raises :class:`InvalidInput` for a missing or unreadable file, :class:`LimitExceeded` beyond the limit.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidInput(f"{what} '{path}' is a folder, not a file")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InvalidInput(f"{what} '{path}' does not exist") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {what} '{path}': {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise LimitExceeded(f"{what} '{path}' is larger than {limit / 2**20:g} MB", setting=setting)
+    return data
+
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder, fsync, then rename."""

@@ -163,3 +163,32 @@ def test_png_writer_keeps_every_pixel_and_drops_alpha_only_when_opaque():
     writer.write(image[:2, :4])
     with pytest.raises(ValueError, match="2 rows written of 4"):
         writer.finish()
+
+
+def test_the_scale_halves_until_a_render_fits():
+    assert render.fitting_scale(1000, 1000) == 16  # 256 Mpx: within 16384 x 16384
+    assert render.fitting_scale(1100, 1100) == 8
+    assert render.fitting_scale(4096, 4096) == 4
+    assert render.fitting_scale(4096, 64) == 16  # the limit is on pixels, not on one side
+    with pytest.raises(LimitExceeded):
+        render.fitting_scale(20_000, 20_000)
+
+
+def test_render_options_resolve_the_scale_and_refuse_labels_too_small():
+    from pixeletica.engine.exports import bundle
+
+    assert bundle.RenderOptions().resolved(1100, 1100).scale == 8
+    assert bundle.RenderOptions(scale=4).resolved(1100, 1100).scale == 4
+    with pytest.raises(LimitExceeded, match="render would be"):
+        bundle.RenderOptions(scale=16).resolved(1100, 1100)
+    with pytest.raises(InvalidInput, match="chunk labels need 4"):
+        bundle.RenderOptions(chunk_labels=True, max_pixels=16 * 16 * 100 * 100).resolved(500, 500)
+    with pytest.raises(InvalidInput, match="origin_x"):
+        bundle.RenderOptions(origin_x=2**31).validate()
+
+
+def test_colours_must_be_exactly_a_hex_colour():
+    assert render.parse_rgba("#ff000080") == (255, 0, 0, 128)
+    for bad in ("#FF0000\n", " #FF0000", "#FF0000 ", "#FFF", "red"):
+        with pytest.raises(InvalidInput):
+            render.parse_rgba(bad)

@@ -84,7 +84,7 @@ def test_structure_pieces_are_at_most_48_and_cover_the_build(grid):
     for name, (x0, y0, z0), data in pieces:
         root = _root(data)
         size = [int(v) for v in root["size"]]
-        assert all(1 <= s <= 48 for s in size) and name.endswith(f"_x{x0}_y{y0}_z{z0}")
+        assert all(1 <= s <= 48 for s in size) and name == f"x{x0}_y{y0}_z{z0}"
         states = [str(p["Name"]) for p in root["palette"]]
         assert "minecraft:air" not in states
         for block in root["blocks"]:
@@ -141,3 +141,20 @@ def test_bad_placements_name_the_field(grid):
         schematic.to_sponge(grid, schematic.Placement(game_version="1.8"))
     with pytest.raises(InvalidInput, match="unknown facing 'up'"):
         schematic.to_sponge(grid, schematic.Placement(orientation="wall", facing="up"))
+
+
+def test_placements_stay_inside_the_world():
+    with pytest.raises(InvalidInput, match="origin_x 2147483648 is outside the world"):
+        schematic.Placement(origin_x=2**31).validate()
+    with pytest.raises(InvalidInput, match="origin_y 320 is outside the build height"):
+        schematic.Placement(origin_y=320).validate()
+    with pytest.raises(InvalidInput, match=r"origin_y -1 .* y runs from 0 to 255"):
+        schematic.Placement(origin_y=-1, game_version="1.17.1").validate()
+    schematic.Placement(origin_y=-64).validate()
+    with pytest.raises(InvalidInput, match="below the world's bottom"):
+        schematic.Placement(orientation="wall", origin_y=100).check_fits(10, 200)
+    schematic.Placement(orientation="wall", origin_y=319).check_fits(10, 384)
+    with pytest.raises(InvalidInput, match="past the world's edge"):
+        schematic.Placement(orientation="floor", origin_z=29_999_000).check_fits(10, 2000)
+    with pytest.raises(InvalidInput, match="whole number"):
+        schematic.Placement(origin_x=1.5).validate()

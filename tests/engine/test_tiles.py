@@ -42,8 +42,21 @@ def test_pyramid_tiles_metadata_thumbnail_and_block_data():
     assert Image.open(io.BytesIO(files["thumbnail.png"])).size == (140, 80)
     meta = json.loads(files["metadata.json"])
     assert (meta["maxZoom"], meta["tileSize"], meta["origin_x"]) == (3, 256, -8)
-    blocks = json.loads(files["blockdata.json"])
-    assert blocks["blocks"][5][7] == int(grid.indices[5, 7]) and blocks["palette"] == list(grid.block_ids)
+    # The shape existing clients read: pixels at 16 per block, and the tiles of every zoom.
+    assert (meta["width"], meta["height"], meta["widthBlocks"], meta["heightBlocks"]) == (1120, 640, 70, 40)
+    assert meta["zoomLevels"] == [
+        {"zoomLevel": z, "tiles_x": info.tiles(z)[0], "tiles_z": info.tiles(z)[1]} for z in range(4)
+    ]
+    data = json.loads(files["blockdata.json"])
+    used = sorted({grid.block_ids[i] for i in np.unique(grid.indices) if i >= 0})
+    assert [b["minecraft_id"] for b in data["blocks"].values()] == used and list(data["blocks"]) == [
+        str(i) for i in range(len(used))
+    ]
+    for row in (0, 5, 39):
+        for col in (0, 7, 69):
+            key, index = data["matrix"][row][col], int(grid.indices[row, col])
+            assert (key is None) if index < 0 else data["blocks"][key]["minecraft_id"] == grid.block_ids[index]
+    assert data["blocks"]["0"]["rgb"] == grid.colors[grid.block_ids.index(used[0])].tolist()
 
 
 def test_bad_tile_sizes_are_refused():

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixeletica import fsutil
 from pixeletica.errors import InvalidInput
 
 FACES = ("side", "top")
@@ -174,6 +175,8 @@ def select(
     Blocks whose colour on ``face`` equals an earlier one's are dropped, keeping the one with
     the fewest caveats (so waxed copper wins over copper that would oxidise).
     """
+    if face not in FACES:
+        raise InvalidInput(f"unknown face {face!r}; choose one of: {', '.join(FACES)}")
     spec = spec or PaletteFilter()
     source = default_blocks() if blocks is None else blocks
     known = {b.id: b for b in source}
@@ -290,14 +293,17 @@ def _rows_from_json(text: str, source: str) -> list[Block]:
     return blocks
 
 
+#: A palette file lists a few hundred blocks; anything this big is not one.
+MAX_PALETTE_FILE_BYTES = 8 * 1024 * 1024
+
+
 def load_palette_file(path: str | Path) -> tuple[Block, ...]:
     """Read a user palette: CSV (``id,#rrggbb`` or the original's ``name;id;#hex;(r, g, b)``) or JSON."""
     path = Path(path)
+    data = fsutil.read_capped(path, MAX_PALETTE_FILE_BYTES, "palette file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InvalidInput(f"palette file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise InvalidInput(f"palette file {str(path)!r} cannot be read: {exc}") from None
     stripped = text.lstrip()
     blocks = _rows_from_json(text, path.name) if stripped.startswith(("[", "{")) else _rows_from_csv(text, path.name)

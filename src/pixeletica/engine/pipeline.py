@@ -94,27 +94,55 @@ def convert(
 ) -> Conversion:
     """Convert image bytes into a block grid. Raises InvalidInput subclasses for bad input."""
     report = progress or (lambda fraction, step: None)
-    algorithm, metric = options.validated()
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = now - since
-        return now
-
+    options.validated()
+    clock = _Clock()
     report(0.0, "reading")
     loaded = image_io.load_image(data, max_pixels=options.max_input_pixels)
-    size = image_io.target_size(loaded.width, loaded.height, options.width, options.height, max_size=options.max_size)
-    t = lap("read", started)
+    clock.lap("read")
     report(0.05, "resizing")
-    rgba = image_io.resize(loaded.rgba, size, options.resample)
-    del loaded
+    rgba = _fitted(loaded, options)
+    del loaded  # the full-size picture is not needed past this point
+    return _convert_fitted(rgba, palette, options, report, clock)
+
+
+def convert_image(
+    loaded: image_io.LoadedImage, palette: Palette, options: ConvertOptions, progress: ProgressCallback | None = None
+) -> Conversion:
+    """Convert an image decoded already (a preview's, decoded at a reduced size) into a block grid."""
+    report = progress or (lambda fraction, step: None)
+    options.validated()
+    clock = _Clock()
+    return _convert_fitted(_fitted(loaded, options), palette, options, report, clock)
+
+
+class _Clock:
+    """Seconds per step of a conversion, and in all."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self.last
+        self.last = now
+
+
+def _fitted(loaded: image_io.LoadedImage, options: ConvertOptions) -> np.ndarray:
+    """The image resized to its block grid: (H, W, 4) uint8."""
+    size = image_io.target_size(loaded.width, loaded.height, options.width, options.height, max_size=options.max_size)
+    return image_io.resize(loaded.rgba, size, options.resample)
+
+
+def _convert_fitted(
+    rgba: np.ndarray, palette: Palette, options: ConvertOptions, report: ProgressCallback, clock: _Clock
+) -> Conversion:
+    algorithm, metric = options.validated()
     rgb, opaque = image_io.split_alpha(rgba, options.alpha_threshold)
-    t = lap("resize", t)
+    clock.lap("resize")
     report(0.2, "matching colours")
     matcher = matcher_for(palette, metric)
-    t = lap("palette", t)
+    clock.lap("palette")
 
     def rows_done(done: int, total: int) -> None:
         report(0.2 + 0.75 * done / total, "dithering")
@@ -129,11 +157,11 @@ def convert(
         seed=options.seed,
         progress=rows_done,
     )
-    t = lap("dither", t)
+    clock.lap("dither")
     report(0.95, "measuring error")
     step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / _ERROR_SAMPLE_PIXELS)))
     error = metrics.mean_ciede2000(rgb[::step, ::step], opaque[::step, ::step], indices[::step, ::step], palette.colors)
-    lap("measure", t)
+    clock.lap("measure")
     meta = {
         "algorithm": algorithm.name,
         "metric": metric.name,
@@ -145,6 +173,6 @@ def convert(
         grid=grid,
         source=rgba,
         mean_delta_e2000=float(error),
-        seconds=time.perf_counter() - started,
-        timings=timings,
+        seconds=time.perf_counter() - clock.started,
+        timings=clock.timings,
     )

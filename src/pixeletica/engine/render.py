@@ -24,12 +24,12 @@ LINE_VARIANTS: dict[str, tuple[bool, bool, str]] = {
 DEFAULT_MAX_RENDER_PIXELS = 16384 * 16384
 #: Chunk labels need at least this many pixels per block to be readable.
 MIN_LABEL_SCALE = 4
-_HEX = re.compile(r"^#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
+_HEX = re.compile(r"#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?")
 
 
 def parse_rgba(value: str, field: str = "colour") -> tuple[int, int, int, int]:
     """'#RRGGBB' or '#RRGGBBAA' -> (r, g, b, a)."""
-    match = _HEX.match(value.strip()) if isinstance(value, str) else None
+    match = _HEX.fullmatch(value) if isinstance(value, str) else None  # nothing around it, not even a newline
     if not match:
         raise InvalidInput(f"{field} must be a colour like #RRGGBB or #RRGGBBAA, got {value!r}")
     rgb, alpha = match.group(1), match.group(2) or "ff"
@@ -65,6 +65,15 @@ def check_size(width: int, height: int, scale: int, max_pixels: int = DEFAULT_MA
             "(use a smaller scale or grid)",
             setting="max_render_pixels",
         )
+
+
+def fitting_scale(width: int, height: int, preferred: int = 16, max_pixels: int = DEFAULT_MAX_RENDER_PIXELS) -> int:
+    """The largest scale, halving from ``preferred`` down to 1, at which a render fits in ``max_pixels``."""
+    scale = preferred
+    while scale > 1 and width * scale * height * scale > max_pixels:
+        scale //= 2
+    check_size(width, height, scale, max_pixels)
+    return scale
 
 
 def render(indices: np.ndarray, tiles: np.ndarray, rows: slice = slice(None)) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pixeletica.engine import image_io, png, render, textures
 from pixeletica.engine.blockgrid import BlockGrid
@@ -83,7 +83,8 @@ class RenderOptions:
     """What the textured renders look like (the reference's export fields)."""
 
     line_visibilities: tuple[str, ...] = ("chunk_lines_only",)
-    scale: int = 16
+    #: Render pixels per block; None: 16, or the largest of 8, 4, 2, 1 whose render fits ``max_pixels``.
+    scale: int | None = None
     origin_x: int = 0
     origin_z: int = 0
     block_line_color: str = "#000000FF"
@@ -103,18 +104,44 @@ class RenderOptions:
         )
 
     def validate(self) -> None:
+        """Check what does not depend on the build's size."""
         for variant in self.line_visibilities:
             self.lines(variant)
-        if not isinstance(self.image_division, int) or self.image_division < 1:
+        if isinstance(self.image_division, bool) or not isinstance(self.image_division, int) or self.image_division < 1:
             raise InvalidInput(
                 f"image_division must be a whole number of parts, 1 or more, got {self.image_division!r}"
             )
-        if not isinstance(self.scale, int) or not 1 <= self.scale <= 64:
+        for name in ("origin_x", "origin_z"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or abs(value) > schematic.WORLD_LIMIT:
+                raise InvalidInput(
+                    f"{name} must be a whole number from {-schematic.WORLD_LIMIT:,} to {schematic.WORLD_LIMIT:,}, "
+                    f"got {value!r}"
+                )
+        if self.scale is not None and (
+            isinstance(self.scale, bool) or not isinstance(self.scale, int) or not 1 <= self.scale <= 64
+        ):
             raise InvalidInput(f"scale must be a whole number of pixels per block from 1 to 64, got {self.scale!r}")
-        if self.chunk_labels and self.scale < render.MIN_LABEL_SCALE:
+        if self.chunk_labels and self.scale is not None and self.scale < render.MIN_LABEL_SCALE:
             raise InvalidInput(
                 f"chunk_labels need a scale of {render.MIN_LABEL_SCALE} or more pixels per block, got {self.scale}"
             )
+
+    def resolved(self, width: int, height: int) -> RenderOptions:
+        """These options for a build of ``width`` x ``height`` blocks: the scale chosen, the size checked."""
+        self.validate()
+        if self.scale is None:
+            scale = render.fitting_scale(width, height, 16, self.max_pixels)
+        else:
+            scale = self.scale
+            render.check_size(width, height, scale, self.max_pixels)
+        if self.chunk_labels and scale < render.MIN_LABEL_SCALE:
+            raise InvalidInput(
+                f"chunk labels need {render.MIN_LABEL_SCALE} or more pixels per block, but a render of "
+                f"{width}x{height} blocks fits only at {scale}; leave chunk_labels off or make the build smaller"
+            )
+        self.parts(width, height)
+        return replace(self, scale=scale)
 
     def parts(self, width: int, height: int) -> list[split.Part]:
         """The parts of a split build (none when ``image_division`` is 1); refuses a division that does not fit."""
@@ -129,8 +156,8 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
     The renders are drawn and PNG-encoded together in strips of chunk rows, so no full-size
     picture is ever held: memory is the strip plus the compressed files.
     """
-    options.validate()
-    render.check_size(grid.width, grid.height, options.scale, options.max_pixels)
+    options = options.resolved(grid.width, grid.height)
+    assert options.scale is not None
     from pixeletica.engine import palette as palettes
 
     by_id = {b.id: b for b in palettes.default_blocks()}
@@ -165,7 +192,8 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
     for variant in variants:
         kind = render.LINE_VARIANTS[variant][2]
         whole, *part_writers = writers[variant]
-        outputs.append(_png_output(f"rendered_{kind}", f"rendered/{kind}", f"{stem}_{kind}.png", whole))
+        name = f"{stem}_rendered.png" if variant == "no_lines" else f"{stem}_{kind}.png"  # as the original named it
+        outputs.append(_png_output(f"rendered_{kind}", f"rendered/{kind}", name, whole))
         for number, (part, writer) in enumerate(zip(parts, part_writers, strict=True), start=1):
             name = f"{stem}_{kind}_split{number}_{part.label}.png"
             outputs.append(_png_output(f"rendered_{kind}_split{number}", f"rendered/{kind}", name, writer))
@@ -246,8 +274,11 @@ def check_schematic_formats(formats: tuple[str, ...] | list[str]) -> tuple[str, 
 def schematic_outputs(
     grid: BlockGrid, stem: str, placement: schematic.Placement, formats: tuple[str, ...] = SCHEMATIC_FORMATS
 ) -> list[Output]:
-    """The build for the chosen tools: Litematica, WorldEdit (Sponge v3), structure blocks, a function."""
-    placement.validate()
+    """The build for the chosen tools: Litematica, WorldEdit (Sponge v3), structure blocks, a function.
+
+    ``stem`` names the files and must be a safe file stem already (see :func:`pixeletica.names.file_stem`).
+    """
+    placement.check_fits(grid.width, grid.height)
     formats = check_schematic_formats(formats)
     binary = "application/octet-stream"
     files = []
@@ -259,7 +290,7 @@ def schematic_outputs(
         files.append(("mcfunction", f"{stem}.mcfunction", "text/plain", schematic.to_mcfunction(grid, placement)))
     if "nbt" in formats:  # each piece's name carries its offset in the build
         pieces = schematic.to_structures(grid, placement)
-        files += [("structure", f"{name}.nbt", binary, data) for name, _offset, data in pieces]
+        files += [("structure", f"{stem}_{offset}.nbt", binary, data) for offset, _at, data in pieces]
     return [
         Output(file_id=name, category=category, filename=name, media_type=media, data=data)
         for category, name, media, data in files

@@ -41,6 +41,11 @@ DATA_VERSIONS = {
 DEFAULT_GAME_VERSION = "1.21.1"
 STRUCTURE_LIMIT = 48  # largest structure-block size per axis
 AIR = "minecraft:air"
+#: Blocks can be placed up to this far from 0 along x and z (the world border's reach).
+WORLD_LIMIT = 29_999_983
+#: Lowest and highest buildable y since 1.18 (the caves-and-cliffs world height), and before it.
+BUILD_HEIGHT = (-64, 319)
+BUILD_HEIGHT_BEFORE_1_18 = (0, 255)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,10 +72,54 @@ class Placement:
                 f"unknown game version {self.game_version!r} for schematics; choose a Java release from "
                 f"1.13 to {list(DATA_VERSIONS)[-1]}, e.g. {DEFAULT_GAME_VERSION}"
             )
+        for axis in ("origin_x", "origin_y", "origin_z"):
+            value = getattr(self, axis)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(f"{axis} must be a whole number, got {value!r}")
+        for axis in ("origin_x", "origin_z"):
+            value = getattr(self, axis)
+            if not -WORLD_LIMIT <= value <= WORLD_LIMIT:
+                raise InvalidInput(
+                    f"{axis} {value} is outside the world: blocks can be placed from {-WORLD_LIMIT:,} "
+                    f"to {WORLD_LIMIT:,}"
+                )
+        low, high = self.build_height
+        if not low <= self.origin_y <= high:
+            raise InvalidInput(
+                f"origin_y {self.origin_y} is outside the build height of Minecraft {self.game_version}: "
+                f"y runs from {low} to {high}"
+            )
 
     @property
     def data_version(self) -> int:
         return DATA_VERSIONS[self.game_version]
+
+    @property
+    def build_height(self) -> tuple[int, int]:
+        """The lowest and highest y a block can be placed at in the chosen game version."""
+        return BUILD_HEIGHT if self.data_version >= DATA_VERSIONS["1.18"] else BUILD_HEIGHT_BEFORE_1_18
+
+    def check_fits(self, width: int, height: int) -> None:
+        """Refuse a build of ``width`` x ``height`` blocks that would reach outside the world from this origin."""
+        self.validate()
+        if self.orientation == "wall":
+            low, high = self.build_height
+            bottom = self.origin_y - (height - 1)
+            if bottom < low:
+                raise InvalidInput(
+                    f"a wall {height} blocks tall with its top row at y {self.origin_y} would reach down to y "
+                    f"{bottom}, below the world's bottom (y {low}); at most {self.origin_y - low + 1} blocks fit "
+                    f"under y {self.origin_y} ({high - low + 1} in all): raise origin_y, make the picture "
+                    "smaller, or build it as a floor"
+                )
+        reach = {"floor": (width, height), "wall": (width, width)}[self.orientation]
+        for axis, extent in (("origin_x", reach[0]), ("origin_z", reach[1])):
+            value = getattr(self, axis)
+            if abs(value) + extent - 1 > WORLD_LIMIT:
+                raise InvalidInput(
+                    f"the build would reach past the world's edge ({WORLD_LIMIT:,}) from {axis} {value}; "
+                    "move it closer to 0"
+                )
 
 
 def volume(grid: BlockGrid, placement: Placement) -> tuple[np.ndarray, list[str]]:
@@ -163,9 +212,10 @@ def to_sponge(grid: BlockGrid, placement: Placement) -> bytes:
 
 
 def to_structures(grid: BlockGrid, placement: Placement) -> list[tuple[str, tuple[int, int, int], bytes]]:
-    """Vanilla structure files (``.nbt``) of at most 48x48x48 each: (name, offset in the build, bytes).
+    """Vanilla structure files (``.nbt``) of at most 48x48x48 each: (offset name, offset in the build, bytes).
 
-    Place each with a structure block at the build's corner plus its offset. Air is left out, so
+    The offset name is ``x<x>_y<y>_z<z>``; callers put the build's file stem before it. Place each
+    piece with a structure block at the build's corner plus its offset. Air is left out, so
     loading a piece does not clear what is already there.
     """
     blocks, palette = volume(grid, placement)
@@ -181,7 +231,7 @@ def to_structures(grid: BlockGrid, placement: Placement) -> list[tuple[str, tupl
                 positions = np.argwhere(part != 0)  # x, y, z of every block that is not air
                 states = local[part[part != 0]]
                 data = _structure_nbt(part.shape, [palette[i] for i in used], positions, states, placement.data_version)
-                name = f"{placement.name}_x{x0}_y{y0}_z{z0}"
+                name = f"x{x0}_y{y0}_z{z0}"
                 pieces.append((name, (x0, y0, z0), data))
     return pieces
 

@@ -22,6 +22,8 @@ from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.errors import InvalidInput
 
 TILE_SIZES = (256, 512)
+#: Pixels per block that existing clients assume for the ``width``/``height`` of ``metadata.json``.
+CLIENT_PIXELS_PER_BLOCK = 16
 
 #: write(relative path, bytes): how the caller stores a file (atomically, in its own folder).
 Writer = Callable[[str, bytes], None]
@@ -151,51 +153,76 @@ def build(
     write("thumbnail.png", png.encode(pyramid.top_tile[:h0, :w0]))
     if full is not None:
         write("full-image.png", full.finish())
-    write(
-        "metadata.json",
-        json.dumps(
-            {
-                **(metadata or {}),
-                "width": grid.width,
-                "height": grid.height,
-                "tileSize": tile_size,
-                "minZoom": 0,
-                "maxZoom": top,
-                "tileFormat": "png",
-                "scale": scale,
-                "imageWidth": width,
-                "imageHeight": height,
-                "fullImage": full is not None,
-            },
-            indent=1,
-        ).encode(),
-    )
+    write("metadata.json", json.dumps(describe(info, full is not None, metadata), indent=1).encode())
     write("blockdata.json", _blockdata(grid, metadata or {}))
     return info
 
 
-def _blockdata(grid: BlockGrid, metadata: dict) -> bytes:
-    """``blockdata.json``: the palette and, row by row, the palette index of each block (-1 = air).
+def describe(info: MapInfo, full_image: bool, extra: dict | None = None) -> dict:
+    """``metadata.json``: what map viewers need, in the shape existing Pixeletica clients read.
 
-    Written row by row: a JSON encoder holding millions of small strings at once would need
-    far more memory than the data.
+    ``width``/``height`` are pixels of the picture at 16 px per block (clients divide by 16);
+    ``zoomLevels`` lists the tiles that exist at every zoom (clients request only those).
+    ``widthBlocks``/``heightBlocks``, ``scale`` and ``imageWidth``/``imageHeight`` (pixels of the
+    deepest zoom) say the same without that convention.
     """
+    width, height = info.zoom_size(info.max_zoom)
+    return {
+        **(extra or {}),
+        "width": info.width * CLIENT_PIXELS_PER_BLOCK,
+        "height": info.height * CLIENT_PIXELS_PER_BLOCK,
+        "widthBlocks": info.width,
+        "heightBlocks": info.height,
+        "tileSize": info.tile_size,
+        "minZoom": 0,
+        "maxZoom": info.max_zoom,
+        "zoomLevels": [
+            {"zoomLevel": zoom, "tiles_x": info.tiles(zoom)[0], "tiles_z": info.tiles(zoom)[1]}
+            for zoom in range(info.max_zoom + 1)
+        ],
+        "tileFormat": "png",
+        "scale": info.scale,
+        "imageWidth": width,
+        "imageHeight": height,
+        "fullImage": full_image,
+    }
+
+
+def _blockdata(grid: BlockGrid, metadata: dict) -> bytes:
+    """``blockdata.json``: the blocks used, by short id, and the short id at every position.
+
+    The shape existing Pixeletica clients read: ``blocks`` maps short ids ``"0"``..``"n-1"``
+    (the blocks used, sorted by block id) to ``{name, minecraft_id, hex, rgb}``; ``matrix`` holds
+    the rows top to bottom, each position's short id or ``null`` for air. Written row by row: a
+    JSON encoder holding millions of small strings at once would need far more memory than the data.
+    """
+    used = sorted((int(i) for i in np.unique(grid.indices) if i >= 0), key=lambda i: grid.block_ids[i])
+    blocks = {}
+    token = np.full(len(grid.block_ids) + 1, "null", dtype=object)  # index + 1 -> JSON text; 0 is air
+    for short, index in enumerate(used):
+        r, g, b = (int(v) for v in grid.colors[index])
+        blocks[str(short)] = {
+            "name": grid.names[index],
+            "minecraft_id": grid.block_ids[index],
+            "hex": f"#{r:02x}{g:02x}{b:02x}",
+            "rgb": [r, g, b],
+        }
+        token[index + 1] = f'"{short}"'
     head = json.dumps(
         {
             "width": grid.width,
             "height": grid.height,
             "origin_x": metadata.get("origin_x", 0),
             "origin_z": metadata.get("origin_z", 0),
-            "palette": list(grid.block_ids),
-            "names": list(grid.names),
+            "blocks": blocks,
         },
         separators=(",", ":"),
     )
     buf = io.StringIO()
-    buf.write(head[:-1] + ',"blocks":[')
+    buf.write(head[:-1] + ',"matrix":[')
     for y, row in enumerate(grid.indices):
         if y:
             buf.write(",")
-        buf.write("[" + ",".join(map(str, row.tolist())) + "]")
+        buf.write("[" + ",".join(token[row.astype(np.intp) + 1].tolist()) + "]")
     buf.write("]}")
     return buf.getvalue().encode()
