@@ -34,12 +34,7 @@ def fast_settings(data_dir: Path, **overrides: object) -> Settings:
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment variables that give a child process these settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        key = name.upper() if name.startswith("task_") else f"PIXELETICA_{name.upper()}"
-        env[key] = str(value)
-    return env
+    return {**env, **settings.as_environment()}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -63,7 +63,11 @@ def test_submit_refuses_bad_input_and_stores_nothing(store, settings):
 
 def test_corrupt_input_fails_at_once_without_retry(store, settings, runner):
     data = (SAMPLES / "coffee.jpg").read_bytes()
-    task = service.submit(store, settings.tasks_dir, data=data[:3000], filename="cut.jpg", settings={"width": 8})
+    with pytest.raises(UnsupportedImage, match="truncated"):  # a file cut short is refused at submission
+        service.submit(store, settings.tasks_dir, data=data[:3000], filename="cut.jpg", settings={"width": 8})
+    assert store.count() == 0
+    task = service.submit(store, settings.tasks_dir, data=data, filename="cut.jpg", settings={"width": 8})
+    files.input_path(settings.tasks_dir, task.id, task.input_name).write_bytes(data[:3000])  # spoilt on disk
     done = runner.run_next()
     assert done.status == Status.FAILED and done.attempt == 1
     assert done.error_code == ErrorCode.UNSUPPORTED_IMAGE and "truncated or corrupt" in done.error
@@ -77,7 +81,9 @@ def test_an_unexpected_error_fails_the_task_with_its_message(store, settings, ru
         c.execute(sa.update(tasks).values(settings=json.dumps({"width": "wide"})))
     done = runner.run_next()
     assert done.status == Status.FAILED and done.error_code == ErrorCode.INTERNAL
-    assert done.error.startswith("internal error: TypeError") and "Traceback" in done.traceback
+    assert done.error.startswith("an internal error") and "TypeError" not in done.error  # a sentence for anyone
+    assert "Traceback" in done.traceback and "TypeError" in done.traceback  # the details, for operators
+    assert "TypeError" in store.events(task.id)[-1].message
     assert store.get(task.id).status == Status.FAILED
 
 
@@ -148,3 +154,31 @@ def test_priorities_and_transparent_images(store, settings, runner):
     assert runner.run_next().id == high.id
     done = runner.run_next()
     assert done.id == low.id and done.result["air"] == 100 - 36
+
+
+HOSTILE_NAME = "../../\x1b[31m/evil\u202e" + "n" * 300 + "\x00tail"
+
+
+def test_hostile_schematic_names_reach_no_path_zip_entry_or_column_unclean(store, settings, runner):
+    """On both stores: a name of 300+ characters with NUL, escapes and slashes completes, cleaned."""
+    exports = {
+        "generate_schematic": True,
+        "schematic_name": HOSTILE_NAME,
+        "schematic_author": "\x00" * 10 + "me",
+        "schematic_description": "line\nbreak\x1b",
+        "line_visibilities": [],
+    }
+    task = submit(store, settings, exports=exports)
+    done = runner.run_next()
+    assert done.status == Status.COMPLETED, (done.error, done.traceback)
+    for artifact in store.artifacts(task.id):
+        for text in (artifact.file_id, artifact.filename):
+            assert len(text) <= 100 and all(c.isalnum() or c in "._-" for c in text), text
+        assert (settings.tasks_dir / artifact.path).resolve().is_relative_to(settings.tasks_dir.resolve())
+    task_zip = next(a for a in store.artifacts(task.id) if a.category == "task_zip")
+    import zipfile
+
+    entries = zipfile.ZipFile(settings.tasks_dir / task_zip.path).namelist()
+    assert entries and all(".." not in e and "\x1b" not in e and "\x00" not in e for e in entries)
+    kept = done.settings["exports"]
+    assert kept["schematic_author"] == "me" and kept["schematic_description"] == "line break"

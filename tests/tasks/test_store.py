@@ -142,7 +142,7 @@ def test_migrations_run_once_even_when_processes_start_together(tmp_path, databa
     ]
     outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)
-    assert outputs == ["0003"] * 4
+    assert outputs == ["0004"] * 4
 
 
 def test_head_revision_constant_matches_the_migrations():

@@ -7,18 +7,10 @@ recorded as the task's artifacts.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(name: str, default: str = "input") -> str:
-    """A file name without folders or odd characters, at most 100 characters."""
-    base = Path(name.replace("\\", "/")).name
-    cleaned = _UNSAFE.sub("_", base).strip("._")[:100]
-    return cleaned or default
+from pixeletica import names
 
 
 def task_dir(tasks_dir: Path, task_id: str) -> Path:
@@ -26,7 +18,7 @@ def task_dir(tasks_dir: Path, task_id: str) -> Path:
 
 
 def input_path(tasks_dir: Path, task_id: str, input_name: str) -> Path:
-    return task_dir(tasks_dir, task_id) / "input" / safe_name(input_name)
+    return task_dir(tasks_dir, task_id) / "input" / names.file_name(input_name, "input")
 
 
 def attempt_dir(tasks_dir: Path, task_id: str, attempt: int) -> Path:

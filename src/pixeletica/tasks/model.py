@@ -76,6 +76,18 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal_error"
 
 
+#: What anyone may read about failures whose details (exception text, paths, SQL) are for operators
+#: only: the task's ``error`` of these codes is shown to the public as this sentence instead.
+PUBLIC_ERRORS = {
+    ErrorCode.INTERNAL.value: "an internal error stopped this conversion; the operators can see what happened",
+    ErrorCode.TRANSIENT.value: "a temporary problem on the server interrupted this conversion; it is tried again",
+    ErrorCode.RETRIES_EXHAUSTED.value: "temporary problems on the server kept interrupting this conversion; "
+    "it was given up (try again later)",
+}
+
+_KNOWN_CODES = frozenset(code.value for code in ErrorCode)
+
+
 def utcnow() -> dt.datetime:
     """Now in UTC, naive (the store keeps naive UTC on every database)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -114,6 +126,8 @@ class Task:
     traceback: str | None
     result: dict[str, Any] = field(default_factory=dict)
     dispatched_at: dt.datetime | None = None  # when a broker was last told to run it (None: not yet / local)
+    owner: str | None = None  # SHA-256 of the key of whoever submitted it (see pixeletica.api.access)
+    public: bool = False  # its map is listed and readable by every visitor
 
     @classmethod
     def from_row(cls, row: Any) -> Task:
@@ -143,11 +157,24 @@ class Task:
             traceback=m["traceback"],
             result=json.loads(m["result"] or "{}"),
             dispatched_at=m.get("dispatched_at"),
+            owner=m.get("owner"),
+            public=bool(m.get("public") or False),
         )
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def public_error(self) -> str | None:
+        """The error as anyone may read it: a sentence, without exception text, paths or SQL."""
+        if self.error is None:
+            return None
+        if self.error_code in PUBLIC_ERRORS:
+            return PUBLIC_ERRORS[self.error_code]
+        if self.error_code not in _KNOWN_CODES:
+            return "this conversion failed"
+        return self.error
 
     def as_json(self) -> dict[str, Any]:
         """Every field as JSON-ready values: ISO times with 'Z', status and priority by name."""

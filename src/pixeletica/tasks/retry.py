@@ -8,12 +8,16 @@ from dataclasses import dataclass
 import sqlalchemy.exc
 
 from pixeletica.errors import InvalidInput, LimitExceeded, TransientError, UnsupportedImage
-from pixeletica.tasks.model import ErrorCode
+from pixeletica.tasks.model import PUBLIC_ERRORS, ErrorCode
 
 
 @dataclass(frozen=True, kw_only=True)
 class Failure:
-    """A classified exception: whether trying again can help, a code, and a sentence for people."""
+    """A classified exception: whether trying again can help, a code, and a sentence for people.
+
+    The sentence never quotes an unforeseen exception (its text may hold paths or SQL): that goes
+    to the log and the task's traceback, which only operators see.
+    """
 
     transient: bool
     code: ErrorCode
@@ -31,8 +35,8 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, MemoryError):
         return Failure(transient=False, code=ErrorCode.OUT_OF_MEMORY, message="not enough memory for this conversion")
     if isinstance(exc, (TransientError, OSError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.DisconnectionError)):
-        return Failure(transient=True, code=ErrorCode.TRANSIENT, message=f"temporary failure: {exc}")
-    return Failure(transient=False, code=ErrorCode.INTERNAL, message=f"internal error: {type(exc).__name__}: {exc}")
+        return Failure(transient=True, code=ErrorCode.TRANSIENT, message=PUBLIC_ERRORS[ErrorCode.TRANSIENT.value])
+    return Failure(transient=False, code=ErrorCode.INTERNAL, message=PUBLIC_ERRORS[ErrorCode.INTERNAL.value])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pixeletica import fsutil
+from pixeletica import fsutil, names
 from pixeletica.engine import palette as palettes
 from pixeletica.engine import pipeline, textures
 from pixeletica.engine.exports import bundle, tiles
@@ -122,16 +122,16 @@ class Runner:
 
         result = pipeline.convert(data, palette, options, progress)
         progress(0.92, "writing files")
-        stem = Path(task.input_name).stem
+        stem = names.file_stem(Path(task.input_name).stem)
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
         folder.mkdir(parents=True, exist_ok=True)
         exports = task.settings.get("exports")
-        rendering = conversion.render_options(exports or {})
+        rendering = conversion.render_options(exports or {}).resolved(result.grid.width, result.grid.height)
         artifacts = [self._artifact_for_input(task)]
         flat: list[str] = []
         with fsutil.Batch() as batch:  # every file durable before any is in place, with one sync
             outputs = bundle.basic_outputs(result, stem, rendering.parts(result.grid.width, result.grid.height))
-            if exports and exports.get("line_visibilities"):
+            if exports:  # tasks of the API always render (at least the plain picture)
                 progress(0.93, "rendering")
                 rendered, flat = bundle.rendered_outputs(result.grid, stem, rendering)
                 outputs += rendered
@@ -142,13 +142,13 @@ class Runner:
                 progress(0.95, "schematics")
                 outputs += bundle.schematic_outputs(
                     result.grid,
-                    files.safe_name(exports.get("schematic_name") or stem),
+                    conversion.schematic_stem(exports, stem),
                     conversion.placement(exports, stem),
                     conversion.schematic_formats(exports),
                 )
             outputs.append(bundle.task_zip(outputs, stem, task.input_name))
             for output in outputs:
-                path = folder / (output.filename if output.category == "web" else files.safe_name(output.filename))
+                path = folder / (output.filename if output.category == "web" else names.file_name(output.filename))
                 if path not in batch and not path.exists():
                     batch.write(path, output.data)
                 artifacts.append(
@@ -171,6 +171,8 @@ class Runner:
             "mean_delta_e2000": round(result.mean_delta_e2000, 3),
             "seconds": round(result.seconds, 3),
         }
+        if exports:
+            summary["render_scale"] = rendering.scale
         if flat:
             summary["flat_colour_blocks"] = flat  # no texture found: drawn in their colour
         try:
@@ -243,7 +245,7 @@ class Runner:
                     task,
                     Status.QUEUED,
                     actor=self.actor,
-                    message=f"{failure.message}; retrying in {delay:.0f} s",
+                    message=f"{failure.message}; retrying in {delay:.0f} s ({_detail(exc)})",
                     not_before=utcnow() + dt.timedelta(seconds=delay),
                     error=failure.message,
                     error_code=failure.code.value,
@@ -255,8 +257,10 @@ class Runner:
                 message = f"gave up after {task.attempt} attempts: {failure.message}"
                 code = ErrorCode.RETRIES_EXHAUSTED
             log.warning("task_id=%s status=failed attempt=%d code=%s", task.id, task.attempt, code.value)
+            unforeseen = failure.code in (ErrorCode.INTERNAL, ErrorCode.TRANSIENT)
+            event = f"{message} ({_detail(exc)})" if unforeseen else message
             return self.store.transition(
-                task, Status.FAILED, actor=self.actor, message=message, error=message, error_code=code.value,
+                task, Status.FAILED, actor=self.actor, message=event, error=message, error_code=code.value,
                 traceback=details,
             )  # fmt: skip
         except TransitionConflict:
@@ -278,6 +282,11 @@ class Runner:
                     return
             except Exception as exc:  # a missed beat is survivable; the lease says when it is not
                 log.warning("task_id=%s heartbeat failed: %s", task.id, exc)
+
+
+def _detail(exc: BaseException) -> str:
+    """An exception in one bounded line, for the task's history (which only operators read)."""
+    return names.label(f"{type(exc).__name__}: {exc}", 300)
 
 
 def _texture(block_id: str, face: str) -> str | None:

@@ -33,11 +33,14 @@ tasks = sa.Table(
     sa.Column("traceback", sa.Text),
     sa.Column("result", sa.Text),
     sa.Column("dispatched_at", sa.DateTime),  # outbox: NULL = the broker has not been told yet
+    sa.Column("owner", sa.String(64)),  # SHA-256 of the owner key that submitted it (None: no owner)
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),  # listed and readable by all
     sa.Index("ix_tasks_claim", "status", "priority", "queued_at"),
     sa.Index("ix_tasks_status_created", "status", "created_at"),
     sa.Index("ix_tasks_created", "created_at"),
     sa.Index("ix_tasks_status_lease", "status", "lease_expires_at"),
     sa.Index("ix_tasks_dispatch", "status", "dispatched_at"),
+    sa.Index("ix_tasks_owner_created", "owner", "created_at"),
 )
 
 events = sa.Table(
@@ -74,4 +77,13 @@ heartbeats = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("seen_at", sa.DateTime, nullable=False),
     sa.Column("info", sa.Text, nullable=False),
+)
+
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # SHA-256 of the session cookie, never the cookie
+    sa.Column("token_digest", sa.String(64), nullable=False),  # of the admin token it was signed in with
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
 )

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
 
-from pixeletica import fsutil
+from pixeletica import fsutil, names
 from pixeletica.engine import image_io
-from pixeletica.errors import InvalidInput
+from pixeletica.errors import InvalidInput, StorageUnavailable
 from pixeletica.tasks import files
 from pixeletica.tasks.model import ErrorCode, Priority, Status, Task
 from pixeletica.tasks.store import Store
+
+log = logging.getLogger("pixeletica.tasks")
 
 
 def submit(
@@ -26,20 +29,28 @@ def submit(
     max_attempts: int = 3,
     actor: str = "api",
     max_input_pixels: int = image_io.DEFAULT_MAX_INPUT_PIXELS,
+    owner: str | None = None,
+    public: bool = False,
 ) -> Task:
     """Check the image header and the settings, keep the input file, and store a queued task.
 
-    Bad input raises :class:`InvalidInput` (or a subclass) and stores nothing.
+    Bad input raises :class:`InvalidInput` (or a subclass) and stores nothing; a tasks folder
+    that cannot be written raises :class:`StorageUnavailable` and leaves nothing behind.
     """
     from pixeletica.tasks import conversion  # loads the engine's compiled kernels; only submit needs it
 
     _, width, height = image_io.probe(data, max_pixels=max_input_pixels)
     normalised = conversion.normalise({**settings, "max_input_pixels": max_input_pixels}, (width, height))
     task_id = str(uuid.uuid4())
-    name = files.safe_name(filename)
+    name = names.file_name(filename, "input")
     path = files.input_path(tasks_dir, task_id, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fsutil.atomic_write(path, data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fsutil.atomic_write(path, data)
+    except OSError as exc:
+        files.remove_task_files(tasks_dir, task_id)
+        log.error("cannot store the input of a new task in %s: %s", tasks_dir, exc)
+        raise StorageUnavailable("the server cannot store uploads right now; try again later") from None
     try:
         return store.create(
             task_id=task_id,
@@ -50,6 +61,8 @@ def submit(
             priority=priority,
             max_attempts=max_attempts,
             actor=actor,
+            owner=owner,
+            public=public,
         )
     except BaseException:
         files.remove_task_files(tasks_dir, task_id)

@@ -27,11 +27,11 @@ import sqlalchemy as sa
 from pixeletica.errors import InvalidInput, NotFound, TransitionConflict
 from pixeletica.tasks import model
 from pixeletica.tasks.model import Artifact, Event, Priority, Status, Task, utcnow
-from pixeletica.tasks.schema import artifacts, events, heartbeats, tasks
+from pixeletica.tasks.schema import admin_sessions, artifacts, events, heartbeats, tasks
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration in ``migrations/versions`` (a test checks they agree).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -95,13 +95,38 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite:
-            database = sa.engine.make_url(url).database
-            if database and database != ":memory:":
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url, pool_pre_ping=not self.is_sqlite)
+        try:
+            parsed = sa.engine.make_url(url)
+            if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+                folder = Path(parsed.database).expanduser().parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise InvalidInput(
+                        f"cannot create the folder of the task database '{folder}': {exc.strerror or exc}"
+                    ) from None
+            self.engine = sa.create_engine(url, pool_pre_ping=not self.is_sqlite)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError):
+            raise InvalidInput(
+                f"the task database URL {_shown_url(url)!r} is not one Pixeletica can use; write it like "
+                "postgresql+psycopg://user:password@host:5432/name or sqlite:////path/to/pixeletica.db"
+            ) from None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """A store at ``url`` with its schema up to date; a bad URL or a database out of reach is one
+        :class:`InvalidInput` sentence (for the commands that start services), never a traceback."""
+        store = cls(url)
+        try:
+            store.upgrade()
+        except sa.exc.DBAPIError as exc:
+            store.dispose()
+            text = str(getattr(exc, "orig", None) or exc).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
+            raise InvalidInput(f"cannot use the task database at {_shown_url(url)}: {reason}") from None
+        return store
 
     # --- schema -----------------------------------------------------------------------------
 
@@ -172,6 +197,8 @@ class Store:
         max_attempts: int = 3,
         actor: str = "api",
         task_id: str | None = None,
+        owner: str | None = None,
+        public: bool = False,
     ) -> Task:
         """Store a new task as ``queued`` (with its first event) and return it."""
         now = utcnow()
@@ -194,6 +221,8 @@ class Store:
                     queued_at=now,
                     updated_at=now,
                     result="{}",
+                    owner=owner,
+                    public=public,
                 )
             )
             self._event(connection, task_id, None, Status.QUEUED.value, 0, actor, "task created")
@@ -281,8 +310,13 @@ class Store:
         with self._read() as connection:
             return list(connection.execute(query))
 
-    def with_artifact(self, file_id: str, limit: int = 200) -> list[Task]:
-        """Completed tasks that have an artifact with this file id, newest first."""
+    def with_artifact(
+        self, file_id: str, limit: int = 200, *, everyone: bool = True, owner: str | None = None
+    ) -> list[Task]:
+        """Completed tasks that have an artifact with this file id, newest first.
+
+        Unless ``everyone``, only the public ones and those of ``owner`` (an owner key's digest).
+        """
         query = (
             sa.select(tasks)
             .join(artifacts, artifacts.c.task_id == tasks.c.id)
@@ -290,6 +324,9 @@ class Store:
             .order_by(tasks.c.created_at.desc())
             .limit(limit)
         )
+        if not everyone:
+            visible = tasks.c.public == sa.true()
+            query = query.where(sa.or_(visible, tasks.c.owner == owner) if owner else visible)
         with self._read() as connection:
             return [Task.from_row(r) for r in connection.execute(query)]
 
@@ -605,8 +642,45 @@ class Store:
         with self._read() as connection:
             return [(r.name, r.seen_at, json.loads(r.info)) for r in connection.execute(query)]
 
+    # --- dashboard sessions ----------------------------------------------------------------
+
+    def open_session(self, session_id: str, token_digest: str, seconds: float) -> None:
+        """Record a signed-in dashboard session (by its digest) for ``seconds``; drop expired ones."""
+        now = utcnow()
+        with self._write() as connection:
+            connection.execute(admin_sessions.delete().where(admin_sessions.c.expires_at <= now))
+            connection.execute(
+                admin_sessions.insert().values(
+                    id=session_id, token_digest=token_digest, created_at=now,
+                    expires_at=now + dt.timedelta(seconds=seconds),
+                )
+            )  # fmt: skip
+
+    def session_valid(self, session_id: str, token_digest: str) -> bool:
+        """Whether this session exists, has not expired, and was signed in with the current admin token."""
+        query = sa.select(admin_sessions.c.id).where(
+            admin_sessions.c.id == session_id,
+            admin_sessions.c.token_digest == token_digest,
+            admin_sessions.c.expires_at > utcnow(),
+        )
+        with self._read() as connection:
+            return connection.execute(query).first() is not None
+
+    def close_session(self, session_id: str) -> None:
+        """Sign a session out: it is valid no more."""
+        with self._write() as connection:
+            connection.execute(admin_sessions.delete().where(admin_sessions.c.id == session_id))
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _shown_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: show the part after any credentials
+        return url.rsplit("@", 1)[-1]
 
 
 def _matching(query, status, created_after, created_before, search):
