@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
@@ -16,6 +18,7 @@ from pixeletica.errors import InvalidInput
 SETTING_HINTS = {
     "max_input_pixels": "--max-input-pixels or PIXELETICA_MAX_INPUT_PIXELS",
     "max_size": "--max-size or PIXELETICA_MAX_SIZE",
+    "max_input_file_size": "PIXELETICA_MAX_INPUT_FILE_SIZE",
 }
 
 
@@ -32,6 +35,9 @@ class Settings(BaseSettings):
         default=image_io.DEFAULT_MAX_INPUT_PIXELS, gt=0, description="largest input image, in pixels"
     )
     max_size: int = Field(default=image_io.DEFAULT_MAX_SIZE, gt=0, description="largest block-grid width or height")
+    max_input_file_size: int = Field(
+        default=512 * 1024 * 1024, gt=0, description="largest image file the command line reads, in bytes"
+    )
 
     # --- the task system -----------------------------------------------------------------
     database_url: str | None = Field(
@@ -90,11 +96,38 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, description="bearer token for admin endpoints (default: created in the data directory)"
     )
+    task_access: Literal["auto", "owner", "open"] = Field(
+        default="auto",
+        description="who may list, see and delete tasks: 'owner' (their owner, operators, public maps), 'open' "
+        "(anyone), 'auto' (open for direct requests to a server on loopback only, owner otherwise)",
+    )
+    public_gallery: bool = Field(
+        default=False,
+        description="new tasks' maps are public (listed in /api/maps.json for everyone) unless the metadata says "
+        '"public": false',
+    )
+    signin_rate_limit: str = Field(
+        default="10/minute", description="dashboard sign-in attempts allowed per client address ('off' for none)"
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="how long a dashboard sign-in lasts")
     max_upload_size: int = Field(
         default=10 * 1024 * 1024,
         gt=0,
         validation_alias=AliasChoices("MAX_UPLOAD_SIZE", "PIXELETICA_MAX_UPLOAD_SIZE"),
         description="largest accepted upload in bytes",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds a client has to send a request's line and headers, counted from the connection "
+        "opening or from the end of the previous response; else 408 and the connection is closed. Also the "
+        "grace period of a request body",
+    )
+    body_min_rate: int = Field(
+        default=8 * 1024,
+        gt=0,
+        description="bytes a second a request body must arrive at on average after its grace period (the header "
+        "timeout), never pausing for longer than that; a slower body is answered 408 and the connection closed",
     )
     cors_origins: str = Field(
         default="",
@@ -113,6 +146,14 @@ class Settings(BaseSettings):
     )
     preview_timeout: float = Field(default=3.0, gt=0, description="seconds a preview may take")
     preview_max_pixels: int = Field(default=512 * 512, gt=0, description="largest preview, in blocks")
+    preview_memory: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        description="bytes all previews being made at once may hold together (decoding and converting)",
+    )
+    preview_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, gt=0, description="previews made at the same time"
+    )
 
     @property
     def store_url(self) -> str:
@@ -123,6 +164,16 @@ class Settings(BaseSettings):
     def tasks_dir(self) -> Path:
         """Where each task's input and results are kept, one folder per task."""
         return self.data_dir / "tasks"
+
+    @classmethod
+    def variable(cls, name: str) -> str:
+        """The environment variable of a setting (the seed's own name where it has one)."""
+        alias = cls.model_fields[name].validation_alias
+        return str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"PIXELETICA_{name.upper()}"
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment variables that give them to another process (unset ones left out)."""
+        return {self.variable(name): str(value) for name, value in self.model_dump().items() if value is not None}
 
     @field_validator("data_dir")
     @classmethod
@@ -137,8 +188,8 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper()
-        name = name if name.startswith(("TASK_", "PIXELETICA_")) else "PIXELETICA_" + name
+        field = str(first["loc"][0])
+        name = Settings.variable(field) if field in Settings.model_fields else field.upper()
         raise InvalidInput(f"{name}={first.get('input')!r} is not valid: {first['msg']}") from None
 
 

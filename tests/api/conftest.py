@@ -31,6 +31,7 @@ class Server:
     client: httpx.Client
     admin: dict[str, str]
     log: Path
+    pid: int
 
 
 @contextlib.contextmanager
@@ -67,6 +68,7 @@ def running_server(settings: Settings, workers: int = 1, *extra: str) -> Iterato
             client=client,
             admin={"Authorization": f"Bearer {TOKEN}"},
             log=log_path,
+            pid=proc.pid,
         )
     finally:
         client.close()

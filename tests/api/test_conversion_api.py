@@ -85,14 +85,15 @@ def test_a_photograph_from_start_to_delete(server):
     assert everything.status_code == 200 and everything.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(everything.content)).namelist()
     assert "input/coffee.jpg" in names and "dithered/coffee_dithered.png" in names
-    assert "rendered/chunk_lines/coffee_chunk_lines.png" in names and "task_zip/coffee_task.zip" in names
+    assert "rendered/chunk_lines/coffee_chunk_lines.png" in names and "rendered/no_lines/coffee_rendered.png" in names
+    assert not any(n.endswith(".zip") for n in names)  # the task's own ZIP is not nested in it
     assert "schematic/my_schematic.litematic" in names and "worldedit/my_schematic.schem" in names
     assert "mcfunction/my_schematic.mcfunction" in names
     assert sum(n.startswith("structure/") for n in names) == 2  # 64 blocks wide: two 48-block pieces
     assert "materials/materials.txt" in names and "materials/materials_parts.csv" in names
-    # input, dithered, blocks, 4 materials (csv, json, text, per part), the render and its 2 parts,
-    # 3 schematics + 2 pieces, the map's metadata, the task ZIP
-    assert len(names) == 17
+    # input, dithered, blocks, 4 materials (csv, json, text, per part), the plain render and the chunk-lines
+    # render with 2 parts each, 3 schematics + 2 pieces
+    assert len(names) == 18
     assert categories["schematic"]["filename"] == "my_schematic.litematic"
 
     parts = categories["rendered"]["chunk_lines"]
@@ -116,7 +117,7 @@ def test_a_photograph_from_start_to_delete(server):
     maps = server.client.get("/api/maps.json").json()["maps"]
     assert any(m["id"] == task_id and m["thumbnail"] == f"/api/map/{task_id}/thumbnail.png" for m in maps)
     meta = server.client.get(f"/api/map/{task_id}/metadata.json").json()
-    assert meta["id"] == task_id and (meta["width"], meta["height"]) == (64, 43)
+    assert meta["id"] == task_id and (meta["width"], meta["height"]) == (64 * 16, 43 * 16)
     assert meta["tileSize"] == 256 and meta["minZoom"] == 0 and meta["maxZoom"] == 2 and meta["tileFormat"] == "png"
     deepest = server.client.get(f"/api/map/{task_id}/tiles/2/3/2.png")
     assert deepest.status_code == 200 and Image.open(io.BytesIO(deepest.content)).size == (256, 256)
@@ -127,7 +128,7 @@ def test_a_photograph_from_start_to_delete(server):
     assert Image.open(io.BytesIO(full.content)).size == (64 * 16, 43 * 16)
     assert Image.open(io.BytesIO(server.client.get(f"/api/map/{task_id}/thumbnail.png").content)).size == (256, 172)
     blockdata = server.client.get(f"/api/map/{task_id}/blockdata.json").json()
-    assert len(blockdata["blocks"]) == 43 and len(blockdata["blocks"][0]) == 64 and blockdata["palette"]
+    assert len(blockdata["matrix"]) == 43 and len(blockdata["matrix"][0]) == 64 and blockdata["blocks"]
 
     deleted = server.client.delete(f"/api/conversion/{task_id}")
     assert deleted.json() == {"message": f"Task {task_id} deletion initiated", "success": True}
@@ -235,7 +236,7 @@ def test_preview_returns_a_png_quickly(server):
 def test_maps_list_and_health(server):
     assert isinstance(server.client.get("/api/maps.json").json()["maps"], list)
     root = server.client.get("/").json()
-    assert root["status"] == "ok"
+    assert root["status"] == "online" and root["name"] == "Pixeletica API"
     deadline = time.monotonic() + 10
     while (health := server.client.get("/api/health").json())["status"] != "ok" and time.monotonic() < deadline:
         time.sleep(0.2)

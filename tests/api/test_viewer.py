@@ -55,8 +55,9 @@ def test_pointer_readout_names_the_block_and_its_world_coordinates(server, tmp_p
                     [row, col],
                 )
                 page.mouse.move(box["x"] + x, box["y"] + y)
-                index = blocks["blocks"][row][col]
-                expected = f"{blocks['palette'][index]} at x {-20 + col}, z {7 + row}"
+                key = blocks["matrix"][row][col]
+                block = "air" if key is None else blocks["blocks"][key]["minecraft_id"]
+                expected = f"{block} at x {-20 + col}, z {7 + row}"
                 assert page.locator("#info").inner_text() == expected
             page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)  # beyond the build
             assert page.locator("#info").inner_text() == "Outside the build"

@@ -13,7 +13,7 @@ from .test_conversion_api import PHOTO, start, wait_done
 
 
 def test_pages_are_served_and_root_still_answers_json_to_api_clients(server):
-    assert server.client.get("/").json()["status"] == "ok"
+    assert server.client.get("/").json()["status"] == "online"
     page = server.client.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "/static/convert.js" in page.text

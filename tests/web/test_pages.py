@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import signal
 import zipfile
 from pathlib import Path
@@ -24,18 +23,6 @@ from ..tasks.conftest import fast_settings
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 SHOTS = Path(os.environ.get("PIXELETICA_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is installed by scripts/test.sh"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from pixeletica import __version__
-from pixeletica.api import errors, metrics
+from pixeletica.api import errors, metrics, previews, timeouts
 from pixeletica.api.deps import AppState
 from pixeletica.api.limits import UploadLimit
 from pixeletica.api.ratelimit import RateLimiter
@@ -19,19 +23,43 @@ from pixeletica.tasks.store import Store
 STATIC = pages.STATIC
 
 
-def create_app(settings: Settings, *, admin_token: str | None = None, store: Store | None = None) -> FastAPI:
-    """Build the app for these settings (the store is opened and migrated here)."""
+def create_app(
+    settings: Settings,
+    *,
+    admin_token: str | None = None,
+    store: Store | None = None,
+    listens_on_loopback: bool = False,
+) -> FastAPI:
+    """Build the app for these settings (the store is opened and migrated here).
+
+    ``listens_on_loopback``: the server accepts connections from this machine only, which
+    ``PIXELETICA_TASK_ACCESS=auto`` takes as a private, single-user server.
+    """
     if store is None:
-        store = Store(settings.store_url)
-        store.upgrade()
+        store = Store.open(settings.store_url)
+    pool = previews.PreviewPool(settings.preview_memory, settings.preview_concurrency, settings.preview_timeout)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=pool.warm_up, name="preview-warm-up", daemon=True).start()
+        yield
+
     app = FastAPI(
         title="Pixeletica API",
         description="API for converting images to Minecraft block art",
         version=__version__,
+        lifespan=lifespan,
     )
-    app.state.pixeletica = AppState(settings=settings, store=store, admin_token=admin_token or settings.admin_token)
+    app.state.previews = pool
+    app.state.pixeletica = AppState(
+        settings=settings,
+        store=store,
+        admin_token=admin_token or settings.admin_token,
+        listens_on_loopback=listens_on_loopback,
+    )
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     app.state.preview_limiter = RateLimiter(settings.preview_rate_limit)
+    app.state.signin_limiter = RateLimiter(settings.signin_rate_limit)
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(health.router)
@@ -46,6 +74,7 @@ def create_app(settings: Settings, *, admin_token: str | None = None, store: Sto
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(UploadLimit, limit=settings.max_upload_size)
+    app.add_middleware(timeouts.BodyRate, grace=settings.header_timeout, min_rate=settings.body_min_rate)
     registry = CollectorRegistry()
     registry.register(metrics.TaskCollector(store, settings.heartbeat_seconds))
     app.add_middleware(metrics.HttpMetrics, registry=registry)

@@ -1,14 +1,18 @@
-"""What routes need from the application: settings and the store, and the admin check."""
+"""What routes need from the application: settings and the store, the admin check, who may see a task."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import threading
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 
+from pixeletica.api import access
 from pixeletica.config import Settings
+from pixeletica.errors import NotFound
+from pixeletica.tasks.model import Task
 from pixeletica.tasks.store import Store
 
 
@@ -21,6 +25,8 @@ class AppState:
     admin_token: str | None
     #: Set when a task was queued, so that a broker dispatcher (if one runs) sends it at once.
     queued: threading.Event = field(default_factory=threading.Event)
+    #: The server accepts connections from this machine only (decides ``PIXELETICA_TASK_ACCESS=auto``).
+    listens_on_loopback: bool = False
 
 
 def state(request: Request) -> AppState:
@@ -40,19 +46,30 @@ def same_secret(given: str, expected: str | None) -> bool:
     return expected is not None and hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
-def session_value(token: str) -> str:
-    """The cookie value for an admin token; a new token makes old cookies worthless."""
+def token_digest(token: str) -> str:
+    """What a dashboard session remembers of the admin token it was opened with: a new token ends it."""
     return hmac.new(token.encode(), b"pixeletica dashboard session", "sha256").hexdigest()
+
+
+def session_digest(cookie: str) -> str:
+    """What the store keeps of a session cookie (never the cookie itself)."""
+    return hashlib.sha256(cookie.encode("utf-8", "replace")).hexdigest()
+
+
+def _session_valid(app: AppState, cookie: str) -> bool:
+    if app.admin_token is None:
+        return False
+    return app.store.session_valid(session_digest(cookie), token_digest(app.admin_token))
 
 
 def require_admin(request: Request) -> None:
     """Admin endpoints: ``Authorization: Bearer <token>``, or the dashboard's cookie; none -> 401, wrong -> 403."""
-    expected = state(request).admin_token
+    app = state(request)
     header = request.headers.get("authorization", "")
     cookie = request.cookies.get(SESSION_COOKIE)
     if not header and cookie:
-        if expected is None or not same_secret(cookie, session_value(expected)):
-            raise HTTPException(401, "the dashboard session has expired: sign in again")
+        if not _session_valid(app, cookie):
+            raise HTTPException(401, "the dashboard session has expired or was signed out: sign in again")
         if request.method not in ("GET", "HEAD") and request.headers.get(CSRF_HEADER) != "pixeletica":
             raise HTTPException(403, "requests signed in by cookie must send 'X-Requested-With: pixeletica'")
         return
@@ -61,5 +78,36 @@ def require_admin(request: Request) -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "the Authorization header must be 'Bearer <token>'", headers=_CHALLENGE)
-    if not same_secret(token.strip(), expected):
+    if not same_secret(token.strip(), app.admin_token):
         raise HTTPException(403, "the admin token is not valid")
+
+
+def is_admin(request: Request) -> bool:
+    """Whether the request carries valid admin credentials (as :func:`require_admin` would accept them)."""
+    try:
+        require_admin(request)
+    except HTTPException:
+        return False
+    return True
+
+
+def visitor(request: Request) -> access.Visitor:
+    """Who is asking, under the server's access rule (admin credentials are checked only when they matter)."""
+    app = state(request)
+    opened = access.is_open(app.settings.task_access, app.listens_on_loopback, request)
+    key = access.presented_key(request)
+    carries_admin = bool(request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE))
+    return access.Visitor(key=key, admin=not opened and carries_admin and is_admin(request), open=opened)
+
+
+def visible_task(request: Request, task_id: str) -> Task:
+    """The task if this visitor may see it; 404 otherwise — the same answer as for a task that does not exist."""
+    app = state(request)
+    try:
+        task = app.store.get(task_id)
+    except NotFound:
+        raise HTTPException(404, f"Task not found: {task_id}") from None
+    who = access.Visitor(key=access.presented_key(request), admin=False, open=False)
+    if task.public or who.owns(task) or visitor(request).may_see(task):
+        return task
+    raise HTTPException(404, f"Task not found: {task_id}")

@@ -7,8 +7,16 @@ import logging
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pixeletica.errors import InvalidInput, LimitExceeded, NotFound, TransitionConflict, UnsupportedImage
+from pixeletica.errors import (
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+    TransientError,
+    TransitionConflict,
+    UnsupportedImage,
+)
 
 log = logging.getLogger("pixeletica.api")
 
@@ -24,8 +32,10 @@ STATUS = (
 def install(app: FastAPI) -> None:
     for exc_type, code in STATUS:
         app.add_exception_handler(exc_type, _handler(code))
+    app.add_exception_handler(TransientError, _busy)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _store_down)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _store_down)
+    app.add_middleware(InternalErrors)
 
 
 def _handler(code: int):
@@ -40,3 +50,42 @@ async def _store_down(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"detail": "the task store is unavailable; try again shortly"}, status_code=503, headers={"Retry-After": "5"}
     )
+
+
+async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("temporarily unavailable: %s", exc)
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
+
+class InternalErrors:
+    """Anything unforeseen: logged with its traceback; the client gets a 500 sentence, never the traceback.
+
+    An ASGI middleware rather than an ``Exception`` handler: Starlette re-raises after such a
+    handler, and the server then drops the connection, so a client's next request on it would
+    meet a reset.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # half a response is out: only closing the connection can say it failed
+                raise
+            answer = JSONResponse(
+                {"detail": "an internal error occurred; the operators can find it in the server's log"}, 500
+            )
+            await answer(scope, receive, send)

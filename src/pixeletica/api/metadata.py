@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import HTTPException
 
+from pixeletica import names
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
 PALETTES = ("minecraft", "minecraft-2024")
 LINE_VISIBILITIES = ("no_lines", "block_grid_only", "chunk_lines_only", "both")
-_RGBA = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+_RGBA = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+#: The metadata is a few hundred bytes; anything near this is not a conversion request.
+MAX_METADATA_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What the ``metadata`` of a start asks for: the task's settings, its priority, and whether its map is public."""
+
+    settings: dict[str, Any]
+    priority: Priority
+    public: bool | None  # None: the server's default (PIXELETICA_PUBLIC_GALLERY)
+
 
 #: Export options of the reference, kept with the task for the exports (defaults as documented).
 EXPORT_DEFAULTS: dict[str, Any] = {
@@ -50,21 +64,37 @@ def _int(meta: dict[str, Any], field: str, *, required: bool = False, positive: 
             raise bad(field, "is required")
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise bad(field, f"must be a whole number, got {value!r}")
+        raise bad(field, f"must be a whole number, got {names.shown(value)}")
     if positive and value <= 0:
         raise bad(field, f"must be a positive number of blocks, got {value}")
     return value
 
 
-def parse(text: str) -> tuple[dict[str, Any], Priority]:
-    """Task settings and priority from the metadata JSON; HTTP 400 naming the field otherwise."""
+def _not_a_number(constant: str) -> None:
+    raise ValueError(f"{constant} is not a number JSON allows")
+
+
+def load(text: str) -> dict[str, Any]:
+    """The metadata JSON object; HTTP 400 with a sentence for anything else (bad JSON, too big, too deep)."""
+    if len(text) > MAX_METADATA_BYTES:
+        raise HTTPException(400, f"metadata is {len(text):,} characters long; the limit is {MAX_METADATA_BYTES:,}")
     try:
-        meta = json.loads(text)
+        meta = json.loads(text, parse_constant=_not_a_number)
     except json.JSONDecodeError as exc:
         where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
         raise HTTPException(400, f"Invalid JSON metadata format: {where}") from None
+    except RecursionError:
+        raise HTTPException(400, "Invalid JSON metadata format: it is nested too deeply") from None
+    except ValueError as exc:  # NaN/Infinity, a number of thousands of digits
+        raise HTTPException(400, f"Invalid JSON metadata format: {names.label(exc, 120)}") from None
     if not isinstance(meta, dict):
         raise HTTPException(400, "Invalid JSON metadata format: expected a JSON object")
+    return meta
+
+
+def parse(text: str) -> StartRequest:
+    """Task settings, priority and visibility from the metadata JSON; HTTP 400 naming the field otherwise."""
+    meta = load(text)
     width = _int(meta, "width", positive=True)
     height = _int(meta, "height", positive=True)
     if width is None and height is None:
@@ -72,11 +102,11 @@ def parse(text: str) -> tuple[dict[str, Any], Priority]:
     settings: dict[str, Any] = {"width": width, "height": height}
     algorithm = meta.get("dithering_algorithm", "floyd_steinberg")
     if not isinstance(algorithm, str):
-        raise bad("dithering_algorithm", f"must be a string, got {algorithm!r}")
+        raise bad("dithering_algorithm", f"must be a string, got {names.shown(algorithm)}")
     settings["algorithm"] = algorithm
     palette = meta.get("color_palette", "minecraft")
-    if palette not in PALETTES:
-        raise bad("color_palette", f"must be one of {', '.join(PALETTES)}, got {palette!r}")
+    if not isinstance(palette, str) or palette not in PALETTES:
+        raise bad("color_palette", f"must be one of {', '.join(PALETTES)}, got {names.shown(palette)}")
     for key in EXTRA_OPTIONS:
         if key in meta:
             settings[key] = meta[key]
@@ -87,46 +117,53 @@ def parse(text: str) -> tuple[dict[str, Any], Priority]:
     exports["image_division"] = division if division is not None else 1
     for key in ("chunk_line_color", "block_line_color"):
         if key in meta:
-            if not isinstance(meta[key], str) or not _RGBA.match(meta[key]):
-                raise bad(key, f"must be a colour like #RRGGBB or #RRGGBBAA, got {meta[key]!r}")
+            if not isinstance(meta[key], str) or not _RGBA.fullmatch(meta[key]):
+                raise bad(key, f"must be a colour like #RRGGBB or #RRGGBBAA, got {names.shown(meta[key])}")
             exports[key] = meta[key]
     if "line_visibilities" in meta:
         lines = meta["line_visibilities"]
-        if not isinstance(lines, list) or not all(v in LINE_VISIBILITIES for v in lines):
+        if not isinstance(lines, list) or not all(isinstance(v, str) and v in LINE_VISIBILITIES for v in lines):
             raise bad("line_visibilities", f"must be a list of: {', '.join(LINE_VISIBILITIES)}")
         exports["line_visibilities"] = lines
     if "orientation" in meta:
-        if meta["orientation"] not in schematic.ORIENTATIONS:
-            raise bad("orientation", f"must be floor or wall, got {meta['orientation']!r}")
+        if not isinstance(meta["orientation"], str) or meta["orientation"] not in schematic.ORIENTATIONS:
+            raise bad("orientation", f"must be floor or wall, got {names.shown(meta['orientation'])}")
         exports["orientation"] = meta["orientation"]
     if "facing" in meta:
-        if meta["facing"] not in schematic.FACINGS:
-            raise bad("facing", f"must be one of {', '.join(schematic.FACINGS)}, got {meta['facing']!r}")
+        if not isinstance(meta["facing"], str) or meta["facing"] not in schematic.FACINGS:
+            raise bad("facing", f"must be one of {', '.join(schematic.FACINGS)}, got {names.shown(meta['facing'])}")
         exports["facing"] = meta["facing"]
     if "game_version" in meta:  # blocks that exist in this version, and the schematics' data version
         version = meta["game_version"]
         if not isinstance(version, str) or version not in schematic.DATA_VERSIONS:
             latest = list(schematic.DATA_VERSIONS)[-1]
-            raise bad("game_version", f'must be a Java release from 1.13 to {latest} like "1.20.1", got {version!r}')
+            wanted = f'must be a Java release from 1.13 to {latest} like "1.20.1"'
+            raise bad("game_version", f"{wanted}, got {names.shown(version)}")
         settings["game_version"] = exports["game_version"] = version
     for key in ("generate_schematic", "generate_web_files", "chunk_labels"):
         if key in meta:
             if not isinstance(meta[key], bool):
-                raise bad(key, f"must be true or false, got {meta[key]!r}")
+                raise bad(key, f"must be true or false, got {names.shown(meta[key])}")
             exports[key] = meta[key]
     if "schematic_formats" in meta:
         formats = meta["schematic_formats"]
-        if not isinstance(formats, list) or not formats or not all(f in bundle.SCHEMATIC_FORMATS for f in formats):
+        if (
+            not isinstance(formats, list)
+            or not formats
+            or not all(isinstance(f, str) and f in bundle.SCHEMATIC_FORMATS for f in formats)
+        ):
             raise bad("schematic_formats", f"must be a list of some of: {', '.join(bundle.SCHEMATIC_FORMATS)}")
         exports["schematic_formats"] = list(dict.fromkeys(formats))
     for key in ("schematic_name", "schematic_author", "schematic_description"):
         if key in meta:
             if meta[key] is not None and not isinstance(meta[key], str):
-                raise bad(key, f"must be a string, got {meta[key]!r}")
+                raise bad(key, f"must be a string, got {names.shown(meta[key])}")
             exports[key] = meta[key]
     settings["exports"] = exports
-    try:
-        priority = Priority.parse(meta.get("priority", "normal"))
-    except Exception:
-        raise bad("priority", "must be high, normal or low") from None
-    return settings, priority
+    given = meta.get("priority", "normal")
+    if not isinstance(given, str) or given.strip().upper() not in Priority.__members__:
+        raise bad("priority", f"must be high, normal or low, got {names.shown(given)}")
+    public = meta.get("public")
+    if public is not None and not isinstance(public, bool):
+        raise bad("public", f"must be true or false, got {names.shown(public)}")
+    return StartRequest(settings=settings, priority=Priority.parse(given), public=public)

@@ -26,9 +26,18 @@ class TaskResponse(BaseModel):
             status=task.status.value,
             progress=task.progress,
             timestamp=iso(task.updated_at),
-            error=task.error,
+            error=task.public_error,
             step=task.step,
         )
+
+
+class StartResponse(TaskResponse):
+    """``POST /conversion/start``'s answer: the task, and the key that proves who owns it."""
+
+    ownerKey: str = Field(
+        description="send it back as the X-Pixeletica-Owner header (browsers keep it as a cookie) to see or "
+        "delete the task where the server keeps tasks private"
+    )
 
 
 class FileInfo(BaseModel):

@@ -1,30 +1,50 @@
-"""The dashboard's sign-in: the admin token is exchanged for an HttpOnly cookie (never kept in the page or URL)."""
+"""The dashboard's sign-in: the admin token is exchanged for a session cookie (never kept in the page or URL).
+
+A session is a random id the server remembers (by its digest) with an expiry and the admin token
+it was opened with: every sign-in gets a new one, signing out ends it at once, and a new admin
+token ends them all. Sign-in attempts are rate-limited per client address.
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from pixeletica.api.deps import SESSION_COOKIE, AppState, require_admin, same_secret, session_value, state
+from pixeletica.api.deps import (
+    SESSION_COOKIE,
+    AppState,
+    require_admin,
+    same_secret,
+    session_digest,
+    state,
+    token_digest,
+)
 
 router = APIRouter(prefix="/admin", tags=["dashboard sign-in"])
 State = Annotated[AppState, Depends(state)]
-SESSION_SECONDS = 12 * 3600
 
 
 class SignIn(BaseModel):
     token: str
 
 
-@router.post("/session", status_code=204, summary="Sign in to the dashboard")
+def _limited(request: Request) -> None:
+    request.app.state.signin_limiter.check(request)
+
+
+@router.post("/session", status_code=204, summary="Sign in to the dashboard", dependencies=[Depends(_limited)])
 def sign_in(app: State, body: SignIn, request: Request, response: Response) -> None:
-    """Check the admin token; on success set the session cookie (HttpOnly, SameSite=Strict, 12 h)."""
-    if not same_secret(body.token.strip(), app.admin_token):
+    """Check the admin token; on success open a session and set its cookie (HttpOnly, SameSite=Strict)."""
+    if app.admin_token is None or not same_secret(body.token.strip(), app.admin_token):
         raise HTTPException(403, "the admin token is not valid")
+    session = secrets.token_urlsafe(32)
+    seconds = app.settings.session_hours * 3600
+    app.store.open_session(session_digest(session), token_digest(app.admin_token), seconds)
     response.set_cookie(
-        SESSION_COOKIE, session_value(app.admin_token), max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+        SESSION_COOKIE, session, max_age=int(seconds), httponly=True, samesite="strict",
         secure=request.url.scheme == "https", path="/",
     )  # fmt: skip
 
@@ -35,5 +55,9 @@ def signed_in() -> None:
 
 
 @router.delete("/session", status_code=204, summary="Sign out")
-def sign_out(response: Response) -> None:
+def sign_out(app: State, request: Request, response: Response) -> None:
+    """End this browser's session on the server and remove its cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        app.store.close_session(session_digest(cookie))
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")

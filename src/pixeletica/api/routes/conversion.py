@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import time
-import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from pixeletica.api import metadata, responses
+from pixeletica import names
+from pixeletica.api import access, deps, metadata, paths, previews, responses, zipstream
 from pixeletica.api.deps import AppState, state
 from pixeletica.api.ratelimit import limited, limited_preview
 from pixeletica.errors import NotFound
@@ -27,13 +26,6 @@ router = APIRouter(prefix="/conversion", tags=["conversion"])
 State = Annotated[AppState, Depends(state)]
 
 
-def _task(app: AppState, task_id: str) -> Task:
-    try:
-        return app.store.get(task_id)
-    except NotFound:
-        raise HTTPException(404, f"Task not found: {task_id}") from None
-
-
 def _read_upload(upload: UploadFile, limit: int) -> bytes:
     data = upload.file.read(limit + 1)
     if len(data) > limit:
@@ -41,43 +33,43 @@ def _read_upload(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
-def safe_file(app: AppState, artifact: Artifact) -> Path:
-    """The artifact's file, refusing any path that would leave the tasks folder."""
-    root = app.settings.tasks_dir.resolve()
-    path = (root / artifact.path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise HTTPException(404, f"File not found: {artifact.file_id}")
-    return path
+def _artifact_file(app: AppState, artifact: Artifact) -> Path:
+    return paths.contained(app.settings.tasks_dir, artifact.path, f"File {artifact.file_id}")
 
 
 @router.post(
     "/start",
     status_code=202,
-    response_model=responses.TaskResponse,
+    response_model=responses.StartResponse,
     summary="Start Conversion",
     dependencies=[Depends(limited)],
 )
 def start(
     app: State,
+    request: Request,
+    response: Response,
     image_file: Annotated[UploadFile, File(description="Image file to convert")],
     metadata_json: Annotated[str, Form(alias="metadata", description="JSON string with the conversion settings")],
-) -> responses.TaskResponse:
-    """Store the image and its settings as a queued task; answers 202 with the task id."""
-    settings, priority = metadata.parse(metadata_json)
+) -> responses.StartResponse:
+    """Store the image and its settings as a queued task; answers 202 with the task id and its owner key."""
+    asked = metadata.parse(metadata_json)
     data = _read_upload(image_file, app.settings.max_upload_size)
+    key = access.owner_key_for(request, response)
     task = service.submit(
         app.store,
         app.settings.tasks_dir,
         data=data,
         filename=image_file.filename or "upload",
-        settings={**settings, "max_size": app.settings.max_size},
-        priority=priority,
+        settings={**asked.settings, "max_size": app.settings.max_size},
+        priority=asked.priority,
         max_attempts=app.settings.max_attempts,
         actor="api",
         max_input_pixels=app.settings.max_input_pixels,
+        owner=access.digest(key),
+        public=app.settings.public_gallery if asked.public is None else asked.public,
     )
     app.queued.set()
-    return responses.TaskResponse.of(task)
+    return responses.StartResponse(**responses.TaskResponse.of(task).model_dump(), ownerKey=key)
 
 
 @router.get("/{task_id}", response_model=responses.TaskResponse, summary="Get Conversion Status")
@@ -87,7 +79,7 @@ async def status(request: Request, task_id: str) -> Response:
     The hottest endpoint (clients poll it): one indexed read, run on the event loop (it takes
     about a tenth of a millisecond), and the JSON written directly.
     """
-    body = responses.TaskResponse.of(_task(state(request), task_id)).model_dump_json()
+    body = responses.TaskResponse.of(deps.visible_task(request, task_id)).model_dump_json()
     return Response(body, media_type="application/json")
 
 
@@ -100,9 +92,9 @@ _KEEPALIVE = 15.0
     summary="Live progress (Server-Sent Events)",
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def events(app: State, task_id: str) -> StreamingResponse:
+async def events(app: State, request: Request, task_id: str) -> StreamingResponse:
     """Progress as Server-Sent Events: a `progress` event on every change, `end` when the task finishes."""
-    task = await run_in_threadpool(_task, app, task_id)
+    task = await run_in_threadpool(deps.visible_task, request, task_id)
 
     async def stream() -> AsyncIterator[str]:
         last: dict | None = None
@@ -133,20 +125,22 @@ async def events(app: State, task_id: str) -> StreamingResponse:
 
 
 @router.delete("/{task_id}", response_model=responses.MessageResponse, summary="Delete Task")
-def delete(app: State, task_id: str) -> responses.MessageResponse:
-    """Delete a task and its files."""
-    task = _task(app, task_id)
+def delete(app: State, request: Request, task_id: str) -> responses.MessageResponse:
+    """Delete a task and its files (its owner or an operator; anyone on an open server)."""
+    task = deps.visible_task(request, task_id)
+    if not deps.visitor(request).may_delete(task):
+        raise HTTPException(403, "only the task's owner or an operator can delete it")
     if not service.delete(app.store, app.settings.tasks_dir, task):
-        service.delete(app.store, app.settings.tasks_dir, _task(app, task_id))  # it changed meanwhile: once more
+        service.delete(app.store, app.settings.tasks_dir, deps.visible_task(request, task_id))  # it changed: again
     return responses.MessageResponse(message=f"Task {task_id} deletion initiated", success=True)
 
 
 @router.get("/{task_id}/files", response_model=responses.FileListResponse, summary="List Files")
 def list_files(
-    app: State, task_id: str, include_web: bool = False, category: str | None = None
+    app: State, request: Request, task_id: str, include_web: bool = False, category: str | None = None
 ) -> responses.FileListResponse:
     """Files generated for a task, grouped by category."""
-    task = _task(app, task_id)
+    task = deps.visible_task(request, task_id)
     groups = responses.group_files(app.store.artifacts(task.id), category)
     if not include_web:
         groups.pop("web", None)
@@ -159,13 +153,13 @@ def options_files(task_id: str) -> dict:
 
 
 @router.get("/{task_id}/files/{file_id}", summary="Download a specific file", operation_id="downloadFile")
-def download_file(app: State, task_id: str, file_id: str) -> FileResponse:
+def download_file(app: State, request: Request, task_id: str, file_id: str) -> FileResponse:
     """One file of a task."""
-    task = _task(app, task_id)
+    task = deps.visible_task(request, task_id)
     artifact = next((a for a in app.store.artifacts(task.id) if a.file_id == file_id), None)
     if artifact is None:
         raise HTTPException(404, f"File not found: {file_id}")
-    return FileResponse(safe_file(app, artifact), media_type=artifact.media_type, filename=artifact.filename)
+    return FileResponse(_artifact_file(app, artifact), media_type=artifact.media_type, filename=artifact.filename)
 
 
 @router.options("/{task_id}/files/{file_id}", summary="Options Download File")
@@ -174,49 +168,44 @@ def options_file(task_id: str, file_id: str) -> dict:
 
 
 class SelectiveDownloadRequest(BaseModel):
-    fileIds: list[str]
+    fileIds: list[str] = Field(max_length=10_000)
 
 
-def _zip(app: AppState, task: Task, artifacts: list[Artifact]) -> Response:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for artifact in artifacts:
-            archive.write(safe_file(app, artifact), arcname=f"{artifact.category}/{artifact.filename}")
-    stem = Path(task.input_name).stem or "task"
+def _zip(app: AppState, task: Task, artifacts: list[Artifact]) -> StreamingResponse:
+    """The files as one ZIP, streamed as it is made (folders by category, as in the task's own ZIP)."""
+    entries = [(f"{a.category}/{a.filename}", _artifact_file(app, a)) for a in artifacts]
+    stem = names.file_stem(Path(task.input_name).stem, "task")
     headers = {"Content-Disposition": f'attachment; filename="{stem}_{task.id[:8]}.zip"'}
-    return Response(buf.getvalue(), media_type="application/zip", headers=headers)
+    return StreamingResponse(zipstream.stream(entries), media_type="application/zip", headers=headers)
 
 
 @router.get("/{task_id}/download", summary="Download all task files", operation_id="downloadAllFiles")
-def download_all(app: State, task_id: str) -> Response:
-    """Every file of the task as one ZIP archive."""
-    task = _task(app, task_id)
-    artifacts = app.store.artifacts(task.id)
+def download_all(app: State, request: Request, task_id: str) -> StreamingResponse:
+    """Every file of the task as one ZIP archive (its own ZIP of the results is not put inside again)."""
+    task = deps.visible_task(request, task_id)
+    artifacts = [a for a in app.store.artifacts(task.id) if a.category not in ("task_zip", "web")]
     if not artifacts:
         raise HTTPException(404, f"Task {task_id} has no files yet (status: {task.status.value})")
     return _zip(app, task, artifacts)
 
 
 @router.post("/{task_id}/download", summary="Download selected task files")
-def download_selected(app: State, task_id: str, request: SelectiveDownloadRequest) -> Response:
+def download_selected(app: State, request: Request, task_id: str, body: SelectiveDownloadRequest) -> StreamingResponse:
     """The chosen files of the task as one ZIP archive."""
-    task = _task(app, task_id)
+    task = deps.visible_task(request, task_id)
     by_id = {a.file_id: a for a in app.store.artifacts(task.id)}
-    missing = [f for f in request.fileIds if f not in by_id]
+    missing = [f for f in body.fileIds if f not in by_id]
     if missing:
-        raise HTTPException(404, f"File not found: {', '.join(missing)}")
-    if not request.fileIds:
+        shown = ", ".join(names.label(f, 80) for f in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise HTTPException(404, f"File not found: {shown}")
+    if not body.fileIds:
         raise HTTPException(400, "fileIds is empty; name at least one file")
-    return _zip(app, task, [by_id[f] for f in dict.fromkeys(request.fileIds)])
+    return _zip(app, task, [by_id[f] for f in dict.fromkeys(body.fileIds)])
 
 
 @router.options("/{task_id}/download", summary="Options Download All Files")
 def options_download(task_id: str) -> dict:
     return {}
-
-
-class _TimedOut(Exception):
-    pass
 
 
 @router.post(
@@ -227,6 +216,7 @@ class _TimedOut(Exception):
 )
 def preview(
     app: State,
+    request: Request,
     width: Annotated[int, Form(gt=0, description="Image width in pixels")],
     height: Annotated[int, Form(gt=0, description="Image height in pixels")],
     algorithm: Annotated[str, Form(description="Dithering algorithm to apply")] = "floyd_steinberg",
@@ -237,8 +227,12 @@ def preview(
         Form(alias="metadata", description="Optional: the start metadata, for its colour metric and palette filters"),
     ] = None,
 ) -> Response:
-    """The dithered picture of an image at the given size, directly as a PNG, within a time limit."""
-    from pixeletica.engine import image_io, palette, pipeline
+    """The dithered picture of an image at the given size, directly as a PNG, within a time limit.
+
+    The image is decoded at a reduced size and converted within the preview memory budget
+    (see :mod:`pixeletica.api.previews`): never at full size in the API process.
+    """
+    from pixeletica.engine import image_io
     from pixeletica.tasks import conversion
 
     settings = app.settings
@@ -249,32 +243,27 @@ def preview(
     if image_file is not None and image_file.filename:
         data = _read_upload(image_file, settings.max_upload_size)
     else:
-        blank = io.BytesIO()
-        from PIL import Image
-
-        Image.new("RGB", (width, height), (255, 255, 255)).save(blank, format="PNG")
-        data = blank.getvalue()
-    deadline = time.monotonic() + settings.preview_timeout
-
-    def check(fraction: float, step: str) -> None:
-        if time.monotonic() > deadline:
-            raise _TimedOut
-
-    options = pipeline.ConvertOptions(
-        width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels
-    )
-    chosen = palette.select()
-    if metadata_json:  # the conversion page previews with the metric and palette it will submit
-        given, _ = metadata.parse(metadata_json)
-        given.pop("exports", None)
-        given.update(width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels)
-        chosen, options = conversion.engine_inputs(conversion.normalise(given))
+        data = _blank_png(width, height)
+    given: dict = {}
+    if metadata_json:  # the page previews with the metric and palette it will submit; all of it is checked
+        given = dict(metadata.parse(metadata_json).settings)
+    given.update(width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels)
+    chosen, options = conversion.engine_inputs(conversion.normalise(given))
     try:
-        result = pipeline.convert(data, chosen, options, check)
-    except _TimedOut:
+        result = request.app.state.previews.run(data, chosen, options, settings.max_input_pixels)
+    except previews.PreviewTimedOut:
         raise HTTPException(
             408,
             f"Preview generation timed out after {settings.preview_timeout:g} seconds. "
             "Image may be too large for preview.",
         ) from None
     return Response(image_io.encode_png(result.grid.to_rgba()), media_type="image/png")
+
+
+def _blank_png(width: int, height: int) -> bytes:
+    """A white picture of the preview's size: what the original server previewed without an image."""
+    from PIL import Image
+
+    blank = io.BytesIO()
+    Image.new("RGB", (width, height), (255, 255, 255)).save(blank, format="PNG")
+    return blank.getvalue()

@@ -19,13 +19,26 @@ def _page(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
+#: What ``GET /`` of the API answers, as the original server did; existing clients check it before every
+#: preview and every start and refuse to go on without a 2xx.
+def _online() -> JSONResponse:
+    return JSONResponse({"name": "Pixeletica API", "version": __version__, "status": "online"})
+
+
 @router.get("/", summary="Root", response_model=None)
 def root(request: Request) -> Any:
     """The service answers (liveness): JSON, or the conversion page when a browser asks for HTML."""
     accept = request.headers.get("accept", "")
     if "text/html" in accept:
         return _page("convert.html")
-    return JSONResponse({"status": "ok", "service": "Pixeletica API", "version": __version__})
+    return _online()
+
+
+@router.get("/api", summary="API root", tags=["health"])
+@router.get("/api/", summary="API root", tags=["health"], include_in_schema=False)
+def api_root() -> JSONResponse:
+    """The API answers: its name, version and ``"status": "online"`` (what clients with base URL /api ask)."""
+    return _online()
 
 
 @router.get("/task/{task_id}", include_in_schema=False)

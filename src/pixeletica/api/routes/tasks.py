@@ -51,7 +51,13 @@ def list_tasks(
     with ``total``: how many match."""
 
     def naive(value: dt.datetime | None) -> dt.datetime | None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None) if value and value.tzinfo else value
+        """UTC without a zone, as the store keeps times; a time that UTC cannot hold is the earliest/latest."""
+        if value is None or value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+            return dt.datetime.min if value.year == dt.MINYEAR else dt.datetime.max
 
     filters = {
         "status": _status(status),

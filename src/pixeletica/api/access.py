@@ -1,0 +1,102 @@
+"""Who may see and delete a task: its owner, an operator, and — on a private machine — anyone.
+
+Every task remembers the digest of its **owner key**: a random secret the server gives to the
+client that starts it (as the ``pixeletica_owner`` cookie, and as ``ownerKey`` in the answer)
+and that the client sends back (the cookie, or the ``X-Pixeletica-Owner`` header). Browsers
+keep the cookie, so the original web client works unchanged for its own tasks, and all the
+tasks of one browser share one key.
+
+``PIXELETICA_TASK_ACCESS`` chooses the rule:
+
+- ``owner``: a task, its files and its map are visible to its owner, to operators (admin token)
+  and — for maps made public — to everyone; only the owner or an operator may delete it;
+  ``/api/maps.json`` lists the visitor's own maps and the public ones. Anyone else is told the
+  task does not exist, so ids can neither be confirmed nor enumerated.
+- ``open``: anyone may list, see and delete every task (one user on their own machine).
+- ``auto`` (default): ``open`` for requests made directly to a server that listens on loopback
+  only, ``owner`` for everything else — a server listening on a network address, and any request
+  that came through a reverse proxy (it carries ``Forwarded``/``X-Forwarded-For``/``X-Real-IP``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from pixeletica.tasks.model import Task
+
+ACCESS_RULES = ("auto", "owner", "open")
+OWNER_COOKIE = "pixeletica_owner"
+OWNER_HEADER = "x-pixeletica-owner"
+_KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
+_COOKIE_SECONDS = 180 * 86400
+_PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
+
+
+def digest(key: str) -> str:
+    """What the store keeps of an owner key (never the key itself)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address only accepts connections from this machine."""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The one asking: their owner key (if they sent a well-formed one), and what the rule lets them do."""
+
+    key: str | None
+    admin: bool
+    open: bool
+
+    @property
+    def owner(self) -> str | None:
+        return digest(self.key) if self.key else None
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.open or self.admin
+
+    def owns(self, task: Task) -> bool:
+        return self.key is not None and task.owner is not None and secrets.compare_digest(task.owner, self.owner)
+
+    def may_see(self, task: Task) -> bool:
+        return self.sees_everything or task.public or self.owns(task)
+
+    def may_delete(self, task: Task) -> bool:
+        return self.sees_everything or self.owns(task)
+
+
+def presented_key(request: Request) -> str | None:
+    """The owner key the request carries (header first, then cookie), if it is well formed."""
+    key = request.headers.get(OWNER_HEADER) or request.cookies.get(OWNER_COOKIE)
+    return key if key and _KEY.fullmatch(key) else None
+
+
+def is_open(rule: str, listens_on_loopback: bool, request: Request) -> bool:
+    """Whether this request falls under the open rule (see the module docstring)."""
+    if rule == "open":
+        return True
+    if rule == "owner":
+        return False
+    if not listens_on_loopback:
+        return False
+    return not any(name in _PROXY_HEADERS for name, _ in request.scope["headers"])
+
+
+def owner_key_for(request: Request, response: Response) -> str:
+    """The owner key of a task being started: the one the client sent, or a new one set as its cookie."""
+    key = presented_key(request)
+    if key is None:
+        key = secrets.token_urlsafe(32)
+    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    response.set_cookie(
+        OWNER_COOKIE, key, max_age=_COOKIE_SECONDS, httponly=True, samesite="lax", secure=secure, path="/"
+    )
+    return key

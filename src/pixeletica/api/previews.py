@@ -1,0 +1,129 @@
+"""Previews made inside the API process without letting them take its memory or its CPUs.
+
+A preview never decodes a large image at full size: it decodes at the smallest integer
+reduction that still covers the preview's size (:func:`pixeletica.engine.image_io.load_reduced`),
+then converts that. Each preview first reserves what it will need — the decoder's estimate
+plus the conversion's working set — from a fixed memory budget (``PIXELETICA_PREVIEW_MEMORY``)
+and takes one of a few slots (``PIXELETICA_PREVIEW_CONCURRENCY``); one that cannot get both
+before its time limit is answered 503, one that could never fit the budget 400. The compiled
+kernels are loaded once at start-up (:meth:`PreviewPool.warm_up`), so a preview's time limit
+counts only its own work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from pixeletica.engine import dither, image_io, metrics, palette, pipeline
+from pixeletica.errors import LimitExceeded, TransientError
+
+log = logging.getLogger("pixeletica.api")
+
+#: Bytes per pixel a conversion holds while it resizes and dithers (float planes, indices, error rows).
+_WORKING_BYTES_PER_PIXEL = 48
+#: A reduced decode is at most this many times the preview's pixels (f is the largest that still covers it).
+_REDUCED_AREA = 4
+
+
+class PreviewTimedOut(Exception):
+    """The preview took longer than its time limit."""
+
+
+class PreviewPool:
+    """Admits previews within a memory budget and a number of slots; see the module docstring."""
+
+    def __init__(self, memory_budget: int, slots: int, timeout: float) -> None:
+        self.memory_budget = memory_budget
+        self.timeout = timeout
+        self._reserved = 0
+        self._running = 0
+        self._slots = slots
+        self._changed = threading.Condition()
+        self._warm = threading.Event()
+
+    def warm_up(self) -> None:
+        """Load (or compile, the first time on a machine) every kernel a preview can use, off the request path:
+        the reduced decoders, and each dithering algorithm under each colour metric."""
+        started = time.monotonic()
+        try:
+            for encoded in _warm_up_files():
+                loaded = image_io.load_reduced(encoded, 4, 4)
+            chosen = palette.select()
+            for algorithm in dither.ALGORITHMS:
+                for metric in metrics.METRICS:
+                    options = pipeline.ConvertOptions(width=4, height=4, algorithm=algorithm, metric=metric)
+                    pipeline.convert_image(loaded, chosen, options)
+        except Exception:  # a preview will meet (and report) the same problem; never stop the server for it
+            log.exception("preview warm-up failed")
+        finally:
+            self._warm.set()
+            log.info("previews ready: kernels loaded in %.1f s", time.monotonic() - started)
+
+    def cost(self, data: bytes, width: int, height: int) -> int:
+        """The bytes a preview of ``data`` at ``width`` x ``height`` blocks will hold at its peak."""
+        decode = image_io.decode_cost(data, width, height)
+        return decode + _REDUCED_AREA * width * height * _WORKING_BYTES_PER_PIXEL
+
+    def run(
+        self, data: bytes, chosen: palette.Palette, options: pipeline.ConvertOptions, max_pixels: int
+    ) -> pipeline.Conversion:
+        """The preview's conversion, once admitted; raises LimitExceeded, TransientError or PreviewTimedOut."""
+        assert options.width is not None and options.height is not None
+        need = self.cost(data, options.width, options.height)
+        if need > self.memory_budget:
+            raise LimitExceeded(
+                f"this image needs about {need / 2**20:.0f} MB to preview; previews may use "
+                f"{self.memory_budget / 2**20:.0f} MB (PIXELETICA_PREVIEW_MEMORY): start the conversion instead, "
+                "or preview a smaller size"
+            )
+        self._warm.wait(60)  # the first preview after a start waits for the kernels, not against its time limit
+        deadline = time.monotonic() + self.timeout
+        self._admit(need, deadline)
+        try:
+            loaded = image_io.load_reduced(data, options.width, options.height, max_pixels=max_pixels)
+            return pipeline.convert_image(loaded, chosen, options, _deadline_check(deadline))
+        finally:
+            with self._changed:
+                self._reserved -= need
+                self._running -= 1
+                self._changed.notify_all()
+
+    def _admit(self, need: int, deadline: float) -> None:
+        with self._changed:
+            while self._running >= self._slots or self._reserved + need > self.memory_budget:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TransientError("the server is busy making other previews; try again in a moment")
+                self._changed.wait(left)
+            self._reserved += need
+            self._running += 1
+
+
+def _deadline_check(deadline: float) -> Callable[[float, str], None]:
+    def check(fraction: float, step: str) -> None:
+        if time.monotonic() > deadline:
+            raise PreviewTimedOut
+
+    return check
+
+
+def _warm_up_files() -> list[bytes]:
+    """Tiny PNG (RGBA) and JPEG pictures with a few colours, so every decoding kernel runs once."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.zeros((8, 8, 4), np.uint8)
+    pixels[..., 0] = np.arange(8)[:, None] * 32
+    pixels[..., 1] = np.arange(8)[None, :] * 32
+    pixels[..., 3] = 255
+    files = []
+    for mode, kind in (("RGB", "JPEG"), ("RGBA", "PNG")):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).convert(mode).save(buffer, format=kind)
+        files.append(buffer.getvalue())
+    return files
