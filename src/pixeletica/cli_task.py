@@ -14,7 +14,15 @@ if __package__ in (None, ""):  # run as a script: make the package importable, a
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     sys.path.insert(0, str(here.parent))
 
-from pixeletica.cli.task import app
+try:
+    from pixeletica.cli.task import app
+except ModuleNotFoundError as missing:  # run by an interpreter without Pixeletica's dependencies
+    sys.stderr.write(
+        f"error: {sys.executable} lacks Pixeletica's dependencies (no module {missing.name!r}); run this tool "
+        "with the project's interpreter: ./scripts/install.sh, then .venv/bin/python src/pixeletica/cli_task.py "
+        "... (or .venv/bin/pixeletica task ...)\n"
+    )
+    raise SystemExit(2) from None
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from pixeletica import config
+from pixeletica import config, names
 from pixeletica.engine import palette
 from pixeletica.errors import LimitExceeded, NotFound, PixeleticaError, TransitionConflict
 
@@ -26,8 +26,13 @@ def stdout_console() -> Console:
 
 def fail(message: str) -> typer.Exit:
     """Print one 'error: ...' line on stderr; return the exit to raise (code 2)."""
-    typer.echo(f"error: {message}", err=True)
+    error_line(message)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def error_line(message: object) -> None:
+    """'error: <message>' on stderr, on one line, with any control characters shown as escapes."""
+    typer.echo(f"error: {names.printable(str(message).replace(chr(10), ' '))}", err=True)
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,10 +43,10 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except NotFound as exc:
-            typer.echo(f"error: {exc}", err=True)
+            error_line(exc)
             raise typer.Exit(EXIT_NOT_FOUND) from None
         except TransitionConflict as exc:
-            typer.echo(f"error: {exc}; nothing was changed", err=True)
+            error_line(f"{exc}; nothing was changed")
             raise typer.Exit(EXIT_NOT_FOUND) from None
         except LimitExceeded as exc:
             raise fail(f"{exc}{config.hint(exc.setting)}") from None

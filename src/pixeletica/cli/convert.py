@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from pixeletica import config, fsutil
+from pixeletica import config, fsutil, names
 from pixeletica.cli import common
 from pixeletica.engine import dither, image_io, metrics, pipeline
 from pixeletica.engine.exports import bundle, schematic
@@ -50,30 +52,26 @@ class _DelayedProgress:
             self._progress.stop()
 
 
-def files_stem(path: Path) -> str:
-    """The input's name without its extension, safe as a file name."""
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in path.stem) or "build"
-
-
-def _read_input(path: Path) -> bytes:
-    if not path.exists():
-        raise InvalidInput(f"input file '{path}' does not exist")
-    if path.is_dir():
-        raise InvalidInput(f"input '{path}' is a folder, not an image file")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read '{path}': {exc.strerror}") from None
-
-
-def _prepare_out(out: Path) -> Path:
+def _check_out(out: Path) -> None:
+    """Refuse an --out that can never hold the files (it is created only when they are written)."""
     if out.exists() and not out.is_dir():
         raise InvalidInput(f"--out '{out}' is a file; give a folder")
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir():
+        raise InvalidInput(f"--out '{out}' is inside '{existing}', which is a file")
+
+
+def _write(out: Path, files: dict[Path, bytes]) -> None:
+    """Create --out (and its parents) and write the files; on failure remove what this run created."""
+    created = [p for p in (out, *out.parents) if not p.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
+        fsutil.write_all(files)
     except OSError as exc:
-        raise InvalidInput(f"cannot create output folder '{out}': {exc.strerror}") from None
-    return out
+        for folder in created:  # deepest first; only folders this run made, and only if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise InvalidInput(f"cannot write to '{out}': {exc.strerror or exc}") from None
 
 
 @common.reports_errors
@@ -112,7 +110,10 @@ def convert(
             "(repeatable).",
         ),
     ] = None,
-    scale: Annotated[int, typer.Option(help="Render pixels per block.")] = 16,
+    scale: Annotated[
+        int | None,
+        typer.Option(help="Render pixels per block (default: 16, or less where a render would be too large)."),
+    ] = None,
     division: Annotated[
         int, typer.Option("--division", help="Also split each render into this many parts along chunk lines.")
     ] = 1,
@@ -191,7 +192,7 @@ def convert(
         origin_x=origin_x,
         origin_y=origin_y,
         origin_z=origin_z,
-        name=files_stem(input),
+        name=names.label(input.stem, 100) or "build",
         game_version=game_version or schematic.DEFAULT_GAME_VERSION,
     )
     placement.validate()
@@ -209,8 +210,17 @@ def convert(
         no_light=no_light,
         game_version=game_version,
     )
-    data = _read_input(input)
-    out = _prepare_out(out)
+    data = fsutil.read_capped(input, settings.max_input_file_size, "input file", "max_input_file_size")
+    _check_out(out)
+    # What depends on the build's size is checked from the image's header, before converting.
+    _, src_width, src_height = image_io.probe(data, max_pixels=options.max_input_pixels)
+    size = image_io.target_size(src_width, src_height, width, height, max_size=options.max_size)
+    if render_options.line_visibilities:
+        render_options = render_options.resolved(*size)
+    else:
+        render_options.parts(*size)
+    if schematics:
+        placement.check_fits(*size)
     console = Console(stderr=True)
     progress = _DelayedProgress(console)
     try:
@@ -218,28 +228,27 @@ def convert(
     finally:
         progress.close()
 
+    stem = names.file_stem(input.stem)
     parts = render_options.parts(result.grid.width, result.grid.height)
-    outputs = bundle.basic_outputs(result, input.stem, parts)
+    outputs = bundle.basic_outputs(result, stem, parts)
     if render_options.line_visibilities:
-        rendered, flat = bundle.rendered_outputs(result.grid, input.stem, render_options)
+        rendered, flat = bundle.rendered_outputs(result.grid, stem, render_options)
         outputs += rendered
         if flat:
             typer.echo(
                 f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}", err=True
             )
     if schematics:
-        outputs += bundle.schematic_outputs(result.grid, files_stem(input), placement, formats)
+        outputs += bundle.schematic_outputs(result.grid, stem, placement, formats)
     files = {out / o.filename: o.data for o in outputs}
-    try:
-        fsutil.write_all(files)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write to '{out}': {exc.strerror}") from None
+    _write(out, files)
     _print_summary(input, result, list(files), len(chosen))
 
 
 def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path], palette_size: int) -> None:
     grid = result.grid
-    table = Table(title=f"Pixeletica: {source.name}", show_header=False, title_justify="left")
+    title = Text(f"Pixeletica: {names.printable(source.name)}", style="italic")
+    table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     table.add_row("Size", f"{grid.width} x {grid.height} blocks")
@@ -250,5 +259,5 @@ def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path],
     table.add_row("Dithering / metric", f"{grid.meta['algorithm']} / {grid.meta['metric']}")
     table.add_row("Time", f"{result.seconds:.2f} s")
     for path in files:
-        table.add_row("Wrote", str(path))
+        table.add_row("Wrote", Text(names.printable(path)))
     common.stdout_console().print(table)

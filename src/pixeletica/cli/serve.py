@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import signal
+import tempfile
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -15,23 +16,57 @@ import typer
 
 from pixeletica import config, fsutil
 from pixeletica.cli import common
+from pixeletica.errors import InvalidInput
 
 
 def admin_token(settings: config.Settings) -> tuple[str, str]:
-    """The admin token and where it comes from; created in the data directory on first start."""
-    if settings.admin_token:
-        return settings.admin_token, "PIXELETICA_ADMIN_TOKEN"
+    """The admin token and where it comes from; created in the data directory on first start.
+
+    An empty token (a blank variable or file) is refused: nobody could sign in to the dashboard.
+    """
+    if settings.admin_token is not None:
+        if not settings.admin_token.strip():
+            raise InvalidInput("PIXELETICA_ADMIN_TOKEN is empty; set a token, or unset it to have one made")
+        return settings.admin_token.strip(), "PIXELETICA_ADMIN_TOKEN"
     path = Path(settings.data_dir) / "admin-token"
-    if path.is_file():
-        return path.read_text().strip(), str(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    old = os.umask(0o077)
     try:
-        fsutil.atomic_write(path, token.encode() + b"\n")
-    finally:
-        os.umask(old)
+        if path.is_file():
+            token = path.read_text(errors="replace").strip()
+            if not token:
+                raise InvalidInput(
+                    f"the admin token file '{path}' is empty: write a token in it, or delete it to have a new "
+                    "one made at the next start"
+                )
+            return token, str(path)
+        token = secrets.token_urlsafe(32)
+        old = os.umask(0o077)
+        try:
+            fsutil.atomic_write(path, token.encode() + b"\n")
+        finally:
+            os.umask(old)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read or create the admin token file '{path}': {exc.strerror or exc}") from None
     return token, str(path)
+
+
+def _access_line(rule: str, loopback: bool) -> str:
+    if rule == "open" or (rule == "auto" and loopback):
+        where = "" if rule == "open" else " on this machine (requests through a proxy: to their owner only)"
+        return f"to anyone{where} (PIXELETICA_TASK_ACCESS={rule})"
+    return f"to their owner and operators only (PIXELETICA_TASK_ACCESS={rule})"
+
+
+def check_data_dir(settings: config.Settings) -> None:
+    """Refuse to start on a data directory that cannot hold tasks (missing rights, a file in the way, full)."""
+    try:
+        settings.tasks_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=settings.tasks_dir):
+            pass
+    except OSError as exc:
+        raise InvalidInput(
+            f"the data directory '{settings.data_dir}' cannot be used: {exc.strerror or exc} "
+            "(set PIXELETICA_DATA_DIR to a folder this user can write)"
+        ) from None
 
 
 @common.reports_errors
@@ -54,6 +89,7 @@ def serve(
     """Run Pixeletica: the HTTP API, local worker processes (or a broker dispatcher) and the monitor."""
     import uvicorn
 
+    from pixeletica.api import access, timeouts
     from pixeletica.api.app import create_app
     from pixeletica.tasks.executors import local
     from pixeletica.tasks.monitor import Monitor
@@ -61,8 +97,9 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = config.get_settings()
+    check_data_dir(settings)
     token, token_source = admin_token(settings)
-    app = create_app(settings, admin_token=token)
+    app = create_app(settings, admin_token=token, listens_on_loopback=access.is_loopback(host))
     store = app.state.pixeletica.store
     default_workers = 0 if settings.broker_url else (os.cpu_count() or 1)
     count = workers if workers is not None else default_workers
@@ -86,7 +123,16 @@ def serve(
         def capture_signals(self):  # we handle signals ourselves, so that the shutdown below runs
             yield
 
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False))
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            http=timeouts.http_protocol(settings.header_timeout),
+        )
+    )
 
     def _stop(*_: object) -> None:
         server.should_exit = True
@@ -101,7 +147,8 @@ def serve(
         f"  admin token:    {token_source}\n"
         f"  workers:        {count} local{celery}"
         f", store {config.safe_url(settings.store_url)}\n"
-        f"  monitor:        {'in this process' if with_monitor else 'runs apart'}",
+        f"  monitor:        {'in this process' if with_monitor else 'runs apart'}\n"
+        f"  tasks visible:  {_access_line(settings.task_access, access.is_loopback(host))}",
         err=True,
     )
     try:

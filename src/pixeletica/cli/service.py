@@ -39,7 +39,7 @@ def worker(
     """Run worker processes that take queued tasks from the store and convert them."""
     _logging()
     settings = config.get_settings()
-    Store(settings.store_url).upgrade()
+    Store.open(settings.store_url).dispose()
     count = concurrency or os.cpu_count() or 1
     if use_celery:
         if not settings.broker_url:
@@ -75,8 +75,7 @@ def monitor(
     """Watch over tasks: re-queue those whose worker is gone, fail stuck ones, apply retention."""
     _logging()
     settings = config.get_settings()
-    store = Store(settings.store_url)
-    store.upgrade()
+    store = Store.open(settings.store_url)
     sweeper = Monitor.from_settings(store, settings)
     if once:
         lost, stuck, pruned = sweeper.recover_lost(), sweeper.fail_stuck(), sweeper.prune()

@@ -13,8 +13,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from pixeletica import config
+from pixeletica import config, fsutil, names
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks import analytics, service
@@ -32,8 +33,7 @@ MaxTime = Annotated[float, typer.Option("--max-time", help="Seconds in processin
 
 def open_store() -> tuple[Store, config.Settings]:
     settings = config.get_settings()
-    store = Store(settings.store_url)
-    store.upgrade()
+    store = Store.open(settings.store_url)
     return store, settings
 
 
@@ -45,6 +45,11 @@ def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2))
 
 
+def _cell(value: object) -> Text:
+    """A table cell of stored text: shown as it is (no markup), control characters as escapes."""
+    return Text(names.printable("" if value is None else value))
+
+
 def _tasks_table(rows: list[Task], title: str) -> None:
     table = Table(title=title, title_justify="left")
     for column in ("id", "status", "priority", "progress", "step", "created", "updated", "input", "error"):
@@ -52,15 +57,15 @@ def _tasks_table(rows: list[Task], title: str) -> None:
     colours = {"queued": "cyan", "processing": "yellow", "completed": "green", "failed": "red"}
     for t in rows:
         table.add_row(
-            t.id,
-            f"[{colours[t.status.value]}]{t.status.value}[/]",
+            _cell(t.id),
+            Text(t.status.value, style=colours[t.status.value]),
             t.priority.label,
             f"{t.progress}%",
-            t.step or "",
+            _cell(t.step),
             iso(t.created_at),
             iso(t.updated_at),
-            t.input_name,
-            (t.error or "")[:80],
+            _cell(t.input_name),
+            _cell((t.error or "")[:80]),
         )
     common.stdout_console().print(table)
 
@@ -106,20 +111,23 @@ def info(task_id: TaskId, as_json: Json = False) -> None:
     for key, value in task_dict(task).items():
         if key in ("settings", "result"):
             value = json.dumps(value, sort_keys=True)
-        fields.add_row(key, "" if value is None else str(value))
+        fields.add_row(key, _cell(value))
     console.print(fields)
     history = Table(title="Events", title_justify="left")
     for column in ("time", "from", "to", "attempt", "actor", "message"):
         history.add_column(column, overflow="fold")
     for e in events:
-        history.add_row(iso(e.at), e.from_status or "", e.to_status, str(e.attempt), e.actor, e.message)
+        history.add_row(iso(e.at), e.from_status or "", e.to_status, str(e.attempt), _cell(e.actor), _cell(e.message))
     console.print(history)
     if files:
         listing = Table(title="Files", title_justify="left")
         for column in ("file id", "category", "filename", "type", "size", "sha256"):
             listing.add_column(column, overflow="fold")
         for a in files:
-            listing.add_row(a.file_id, a.category, a.filename, a.media_type, f"{a.size:,}", a.sha256[:16])
+            listing.add_row(
+                _cell(a.file_id), _cell(a.category), _cell(a.filename), _cell(a.media_type), f"{a.size:,}",
+                a.sha256[:16],
+            )  # fmt: skip
         console.print(listing)
 
 
@@ -204,12 +212,11 @@ def submit(
 ) -> None:
     """Queue a conversion without the API; a worker will run it."""
     store, settings = open_store()
-    if not image.is_file():
-        raise InvalidInput(f"input file '{image}' does not exist")
+    data = fsutil.read_capped(image, settings.max_input_file_size, "input file", "max_input_file_size")
     task = service.submit(
         store,
         settings.tasks_dir,
-        data=image.read_bytes(),
+        data=data,
         filename=image.name,
         settings={
             "width": width,
