@@ -45,11 +45,7 @@ from pixeletica.tasks.store import Store  # noqa: E402
 
 def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[name.upper() if name.startswith("task_") else f"PIXELETICA_{name.upper()}"] = str(value)
-    env["PYTHONPATH"] = str(ROOT / "src")
-    return env
+    return {**env, **settings.as_environment(), "PYTHONPATH": str(ROOT / "src")}
 
 
 def tiny_png() -> bytes:
