@@ -73,7 +73,7 @@ def serve(src: Path, data_dir: Path, port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
                 return proc
         except httpx.TransportError:
             time.sleep(0.2)

@@ -17,6 +17,8 @@ if __package__ in (None, ""):  # run as a script: make the package importable, a
 try:
     from pixeletica.cli.task import app
 except ModuleNotFoundError as missing:  # run by an interpreter without Pixeletica's dependencies
+    if (missing.name or "").startswith("pixeletica"):
+        raise  # a broken checkout, not a missing dependency
     sys.stderr.write(
         f"error: {sys.executable} lacks Pixeletica's dependencies (no module {missing.name!r}); run this tool "
         "with the project's interpreter: ./scripts/install.sh, then .venv/bin/python src/pixeletica/cli_task.py "

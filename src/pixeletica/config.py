@@ -201,8 +201,9 @@ def hint(setting: str | None) -> str:
 def safe_url(url: str) -> str:
     """A database or broker URL with its password hidden, for logs and messages."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]
+    except (ArgumentError, ValueError):  # not even a URL: show what follows any credentials
+        return url.rsplit("@", 1)[-1]

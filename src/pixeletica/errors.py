@@ -32,6 +32,10 @@ class StorageUnavailable(TransientError):
     """The data folder cannot be written (full, read-only, wrong permissions); nothing can be stored now."""
 
 
+class TimedOut(PixeleticaError):
+    """It took longer than its time limit; a smaller request may fit."""
+
+
 class NotFound(PixeleticaError):
     """The task (or file) asked for does not exist."""
 

@@ -62,7 +62,7 @@ def _multipart(image: bytes, metadata: dict[str, object]) -> tuple[bytes, str]:
     return head + image + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def _until_closed(sock: socket.socket, within: float = 10) -> tuple[bytes, float]:
+def _until_closed(sock: socket.socket, within: float = 20) -> tuple[bytes, float]:
     """Everything the server sends until it closes (or resets) the connection, and when it did."""
     sock.settimeout(within)
     answer = b""
@@ -72,7 +72,7 @@ def _until_closed(sock: socket.socket, within: float = 10) -> tuple[bytes, float
     return answer, time.monotonic()
 
 
-def _dribble(sock: socket.socket, data: bytes, every: float = 0.1, within: float = 10) -> tuple[bytes, float]:
+def _dribble(sock: socket.socket, data: bytes, every: float = 0.1, within: float = 20) -> tuple[bytes, float]:
     """Send ``data`` a byte every ``every`` seconds, reading all the while, until the server hangs up.
 
     Returns what the server sent and when it closed or reset the connection; fails if it never did.
@@ -136,7 +136,7 @@ def test_a_client_dribbling_its_headers_is_cut_off_after_the_header_timeout(serv
         opened = time.monotonic()
         sock.sendall(b"GET / HTTP/1.1\r\nHost: pixeletica\r\n")
         answer, closed = _dribble(sock, b"X-Slow: " + b"x" * 1000)
-    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 2
+    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 10
     assert not answer or answer.startswith(b"HTTP/1.1 408 "), answer
 
 
@@ -145,7 +145,7 @@ def test_headers_that_stop_arriving_are_answered_408_and_the_connection_closed(s
         opened = time.monotonic()
         sock.sendall(b"POST /api/conversion/start HTTP/1.1\r\nHost: pixeletica\r\nContent-Type: multi")
         answer, closed = _until_closed(sock)
-    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 2
+    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 10
     status, detail = _status_and_detail(answer)
     assert status == 408 and "headers did not arrive within 1 second" in detail
 
@@ -155,7 +155,7 @@ def test_a_connection_that_sends_nothing_is_closed(server):
         opened = time.monotonic()
         answer, closed = _until_closed(sock)
     assert answer == b""
-    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 2
+    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 10
 
 
 def test_a_kept_alive_client_is_unaffected_and_each_request_is_timed_from_the_previous_response(server):
@@ -225,7 +225,7 @@ def test_a_client_dribbling_an_upload_gets_408_and_leaves_nothing_behind(tmp_pat
             wait_for(lambda: _temporary_files(pid), 10, "the upload to spill to a temporary file")
             slowed = time.monotonic()
             answer, closed = _dribble(sock, body[quick:])
-        assert closed - slowed < HEADER_TIMEOUT + 2
+        assert closed - slowed < HEADER_TIMEOUT + 10
         if answer:  # else the server's close overtook its answer: a reset
             status, detail = _status_and_detail(answer)
             assert status == 408 and "arrived too slowly" in detail
@@ -233,7 +233,7 @@ def test_a_client_dribbling_an_upload_gets_408_and_leaves_nothing_behind(tmp_pat
         wait_for(lambda: _sockets(pid) <= sockets, 10, "the connection to be closed")
         stopping = time.monotonic()
     # A task still waiting for the slow client would hold up the shutdown.
-    assert time.monotonic() - stopping < 15
+    assert time.monotonic() - stopping < 30
     log = server.log.read_text()
     assert "Waiting for connections" not in log and "Waiting for background tasks" not in log
     assert "Traceback" not in log
@@ -270,7 +270,7 @@ def test_both_http_implementations_time_out_late_headers(implementation):
         with socket.create_connection(address) as sock:
             opened = time.monotonic()
             assert _until_closed(sock)[0] == b""
-            assert time.monotonic() - opened < timeout + 2
+            assert time.monotonic() - opened < timeout + 10
         with socket.create_connection(address) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHo")
             status, detail = _status_and_detail(_until_closed(sock)[0])
@@ -366,7 +366,7 @@ def test_the_rest_of_a_refused_upload_is_read_only_while_it_arrives_fast_enough(
         answer, closed = _dribble(sock, body)
     assert _status_and_detail(answer) == (413, TOO_LARGE)  # sent at once, before the body
     # The server read what came for the body's grace period (the header timeout), then gave up on it.
-    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 2
+    assert HEADER_TIMEOUT * 0.8 < closed - opened < HEADER_TIMEOUT + 10
 
 
 @pytest.mark.parametrize("client", CLIENTS)

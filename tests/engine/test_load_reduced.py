@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from pixeletica.engine import image_io
+from pixeletica.engine.reduced import decode_cost, load_reduced
 from pixeletica.errors import InvalidInput, LimitExceeded, UnsupportedImage
 from tests.engine import memory, pngs
 
@@ -99,7 +100,7 @@ def _random_png(color_type: int, depth: int, size: tuple[int, int], *, interlace
 def test_png_reduces_like_a_full_decode(name, color_type, depth, interlaced):
     data = _random_png(color_type, depth, (53, 41), interlaced=interlaced, seed=depth * 10 + color_type)
     full = image_io.load_image(data)
-    reduced = image_io.load_reduced(data, 12, 9)  # f = min(53 // 12, 41 // 9) = 4
+    reduced = load_reduced(data, 12, 9)  # f = min(53 // 12, 41 // 9) = 4
     assert (reduced.format, reduced.mode) == (full.format, full.mode)
     assert_close(reduced.rgba, box_reduce(full.rgba, 4))
 
@@ -108,7 +109,7 @@ def test_png_reduces_like_a_full_decode(name, color_type, depth, interlaced):
 @pytest.mark.parametrize(("name", "color_type", "depth"), PNG_KINDS, ids=[k[0] for k in PNG_KINDS])
 def test_png_without_room_to_reduce_is_the_full_decode(name, color_type, depth, interlaced):
     data = _random_png(color_type, depth, (23, 17), interlaced=interlaced, seed=depth + color_type)
-    reduced = image_io.load_reduced(data, 12, 9)  # 23 // 12 = 1: f = 1
+    reduced = load_reduced(data, 12, 9)  # 23 // 12 = 1: f = 1
     assert (reduced.rgba == image_io.load_image(data).rgba).all()
 
 
@@ -132,7 +133,7 @@ def test_png_transparency_keys_follow_the_specification(color_type, depth, inter
         expected[..., :3] = samples >> 8 if depth == 16 else samples
     expected[..., 3] = np.where((samples == key).all(axis=2), 0, 255)
     assert (image_io.load_image(data).rgba == expected).all()
-    assert_close(image_io.load_reduced(data, 10, 10).rgba, box_reduce(expected, 3))
+    assert_close(load_reduced(data, 10, 10).rgba, box_reduce(expected, 3))
 
 
 @pytest.mark.parametrize("size", [(1, 1), (2, 3), (5, 1), (1, 9), (9, 2)])
@@ -142,7 +143,7 @@ def test_tiny_interlaced_pngs_with_empty_passes(size):
         full = image_io.load_image(data).rgba
         factor = min(size)
         expected = full if factor == 1 else box_reduce(full, factor)
-        assert (image_io.load_reduced(data, 1, 1).rgba == expected).all()
+        assert (load_reduced(data, 1, 1).rgba == expected).all()
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -153,7 +154,7 @@ def test_png_orientation_puts_partial_boxes_on_the_upright_right_and_bottom(orie
     exif[0x0112] = orientation
     data = pngs.encode(samples, 8, 6, before_idat=[pngs.chunk(b"eXIf", exif.tobytes()[6:])])
     full = image_io.load_image(data)
-    reduced = image_io.load_reduced(data, 7, 7)  # f = 4 either way up; 31 and 45 leave partial boxes
+    reduced = load_reduced(data, 7, 7)  # f = 4 either way up; 31 and 45 leave partial boxes
     assert (reduced.height, reduced.width) == (-(-full.height // 4), -(-full.width // 4))
     assert_close(reduced.rgba, box_reduce(full.rgba, 4))
 
@@ -165,7 +166,7 @@ def test_png_with_an_icc_profile_is_colour_managed_like_a_full_decode():
     data = pngs.encode(samples, 8, 6, before_idat=[icc])
     full = image_io.load_image(data)
     assert not (full.rgba == samples).all()  # the profile did change the colours
-    assert_close(image_io.load_reduced(data, 10, 10).rgba, box_reduce(full.rgba, 4))
+    assert_close(load_reduced(data, 10, 10).rgba, box_reduce(full.rgba, 4))
 
 
 # --- JPEG and the other formats ------------------------------------------------------------------------------------
@@ -193,10 +194,10 @@ def test_jpeg_reduces_like_a_full_decode(smooth_photo, progressive, orientation)
     data = encode(smooth_photo, "JPEG", quality=95, progressive=progressive, exif=exif.tobytes())
     full = image_io.load_image(data)
     for factor in (2, 4, 8, 16):  # decoded at 1/2, 1/4, 1/8 and 1/8 then halved
-        reduced = image_io.load_reduced(data, full.width // factor, full.height // factor)
+        reduced = load_reduced(data, full.width // factor, full.height // factor)
         assert_close(reduced.rgba, box_reduce(full.rgba, factor), tolerance=2)
     for factor in (3, 5, 6, 12, 25):  # a scale that does not divide f: edge pixels split between boxes
-        reduced = image_io.load_reduced(data, full.width // factor, full.height // factor)
+        reduced = load_reduced(data, full.width // factor, full.height // factor)
         diff = np.abs(reduced.rgba.astype(int) - box_reduce(full.rgba, factor).astype(int))
         assert diff.mean() <= 1.0 and diff.max() <= 8
 
@@ -204,7 +205,7 @@ def test_jpeg_reduces_like_a_full_decode(smooth_photo, progressive, orientation)
 def test_cmyk_jpeg_reduces_like_a_full_decode(smooth_photo):
     data = encode(smooth_photo.convert("CMYK"), "JPEG", quality=95)
     full = image_io.load_image(data)
-    reduced = image_io.load_reduced(data, 60, 40)  # f = 8: decoded at 1/8
+    reduced = load_reduced(data, 60, 40)  # f = 8: decoded at 1/8
     assert reduced.mode == "CMYK"
     assert_close(reduced.rgba, box_reduce(full.rgba, 8), tolerance=2)
 
@@ -229,16 +230,16 @@ def test_other_formats_reduce_like_a_full_decode(fmt, params):
     if fmt == "TIFF":
         assert (full.width, full.height) == (70, 90)  # orientation 8 turns it
     for factor in (2, 3, 7):
-        reduced = image_io.load_reduced(data, full.width // factor, full.height // factor)
+        reduced = load_reduced(data, full.width // factor, full.height // factor)
         assert reduced.format == fmt
         assert_close(reduced.rgba, box_reduce(full.rgba, factor))
-    assert (image_io.load_reduced(data, full.width, full.height).rgba == full.rgba).all()
+    assert (load_reduced(data, full.width, full.height).rgba == full.rgba).all()
 
 
 def test_animated_gif_reduces_its_first_frame():
     frames = [Image.new("RGB", (40, 40), colour) for colour in ((255, 0, 0), (0, 0, 255))]
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
-    assert tuple(image_io.load_reduced(data, 10, 10).rgba[2, 2]) == (255, 0, 0, 255)
+    assert tuple(load_reduced(data, 10, 10).rgba[2, 2]) == (255, 0, 0, 255)
 
 
 # --- refusals: the same as load_image's, and never another exception ---------------------------------------------
@@ -255,9 +256,9 @@ def test_animated_gif_reduces_its_first_frame():
 )
 def test_non_images_are_refused(data, message):
     with pytest.raises(UnsupportedImage, match=message):
-        image_io.load_reduced(data, 4, 4)
+        load_reduced(data, 4, 4)
     with pytest.raises(UnsupportedImage, match=message):
-        image_io.decode_cost(data, 4, 4)
+        decode_cost(data, 4, 4)
 
 
 def test_too_many_pixels_are_refused_before_decoding():
@@ -269,7 +270,7 @@ def test_too_many_pixels_are_refused_before_decoding():
         + pngs.chunk(b"IEND", b"")
     )
     with pytest.raises(LimitExceeded, match="megapixels") as info:
-        image_io.load_reduced(bomb, 256, 256, max_pixels=64_000_000)
+        load_reduced(bomb, 256, 256, max_pixels=64_000_000)
     assert info.value.setting == "max_input_pixels"
 
 
@@ -277,9 +278,9 @@ def test_reduced_size_must_be_positive():
     data = encode(Image.new("RGB", (8, 8)), "PNG")
     for size in ((0, 4), (4, -1)):
         with pytest.raises(InvalidInput, match="positive"):
-            image_io.load_reduced(data, *size)
+            load_reduced(data, *size)
         with pytest.raises(InvalidInput, match="positive"):
-            image_io.decode_cost(data, *size)
+            decode_cost(data, *size)
 
 
 def _png_with_stream(raw: bytes, width: int = 8, height: int = 4) -> bytes:
@@ -300,7 +301,7 @@ def _png_with_stream(raw: bytes, width: int = 8, height: int = 4) -> bytes:
 def test_broken_png_streams_are_refused(raw, message):
     data = _png_with_stream(raw, width=8, height=4)
     with pytest.raises(UnsupportedImage, match=message):
-        image_io.load_reduced(data, 2, 2)
+        load_reduced(data, 2, 2)
     with pytest.raises(UnsupportedImage, match="truncated or corrupt"):
         image_io.load_image(data)
 
@@ -309,7 +310,7 @@ def test_truncated_files_are_refused(photo):
     for data in (encode(photo, "PNG"), encode(photo, "JPEG"), encode(photo, "JPEG", progressive=True)):
         for cut in np.linspace(20, len(data) - 1, 25).astype(int):
             with pytest.raises(UnsupportedImage, match=r"truncated or corrupt|not an image"):
-                image_io.load_reduced(data[:cut], 20, 20)
+                load_reduced(data[:cut], 20, 20)
 
 
 @pytest.fixture(scope="module")
@@ -334,7 +335,7 @@ def test_corrupt_files_are_read_or_refused_never_crash(fuzz_inputs, kind, where,
     for i, flip in enumerate(flips):
         data[at + i] ^= flip
     try:
-        loaded = image_io.load_reduced(bytes(data), 20, 20)
+        loaded = load_reduced(bytes(data), 20, 20)
     except (UnsupportedImage, LimitExceeded):  # a damaged header may claim a huge size: refused as too large
         return
     assert loaded.rgba.dtype == np.uint8 and loaded.rgba.shape[2] == 4
@@ -351,16 +352,17 @@ WARM_SETUP = """
     import numpy as np
 
     from pixeletica.engine import image_io
+    from pixeletica.engine.reduced import load_reduced, decode_cost
 
     data = pathlib.Path(sys.argv[1]).read_bytes()
-    image_io.load_reduced(image_io.encode_png(np.zeros((4, 4, 4), np.uint8)), 2, 2)
+    load_reduced(image_io.encode_png(np.zeros((4, 4, 4), np.uint8)), 2, 2)
 """
 
 
 def test_huge_png_reduces_within_a_few_megabytes(flat_8000_png):
     setup = WARM_SETUP
     work = """
-        loaded = image_io.load_reduced(data, 256, 256)
+        loaded = load_reduced(data, 256, 256)
         assert (loaded.width, loaded.height) == (259, 259)  # f = 31
     """
     # The full picture would be 256 MB as RGBA (and about 1 GB of peak memory through Pillow).
@@ -368,20 +370,20 @@ def test_huge_png_reduces_within_a_few_megabytes(flat_8000_png):
 
 
 def test_huge_png_reduced_shows_the_picture(flat_8000_png):
-    loaded = image_io.load_reduced(flat_8000_png.read_bytes(), 256, 256)
+    loaded = load_reduced(flat_8000_png.read_bytes(), 256, 256)
     assert tuple(loaded.rgba[10, 200]) == (90, 160, 230, 255)  # sky
     assert tuple(loaded.rgba[130, 200]) == (20, 30, 40, 255)  # the dark band across the middle
     assert tuple(loaded.rgba[10, 10]) == (200, 30, 30, 255)  # the red stripe down the left
 
 
 def test_decode_cost_is_small_for_png_and_jpeg_and_full_size_for_the_rest(flat_8000_png):
-    assert image_io.decode_cost(flat_8000_png.read_bytes(), 256, 256) < 16 * 2**20  # decoded: 256 MB
+    assert decode_cost(flat_8000_png.read_bytes(), 256, 256) < 16 * 2**20  # decoded: 256 MB
     picture = Image.new("RGB", (4000, 3000), (40, 90, 200))
     jpeg = encode(picture, "JPEG")
-    assert image_io.decode_cost(jpeg, 250, 250) < 16 * 2**20
-    assert image_io.decode_cost(encode(picture, "JPEG", progressive=True), 250, 250) >= 4000 * 3000 * 3
-    assert image_io.decode_cost(encode(picture, "BMP"), 250, 250) >= 4000 * 3000 * 4
-    assert image_io.decode_cost(jpeg, 3000, 3000) >= 4000 * 3000 * 4  # no room to reduce: a full decode
+    assert decode_cost(jpeg, 250, 250) < 16 * 2**20
+    assert decode_cost(encode(picture, "JPEG", progressive=True), 250, 250) >= 4000 * 3000 * 3
+    assert decode_cost(encode(picture, "BMP"), 250, 250) >= 4000 * 3000 * 4
+    assert decode_cost(jpeg, 3000, 3000) >= 4000 * 3000 * 4  # no room to reduce: a full decode
 
 
 @pytest.mark.parametrize(
@@ -403,8 +405,8 @@ def test_decode_cost_covers_the_measured_peak(tmp_path, fmt, params, size):
     path = tmp_path / f"picture.{fmt.lower()}"
     path.write_bytes(encode(Image.fromarray(pixels), fmt, **params))
     work = """
-        image_io.load_reduced(data, int(sys.argv[2]), int(sys.argv[3]))
+        load_reduced(data, int(sys.argv[2]), int(sys.argv[3]))
     """
     peak = memory.peak_increase(WARM_SETUP, work, str(path), *map(str, size))
-    cost = image_io.decode_cost(path.read_bytes(), *size)
+    cost = decode_cost(path.read_bytes(), *size)
     assert peak <= cost, f"measured {peak / 2**20:.1f} MB, estimated {cost / 2**20:.1f} MB"

@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from fastapi import Request, Response
 
 from pixeletica.tasks.model import Task
 
-ACCESS_RULES = ("auto", "owner", "open")
 OWNER_COOKIE = "pixeletica_owner"
 OWNER_HEADER = "x-pixeletica-owner"
 _KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -37,9 +38,9 @@ _COOKIE_SECONDS = 180 * 86400
 _PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
 
 
-def digest(key: str) -> str:
-    """What the store keeps of an owner key (never the key itself)."""
-    return hashlib.sha256(key.encode()).hexdigest()
+def digest(secret: str) -> str:
+    """What the store keeps of a secret a client holds (an owner key, a session cookie), never the secret."""
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
 
 
 def is_loopback(host: str) -> bool:
@@ -49,28 +50,37 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True)
 class Visitor:
-    """The one asking: their owner key (if they sent a well-formed one), and what the rule lets them do."""
+    """The one asking: their owner key (if they sent a well-formed one), and what the rule lets them do.
+
+    Whether they are an operator is asked (``is_admin``, which may read the store) only when
+    nothing cheaper has decided.
+    """
 
     key: str | None
-    admin: bool
     open: bool
+    is_admin: Callable[[], bool] = field(default=lambda: False, compare=False)
 
-    @property
+    @cached_property
     def owner(self) -> str | None:
         return digest(self.key) if self.key else None
+
+    @cached_property
+    def admin(self) -> bool:
+        return self.is_admin()
 
     @property
     def sees_everything(self) -> bool:
         return self.open or self.admin
 
     def owns(self, task: Task) -> bool:
-        return self.key is not None and task.owner is not None and secrets.compare_digest(task.owner, self.owner)
+        owner = self.owner
+        return owner is not None and task.owner is not None and secrets.compare_digest(task.owner, owner)
 
     def may_see(self, task: Task) -> bool:
-        return self.sees_everything or task.public or self.owns(task)
+        return self.open or task.public or self.owns(task) or self.admin
 
     def may_delete(self, task: Task) -> bool:
-        return self.sees_everything or self.owns(task)
+        return self.open or self.owns(task) or self.admin
 
 
 def presented_key(request: Request) -> str | None:
@@ -88,6 +98,15 @@ def is_open(rule: str, listens_on_loopback: bool, request: Request) -> bool:
     if not listens_on_loopback:
         return False
     return not any(name in _PROXY_HEADERS for name, _ in request.scope["headers"])
+
+
+def describe(rule: str, listens_on_loopback: bool) -> str:
+    """Who may see tasks under this rule, in words (for the server's start-up lines)."""
+    if rule == "open":
+        return "to anyone (PIXELETICA_TASK_ACCESS=open)"
+    if rule == "auto" and listens_on_loopback:
+        return "to anyone on this machine; through a proxy, to their owner only (PIXELETICA_TASK_ACCESS=auto)"
+    return f"to their owner and operators only (PIXELETICA_TASK_ACCESS={rule})"
 
 
 def owner_key_for(request: Request, response: Response) -> str:

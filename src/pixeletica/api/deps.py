@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import threading
 from dataclasses import dataclass, field
@@ -51,15 +50,10 @@ def token_digest(token: str) -> str:
     return hmac.new(token.encode(), b"pixeletica dashboard session", "sha256").hexdigest()
 
 
-def session_digest(cookie: str) -> str:
-    """What the store keeps of a session cookie (never the cookie itself)."""
-    return hashlib.sha256(cookie.encode("utf-8", "replace")).hexdigest()
-
-
 def _session_valid(app: AppState, cookie: str) -> bool:
     if app.admin_token is None:
         return False
-    return app.store.session_valid(session_digest(cookie), token_digest(app.admin_token))
+    return app.store.session_valid(access.digest(cookie), token_digest(app.admin_token))
 
 
 def require_admin(request: Request) -> None:
@@ -94,20 +88,20 @@ def is_admin(request: Request) -> bool:
 def visitor(request: Request) -> access.Visitor:
     """Who is asking, under the server's access rule (admin credentials are checked only when they matter)."""
     app = state(request)
-    opened = access.is_open(app.settings.task_access, app.listens_on_loopback, request)
-    key = access.presented_key(request)
     carries_admin = bool(request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE))
-    return access.Visitor(key=key, admin=not opened and carries_admin and is_admin(request), open=opened)
+    return access.Visitor(
+        key=access.presented_key(request),
+        open=access.is_open(app.settings.task_access, app.listens_on_loopback, request),
+        is_admin=(lambda: is_admin(request)) if carries_admin else (lambda: False),
+    )
 
 
 def visible_task(request: Request, task_id: str) -> Task:
     """The task if this visitor may see it; 404 otherwise — the same answer as for a task that does not exist."""
-    app = state(request)
     try:
-        task = app.store.get(task_id)
+        task = state(request).store.get(task_id)
     except NotFound:
         raise HTTPException(404, f"Task not found: {task_id}") from None
-    who = access.Visitor(key=access.presented_key(request), admin=False, open=False)
-    if task.public or who.owns(task) or visitor(request).may_see(task):
+    if visitor(request).may_see(task):
         return task
     raise HTTPException(404, f"Task not found: {task_id}")

@@ -13,6 +13,7 @@ from pixeletica.errors import (
     InvalidInput,
     LimitExceeded,
     NotFound,
+    TimedOut,
     TransientError,
     TransitionConflict,
     UnsupportedImage,
@@ -26,6 +27,7 @@ STATUS = (
     (LimitExceeded, 400),
     (InvalidInput, 400),
     (TransitionConflict, 409),
+    (TimedOut, 408),
 )
 
 

@@ -10,11 +10,12 @@ from typing import Any
 from fastapi import HTTPException
 
 from pixeletica import names
+from pixeletica.engine import render
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
 PALETTES = ("minecraft", "minecraft-2024")
-LINE_VISIBILITIES = ("no_lines", "block_grid_only", "chunk_lines_only", "both")
+LINE_VISIBILITIES = tuple(render.LINE_VARIANTS)
 _RGBA = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 #: The metadata is a few hundred bytes; anything near this is not a conversion request.
 MAX_METADATA_BYTES = 64 * 1024
@@ -53,7 +54,7 @@ EXTRA_OPTIONS = (
 )  # fmt: skip
 
 
-def bad(field: str, problem: str) -> HTTPException:
+def _bad(field: str, problem: str) -> HTTPException:
     return HTTPException(400, f"metadata.{field} {problem}")
 
 
@@ -61,12 +62,12 @@ def _int(meta: dict[str, Any], field: str, *, required: bool = False, positive: 
     value = meta.get(field)
     if value is None:
         if required:
-            raise bad(field, "is required")
+            raise _bad(field, "is required")
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise bad(field, f"must be a whole number, got {names.shown(value)}")
+        raise _bad(field, f"must be a whole number, got {names.shown(value)}")
     if positive and value <= 0:
-        raise bad(field, f"must be a positive number of blocks, got {value}")
+        raise _bad(field, f"must be a positive number of blocks, got {value}")
     return value
 
 
@@ -74,7 +75,7 @@ def _not_a_number(constant: str) -> None:
     raise ValueError(f"{constant} is not a number JSON allows")
 
 
-def load(text: str) -> dict[str, Any]:
+def _load(text: str) -> dict[str, Any]:
     """The metadata JSON object; HTTP 400 with a sentence for anything else (bad JSON, too big, too deep)."""
     if len(text) > MAX_METADATA_BYTES:
         raise HTTPException(400, f"metadata is {len(text):,} characters long; the limit is {MAX_METADATA_BYTES:,}")
@@ -94,19 +95,19 @@ def load(text: str) -> dict[str, Any]:
 
 def parse(text: str) -> StartRequest:
     """Task settings, priority and visibility from the metadata JSON; HTTP 400 naming the field otherwise."""
-    meta = load(text)
+    meta = _load(text)
     width = _int(meta, "width", positive=True)
     height = _int(meta, "height", positive=True)
     if width is None and height is None:
-        raise bad("width", "is required (give width, height or both)")
+        raise _bad("width", "is required (give width, height or both)")
     settings: dict[str, Any] = {"width": width, "height": height}
     algorithm = meta.get("dithering_algorithm", "floyd_steinberg")
     if not isinstance(algorithm, str):
-        raise bad("dithering_algorithm", f"must be a string, got {names.shown(algorithm)}")
+        raise _bad("dithering_algorithm", f"must be a string, got {names.shown(algorithm)}")
     settings["algorithm"] = algorithm
     palette = meta.get("color_palette", "minecraft")
     if not isinstance(palette, str) or palette not in PALETTES:
-        raise bad("color_palette", f"must be one of {', '.join(PALETTES)}, got {names.shown(palette)}")
+        raise _bad("color_palette", f"must be one of {', '.join(PALETTES)}, got {names.shown(palette)}")
     for key in EXTRA_OPTIONS:
         if key in meta:
             settings[key] = meta[key]
@@ -118,32 +119,33 @@ def parse(text: str) -> StartRequest:
     for key in ("chunk_line_color", "block_line_color"):
         if key in meta:
             if not isinstance(meta[key], str) or not _RGBA.fullmatch(meta[key]):
-                raise bad(key, f"must be a colour like #RRGGBB or #RRGGBBAA, got {names.shown(meta[key])}")
+                raise _bad(key, f"must be a colour like #RRGGBB or #RRGGBBAA, got {names.shown(meta[key])}")
             exports[key] = meta[key]
     if "line_visibilities" in meta:
         lines = meta["line_visibilities"]
         if not isinstance(lines, list) or not all(isinstance(v, str) and v in LINE_VISIBILITIES for v in lines):
-            raise bad("line_visibilities", f"must be a list of: {', '.join(LINE_VISIBILITIES)}")
+            raise _bad("line_visibilities", f"must be a list of: {', '.join(LINE_VISIBILITIES)}")
         exports["line_visibilities"] = lines
     if "orientation" in meta:
         if not isinstance(meta["orientation"], str) or meta["orientation"] not in schematic.ORIENTATIONS:
-            raise bad("orientation", f"must be floor or wall, got {names.shown(meta['orientation'])}")
+            choices = " or ".join(schematic.ORIENTATIONS)
+            raise _bad("orientation", f"must be {choices}, got {names.shown(meta['orientation'])}")
         exports["orientation"] = meta["orientation"]
     if "facing" in meta:
         if not isinstance(meta["facing"], str) or meta["facing"] not in schematic.FACINGS:
-            raise bad("facing", f"must be one of {', '.join(schematic.FACINGS)}, got {names.shown(meta['facing'])}")
+            raise _bad("facing", f"must be one of {', '.join(schematic.FACINGS)}, got {names.shown(meta['facing'])}")
         exports["facing"] = meta["facing"]
     if "game_version" in meta:  # blocks that exist in this version, and the schematics' data version
         version = meta["game_version"]
         if not isinstance(version, str) or version not in schematic.DATA_VERSIONS:
             latest = list(schematic.DATA_VERSIONS)[-1]
             wanted = f'must be a Java release from 1.13 to {latest} like "1.20.1"'
-            raise bad("game_version", f"{wanted}, got {names.shown(version)}")
+            raise _bad("game_version", f"{wanted}, got {names.shown(version)}")
         settings["game_version"] = exports["game_version"] = version
     for key in ("generate_schematic", "generate_web_files", "chunk_labels"):
         if key in meta:
             if not isinstance(meta[key], bool):
-                raise bad(key, f"must be true or false, got {names.shown(meta[key])}")
+                raise _bad(key, f"must be true or false, got {names.shown(meta[key])}")
             exports[key] = meta[key]
     if "schematic_formats" in meta:
         formats = meta["schematic_formats"]
@@ -152,18 +154,18 @@ def parse(text: str) -> StartRequest:
             or not formats
             or not all(isinstance(f, str) and f in bundle.SCHEMATIC_FORMATS for f in formats)
         ):
-            raise bad("schematic_formats", f"must be a list of some of: {', '.join(bundle.SCHEMATIC_FORMATS)}")
+            raise _bad("schematic_formats", f"must be a list of some of: {', '.join(bundle.SCHEMATIC_FORMATS)}")
         exports["schematic_formats"] = list(dict.fromkeys(formats))
     for key in ("schematic_name", "schematic_author", "schematic_description"):
         if key in meta:
             if meta[key] is not None and not isinstance(meta[key], str):
-                raise bad(key, f"must be a string, got {names.shown(meta[key])}")
+                raise _bad(key, f"must be a string, got {names.shown(meta[key])}")
             exports[key] = meta[key]
     settings["exports"] = exports
     given = meta.get("priority", "normal")
     if not isinstance(given, str) or given.strip().upper() not in Priority.__members__:
-        raise bad("priority", f"must be high, normal or low, got {names.shown(given)}")
+        raise _bad("priority", f"must be {', '.join(p.label for p in reversed(Priority))}, got {names.shown(given)}")
     public = meta.get("public")
     if public is not None and not isinstance(public, bool):
-        raise bad("public", f"must be true or false, got {names.shown(public)}")
+        raise _bad("public", f"must be true or false, got {names.shown(public)}")
     return StartRequest(settings=settings, priority=Priority.parse(given), public=public)

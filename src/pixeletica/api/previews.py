@@ -1,7 +1,7 @@
 """Previews made inside the API process without letting them take its memory or its CPUs.
 
 A preview never decodes a large image at full size: it decodes at the smallest integer
-reduction that still covers the preview's size (:func:`pixeletica.engine.image_io.load_reduced`),
+reduction that still covers the preview's size (:func:`pixeletica.engine.reduced.load_reduced`),
 then converts that. Each preview first reserves what it will need — the decoder's estimate
 plus the conversion's working set — from a fixed memory budget (``PIXELETICA_PREVIEW_MEMORY``)
 and takes one of a few slots (``PIXELETICA_PREVIEW_CONCURRENCY``); one that cannot get both
@@ -17,8 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from pixeletica.engine import dither, image_io, metrics, palette, pipeline
-from pixeletica.errors import LimitExceeded, TransientError
+from pixeletica.engine import dither, metrics, palette, pipeline, reduced
+from pixeletica.errors import LimitExceeded, TimedOut, TransientError
 
 log = logging.getLogger("pixeletica.api")
 
@@ -26,10 +26,6 @@ log = logging.getLogger("pixeletica.api")
 _WORKING_BYTES_PER_PIXEL = 48
 #: A reduced decode is at most this many times the preview's pixels (f is the largest that still covers it).
 _REDUCED_AREA = 4
-
-
-class PreviewTimedOut(Exception):
-    """The preview took longer than its time limit."""
 
 
 class PreviewPool:
@@ -50,7 +46,7 @@ class PreviewPool:
         started = time.monotonic()
         try:
             for encoded in _warm_up_files():
-                loaded = image_io.load_reduced(encoded, 4, 4)
+                loaded = reduced.load_reduced(encoded, 4, 4)
             chosen = palette.select()
             for algorithm in dither.ALGORITHMS:
                 for metric in metrics.METRICS:
@@ -64,13 +60,13 @@ class PreviewPool:
 
     def cost(self, data: bytes, width: int, height: int) -> int:
         """The bytes a preview of ``data`` at ``width`` x ``height`` blocks will hold at its peak."""
-        decode = image_io.decode_cost(data, width, height)
+        decode = reduced.decode_cost(data, width, height)
         return decode + _REDUCED_AREA * width * height * _WORKING_BYTES_PER_PIXEL
 
     def run(
         self, data: bytes, chosen: palette.Palette, options: pipeline.ConvertOptions, max_pixels: int
     ) -> pipeline.Conversion:
-        """The preview's conversion, once admitted; raises LimitExceeded, TransientError or PreviewTimedOut."""
+        """The preview's conversion, once admitted; raises LimitExceeded, TransientError or TimedOut."""
         assert options.width is not None and options.height is not None
         need = self.cost(data, options.width, options.height)
         if need > self.memory_budget:
@@ -83,8 +79,8 @@ class PreviewPool:
         deadline = time.monotonic() + self.timeout
         self._admit(need, deadline)
         try:
-            loaded = image_io.load_reduced(data, options.width, options.height, max_pixels=max_pixels)
-            return pipeline.convert_image(loaded, chosen, options, _deadline_check(deadline))
+            loaded = reduced.load_reduced(data, options.width, options.height, max_pixels=max_pixels)
+            return pipeline.convert_image(loaded, chosen, options, _deadline_check(deadline, self.timeout))
         finally:
             with self._changed:
                 self._reserved -= need
@@ -102,10 +98,10 @@ class PreviewPool:
             self._running += 1
 
 
-def _deadline_check(deadline: float) -> Callable[[float, str], None]:
+def _deadline_check(deadline: float, limit: float) -> Callable[[float, str], None]:
     def check(fraction: float, step: str) -> None:
         if time.monotonic() > deadline:
-            raise PreviewTimedOut
+            raise TimedOut(f"Preview generation timed out after {limit:g} seconds. Image may be too large for preview.")
 
     return check
 

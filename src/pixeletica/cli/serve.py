@@ -49,13 +49,6 @@ def admin_token(settings: config.Settings) -> tuple[str, str]:
     return token, str(path)
 
 
-def _access_line(rule: str, loopback: bool) -> str:
-    if rule == "open" or (rule == "auto" and loopback):
-        where = "" if rule == "open" else " on this machine (requests through a proxy: to their owner only)"
-        return f"to anyone{where} (PIXELETICA_TASK_ACCESS={rule})"
-    return f"to their owner and operators only (PIXELETICA_TASK_ACCESS={rule})"
-
-
 def check_data_dir(settings: config.Settings) -> None:
     """Refuse to start on a data directory that cannot hold tasks (missing rights, a file in the way, full)."""
     try:
@@ -148,7 +141,7 @@ def serve(
         f"  workers:        {count} local{celery}"
         f", store {config.safe_url(settings.store_url)}\n"
         f"  monitor:        {'in this process' if with_monitor else 'runs apart'}\n"
-        f"  tasks visible:  {_access_line(settings.task_access, access.is_loopback(host))}",
+        f"  tasks visible:  {access.describe(settings.task_access, access.is_loopback(host))}",
         err=True,
     )
     try:

@@ -13,6 +13,11 @@ from pathlib import Path
 from pixeletica import names
 
 
+def output_stem(input_name: str) -> str:
+    """The stem of a task's output files (``<stem>_dithered.png``...): its input's name made safe."""
+    return names.file_stem(Path(input_name).stem)
+
+
 def task_dir(tasks_dir: Path, task_id: str) -> Path:
     return tasks_dir / task_id
 

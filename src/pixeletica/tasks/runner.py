@@ -122,7 +122,7 @@ class Runner:
 
         result = pipeline.convert(data, palette, options, progress)
         progress(0.92, "writing files")
-        stem = names.file_stem(Path(task.input_name).stem)
+        stem = files.output_stem(task.input_name)
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
         folder.mkdir(parents=True, exist_ok=True)
         exports = task.settings.get("exports")

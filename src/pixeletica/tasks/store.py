@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pixeletica.config import safe_url
 from pixeletica.errors import InvalidInput, NotFound, TransitionConflict
 from pixeletica.tasks import model
 from pixeletica.tasks.model import Artifact, Event, Priority, Status, Task, utcnow
@@ -108,7 +109,7 @@ class Store:
             self.engine = sa.create_engine(url, pool_pre_ping=not self.is_sqlite)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError):
             raise InvalidInput(
-                f"the task database URL {_shown_url(url)!r} is not one Pixeletica can use; write it like "
+                f"the task database URL {safe_url(url)!r} is not one Pixeletica can use; write it like "
                 "postgresql+psycopg://user:password@host:5432/name or sqlite:////path/to/pixeletica.db"
             ) from None
         if self.is_sqlite:
@@ -121,11 +122,11 @@ class Store:
         store = cls(url)
         try:
             store.upgrade()
-        except sa.exc.DBAPIError as exc:
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:  # out of reach; anything else is a bug
             store.dispose()
             text = str(getattr(exc, "orig", None) or exc).strip()
             reason = text.splitlines()[0] if text else type(exc).__name__
-            raise InvalidInput(f"cannot use the task database at {_shown_url(url)}: {reason}") from None
+            raise InvalidInput(f"cannot use the task database at {safe_url(url)}: {reason}") from None
         return store
 
     # --- schema -----------------------------------------------------------------------------
@@ -344,6 +345,13 @@ class Store:
         query = sa.select(events).where(events.c.task_id == task_id).order_by(events.c.id)
         with self._read() as connection:
             return [Event.from_row(r) for r in connection.execute(query)]
+
+    def artifact(self, task_id: str, file_id: str) -> Artifact | None:
+        """One file of a task by its id (None if the task has no such file)."""
+        query = sa.select(artifacts).where(artifacts.c.task_id == task_id, artifacts.c.file_id == file_id)
+        with self._read() as connection:
+            row = connection.execute(query).first()
+        return Artifact.from_row(row) if row is not None else None
 
     def artifacts(self, task_id: str) -> list[Artifact]:
         query = sa.select(artifacts).where(artifacts.c.task_id == task_id).order_by(artifacts.c.file_id)
@@ -673,14 +681,6 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _shown_url(url: str) -> str:
-    """A database URL with its password hidden."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not even a URL: show the part after any credentials
-        return url.rsplit("@", 1)[-1]
 
 
 def _matching(query, status, created_after, created_before, search):

@@ -13,12 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
 
+from pixeletica.api import access
 from pixeletica.api.deps import (
     SESSION_COOKIE,
     AppState,
     require_admin,
     same_secret,
-    session_digest,
     state,
     token_digest,
 )
@@ -42,7 +42,7 @@ def sign_in(app: State, body: SignIn, request: Request, response: Response) -> N
         raise HTTPException(403, "the admin token is not valid")
     session = secrets.token_urlsafe(32)
     seconds = app.settings.session_hours * 3600
-    app.store.open_session(session_digest(session), token_digest(app.admin_token), seconds)
+    app.store.open_session(access.digest(session), token_digest(app.admin_token), seconds)
     response.set_cookie(
         SESSION_COOKIE, session, max_age=int(seconds), httponly=True, samesite="strict",
         secure=request.url.scheme == "https", path="/",
@@ -59,5 +59,5 @@ def sign_out(app: State, request: Request, response: Response) -> None:
     """End this browser's session on the server and remove its cookie."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        app.store.close_session(session_digest(cookie))
+        app.store.close_session(access.digest(cookie))
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")

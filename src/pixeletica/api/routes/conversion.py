@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from pixeletica import names
-from pixeletica.api import access, deps, metadata, paths, previews, responses, zipstream
+from pixeletica.api import access, deps, metadata, paths, responses, zipstream
 from pixeletica.api.deps import AppState, state
 from pixeletica.api.ratelimit import limited, limited_preview
 from pixeletica.errors import NotFound
-from pixeletica.tasks import service
+from pixeletica.tasks import files, service
 from pixeletica.tasks.model import Artifact, Task
 
 router = APIRouter(prefix="/conversion", tags=["conversion"])
@@ -156,7 +156,7 @@ def options_files(task_id: str) -> dict:
 def download_file(app: State, request: Request, task_id: str, file_id: str) -> FileResponse:
     """One file of a task."""
     task = deps.visible_task(request, task_id)
-    artifact = next((a for a in app.store.artifacts(task.id) if a.file_id == file_id), None)
+    artifact = app.store.artifact(task.id, file_id)
     if artifact is None:
         raise HTTPException(404, f"File not found: {file_id}")
     return FileResponse(_artifact_file(app, artifact), media_type=artifact.media_type, filename=artifact.filename)
@@ -174,7 +174,7 @@ class SelectiveDownloadRequest(BaseModel):
 def _zip(app: AppState, task: Task, artifacts: list[Artifact]) -> StreamingResponse:
     """The files as one ZIP, streamed as it is made (folders by category, as in the task's own ZIP)."""
     entries = [(f"{a.category}/{a.filename}", _artifact_file(app, a)) for a in artifacts]
-    stem = names.file_stem(Path(task.input_name).stem, "task")
+    stem = files.output_stem(task.input_name)
     headers = {"Content-Disposition": f'attachment; filename="{stem}_{task.id[:8]}.zip"'}
     return StreamingResponse(zipstream.stream(entries), media_type="application/zip", headers=headers)
 
@@ -249,14 +249,7 @@ def preview(
         given = dict(metadata.parse(metadata_json).settings)
     given.update(width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels)
     chosen, options = conversion.engine_inputs(conversion.normalise(given))
-    try:
-        result = request.app.state.previews.run(data, chosen, options, settings.max_input_pixels)
-    except previews.PreviewTimedOut:
-        raise HTTPException(
-            408,
-            f"Preview generation timed out after {settings.preview_timeout:g} seconds. "
-            "Image may be too large for preview.",
-        ) from None
+    result = request.app.state.previews.run(data, chosen, options, settings.max_input_pixels)
     return Response(image_io.encode_png(result.grid.to_rgba()), media_type="image/png")
 
 

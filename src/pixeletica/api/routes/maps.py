@@ -28,7 +28,7 @@ def _web_dir(app: AppState, request: Request, map_id: str) -> tuple[Task, Path]:
         task = deps.visible_task(request, map_id)
     except HTTPException:
         raise HTTPException(404, f"Map not found: {map_id}") from None
-    artifact = next((a for a in app.store.artifacts(task.id) if a.file_id == "web_metadata"), None)
+    artifact = app.store.artifact(task.id, "web_metadata")
     if artifact is None:
         raise HTTPException(404, f"Map not found: {map_id} (the task has no web map; ask for generate_web_files)")
     return task, paths.contained(app.settings.tasks_dir, artifact.path, f"Map {map_id}").parent

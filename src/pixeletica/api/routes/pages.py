@@ -19,9 +19,9 @@ def _page(name: str) -> FileResponse:
     return FileResponse(STATIC / name, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
-#: What ``GET /`` of the API answers, as the original server did; existing clients check it before every
-#: preview and every start and refuse to go on without a 2xx.
 def _online() -> JSONResponse:
+    """What ``GET /`` of the API answers, as the original server did: existing clients ask it before every
+    preview and every start and refuse to go on without a 2xx."""
     return JSONResponse({"name": "Pixeletica API", "version": __version__, "status": "online"})
 
 
