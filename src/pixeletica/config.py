@@ -25,7 +25,9 @@ SETTING_HINTS = {
 class Settings(BaseSettings):
     """Pixeletica's settings. Every field can be set as ``PIXELETICA_<NAME>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="PIXELETICA_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PIXELETICA_", extra="ignore", populate_by_name=True, allow_inf_nan=False
+    )
 
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("pixeletica")),
@@ -106,6 +108,11 @@ class Settings(BaseSettings):
         description="new tasks' maps are public (listed in /api/maps.json for everyone) unless the metadata says "
         '"public": false',
     )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed (comma-separated, "
+        "'*' for any); none by default, so a client cannot pick its own address for the rate limits",
+    )
     signin_rate_limit: str = Field(
         default="10/minute", description="dashboard sign-in attempts allowed per client address ('off' for none)"
     )
@@ -144,6 +151,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PREVIEW_RATE_LIMIT", "PIXELETICA_PREVIEW_RATE_LIMIT"),
         description="previews allowed per client address (the conversion page previews as options change)",
     )
+    event_streams_per_client: int = Field(
+        default=8, gt=0, description="progress streams (Server-Sent Events) one client address may hold open"
+    )
+    event_streams: int = Field(default=256, gt=0, description="progress streams open at once, for everyone")
     preview_timeout: float = Field(default=3.0, gt=0, description="seconds a preview may take")
     preview_max_pixels: int = Field(default=512 * 512, gt=0, description="largest preview, in blocks")
     preview_memory: int = Field(
@@ -159,6 +170,11 @@ class Settings(BaseSettings):
     def store_url(self) -> str:
         """The task store's SQLAlchemy URL."""
         return self.database_url or f"sqlite:///{self.data_dir / 'pixeletica.db'}"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The origins of ``CORS_ORIGINS``, one by one."""
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def tasks_dir(self) -> Path:

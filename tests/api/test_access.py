@@ -114,9 +114,8 @@ def test_public_maps_are_listed_and_readable_but_only_their_owner_deletes_them(p
     task_id = start(owner, public=True)["taskId"]
     wait_completed(owner, task_id)
     assert task_id in listed(visitor)
-    assert reads(visitor, task_id) == [200] * 8
-    denied = visitor.delete(f"/api/conversion/{task_id}")
-    assert denied.status_code == 403 and "owner" in denied.json()["detail"]
+    assert reads(visitor, task_id) == [404] * 4 + [200] * 4  # the map, not the upload or the other files
+    assert visitor.delete(f"/api/conversion/{task_id}").status_code == 404
     assert owner.delete(f"/api/conversion/{task_id}").status_code == 200
     bad = visitor.post(
         "/api/conversion/start",
@@ -153,3 +152,34 @@ def test_the_local_server_is_open_but_not_through_a_proxy(server):
     forwarded = httpx.Client(base_url=server.url, timeout=30, headers={"Forwarded": "for=203.0.113.9"})
     assert forwarded.get(f"/api/conversion/{task_id}").status_code == 404
     assert other.delete(f"/api/conversion/{task_id}").status_code == 200
+
+
+def test_another_site_cannot_start_a_conversion_in_a_visitor_s_browser(private):
+    """A form on another site would replace the visitor's owner key (their cookie is not sent): refused."""
+    photo = {"image_file": ("coffee.jpg", (SAMPLES / "coffee.jpg").read_bytes(), "image/jpeg")}
+    metadata = {"metadata": json.dumps(META)}
+    client = httpx.Client(base_url=private.url, timeout=30)
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        refused = client.post("/api/conversion/start", files=photo, data=metadata, headers=headers)
+        assert refused.status_code == 403 and "another site" in refused.json()["detail"]
+        assert "pixeletica_owner" not in refused.headers.get("set-cookie", "")
+    for headers in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": private.url}, {}):
+        assert client.post("/api/conversion/start", files=photo, data=metadata, headers=headers).status_code == 202
+
+
+def test_progress_streams_are_limited_per_client(tmp_path):
+    settings = fast_settings(tmp_path / "data", task_access="owner", event_streams_per_client=2)
+    settings.data_dir.mkdir(parents=True)
+    with running_server(settings, 0) as server:  # no workers: the task stays queued, its stream open
+        owner = httpx.Client(base_url=server.url, timeout=30)
+        task_id = start(owner)["taskId"]
+        with (
+            owner.stream("GET", f"/api/conversion/{task_id}/events") as first,
+            owner.stream("GET", f"/api/conversion/{task_id}/events") as second,
+        ):
+            assert first.status_code == second.status_code == 200
+            third = owner.get(f"/api/conversion/{task_id}/events")
+            assert third.status_code == 429 and third.headers["retry-after"]
+        # the slots come back once the streams are closed
+        with owner.stream("GET", f"/api/conversion/{task_id}/events") as again:
+            assert again.status_code == 200

@@ -55,3 +55,17 @@ def test_sessions_expire_and_sign_in_attempts_are_limited(tmp_path):
             tries = [guesser.post("/api/admin/session", json={"token": f"guess-{n}"}) for n in range(4)]
             assert [t.status_code for t in tries] == [403, 403, 403, 429]
             assert tries[-1].headers["retry-after"] and "4/minute" in tries[-1].json()["detail"]
+
+
+def test_guessing_the_admin_token_is_limited_like_signing_in(tmp_path):
+    settings = fast_settings(tmp_path / "data", admin_token=TOKEN, signin_rate_limit="3/minute")
+    settings.data_dir.mkdir(parents=True)
+    with running_server(settings, 0) as server:
+        with httpx.Client(base_url=server.url) as guesser:
+            codes = [
+                guesser.get("/api/tasks", headers={"Authorization": f"Bearer guess-{n}"}).status_code for n in range(4)
+            ]
+            assert codes == [403, 403, 403, 429]
+            spoofed = guesser.get("/api/tasks", headers={"Authorization": "Bearer x", "X-Forwarded-For": "192.0.2.7"})
+            assert spoofed.status_code == 429  # a client cannot pick another address (no proxy is trusted)
+        assert server.client.get("/api/tasks", headers=server.admin).status_code == 200  # the right token still works

@@ -113,13 +113,43 @@ def test_malformed_metadata_is_400(server, text):
     assert isinstance(answer.json()["detail"], str | list)
 
 
-def test_a_truncated_png_is_refused_at_start(server):
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP"])
+def test_a_truncated_image_is_refused_at_start(server, fmt):
     whole = io.BytesIO()
-    Image.effect_noise((300, 200), 60).convert("RGB").save(whole, format="PNG")
+    picture = Image.effect_noise((300, 200), 60).convert("RGB")
+    (picture.convert("P") if fmt == "GIF" else picture).save(whole, format=fmt)
+    before = server.store.count()
     for cut in (len(whole.getvalue()) // 2, len(whole.getvalue()) - 20):
-        answer = start(server, {"width": 16}, whole.getvalue()[:cut], "cut.png")
+        answer = start(server, {"width": 16}, whole.getvalue()[:cut], f"cut.{fmt.lower()}")
         assert answer.status_code == 415, answer.text
         assert "truncated" in answer.json()["detail"]
+    assert server.store.count() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/admin/session", '{"token": NaN}'),
+        ("/api/admin/session", '{"token": 1e999999}'),
+        ("/api/conversion/00000000-0000-0000-0000-000000000000/download", '{"fileIds": NaN}'),
+        ("/api/conversion/00000000-0000-0000-0000-000000000000/download", '{"fileIds": [Infinity]}'),
+        ("/api/conversion/00000000-0000-0000-0000-000000000000/download", '{"fileIds": ' + "[" + "1," * 20000 + "1]}"),
+    ],
+    ids=["nan-token", "huge-token", "nan-list", "infinity-item", "long-list"],
+)
+def test_json_bodies_that_do_not_fit_are_422_listing_the_field_without_echoing_it(server, path, body):
+    answer = server.client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    problems = answer.json()["detail"]
+    assert problems and all(set(p) == {"loc", "msg", "type"} for p in problems)
+    assert "NaN" not in answer.text and len(answer.text) < 4000
+
+
+def test_a_json_body_that_does_not_parse_is_400(server):
+    answer = server.client.post(
+        "/api/admin/session", content='{"token": ' + '["x",' * 5000, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400 and isinstance(answer.json()["detail"], str)
 
 
 def test_a_size_whose_render_is_too_big_for_16_px_is_rendered_smaller(server):
@@ -209,6 +239,23 @@ def test_download_all_is_streamed(server):
         assert answer.headers.get("transfer-encoding") == "chunked" and "content-length" not in answer.headers
         body = b"".join(answer.iter_bytes())
     assert zipfile.ZipFile(io.BytesIO(body)).testzip() is None
+
+
+def test_a_task_whose_files_cannot_be_removed_is_not_deleted_half(server):
+    task_id = start(server, {"width": 12}).json()["taskId"]
+    assert finished(server, task_id)["status"] == "completed"
+    blocker = server.settings.tasks_dir / f".deleting-{task_id}" / "in-the-way"
+    blocker.parent.mkdir()
+    blocker.write_text("a folder the task's files cannot be moved onto")
+    answer = server.client.delete(f"/api/conversion/{task_id}")
+    assert answer.status_code == 503 and "cannot be deleted" in answer.json()["detail"], answer.text
+    assert server.client.get(f"/api/conversion/{task_id}").status_code == 200  # nothing changed
+    assert (server.settings.tasks_dir / task_id / "input" / "coffee.jpg").is_file()
+    blocker.unlink()
+    blocker.parent.rmdir()
+    assert server.client.delete(f"/api/conversion/{task_id}").status_code == 200
+    assert not (server.settings.tasks_dir / task_id).exists()
+    assert not any(p.name.startswith(".deleting-") for p in server.settings.tasks_dir.iterdir())
 
 
 def test_an_unwritable_tasks_folder_is_503_and_leaves_nothing(tmp_path):

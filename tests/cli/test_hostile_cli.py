@@ -140,8 +140,12 @@ def test_the_task_tool_without_its_dependencies_says_how_to_run_it():
         ("PIXELETICA_DATABASE_URL", "not a database url", "not one Pixeletica can use"),
         ("PIXELETICA_DATABASE_URL", "postgresql+psycopg://u:secret@127.0.0.1:1/x", "cannot use the task database"),
         ("PIXELETICA_ADMIN_TOKEN", "   ", "PIXELETICA_ADMIN_TOKEN is empty"),
+        ("PIXELETICA_DATABASE_URL", "sqlite://", "in memory"),
+        ("PIXELETICA_DATABASE_URL", "mysql://u:secret@127.0.0.1/x", "needs the Python module"),
+        ("PIXELETICA_HEADER_TIMEOUT", "inf", "PIXELETICA_HEADER_TIMEOUT='inf' is not valid"),
+        ("PIXELETICA_WORKER_POLL_SECONDS", "nan", "PIXELETICA_WORKER_POLL_SECONDS='nan' is not valid"),
     ],
-    ids=["malformed-url", "unreachable", "blank-token"],
+    ids=["malformed-url", "unreachable", "blank-token", "in-memory", "no-driver", "infinite", "nan"],
 )
 def test_serve_refuses_bad_settings_in_one_line(tmp_path, variable, value, expected):
     env = {**settings_env(fast_settings(tmp_path / "data")), variable: value}

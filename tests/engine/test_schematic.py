@@ -154,6 +154,8 @@ def test_placements_stay_inside_the_world():
     with pytest.raises(InvalidInput, match="below the world's bottom"):
         schematic.Placement(orientation="wall", origin_y=100).check_fits(10, 200)
     schematic.Placement(orientation="wall", origin_y=319).check_fits(10, 384)
+    schematic.Placement(orientation="floor", origin_x=-29_999_983).check_fits(16, 16)  # runs towards +x: fits
+    schematic.Placement(orientation="wall", origin_z=29_999_980).check_fits(300, 10)  # one block deep
     with pytest.raises(InvalidInput, match="past the world's edge"):
         schematic.Placement(orientation="floor", origin_z=29_999_000).check_fits(10, 2000)
     with pytest.raises(InvalidInput, match="whole number"):

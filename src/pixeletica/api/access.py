@@ -8,8 +8,9 @@ tasks of one browser share one key.
 
 ``PIXELETICA_TASK_ACCESS`` chooses the rule:
 
-- ``owner``: a task, its files and its map are visible to its owner, to operators (admin token)
-  and — for maps made public — to everyone; only the owner or an operator may delete it;
+- ``owner``: a task, its files and its map are visible to its owner and to operators (admin
+  token); a map made public (only the map: not the upload, not the other files) to everyone;
+  only the owner or an operator may delete a task;
   ``/api/maps.json`` lists the visitor's own maps and the public ones. Anyone else is told the
   task does not exist, so ids can neither be confirmed nor enumerated.
 - ``open``: anyone may list, see and delete every task (one user on their own machine).
@@ -26,8 +27,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 
 from pixeletica.tasks.model import Task
 
@@ -77,10 +79,12 @@ class Visitor:
         return owner is not None and task.owner is not None and secrets.compare_digest(task.owner, owner)
 
     def may_see(self, task: Task) -> bool:
-        return self.open or task.public or self.owns(task) or self.admin
-
-    def may_delete(self, task: Task) -> bool:
+        """The task itself: its status, its files and the upload (public or not)."""
         return self.open or self.owns(task) or self.admin
+
+    def may_see_map(self, task: Task) -> bool:
+        """Its map (metadata, tiles, images, block data): also everyone's when it is public."""
+        return task.public or self.may_see(task)
 
 
 def presented_key(request: Request) -> str | None:
@@ -109,12 +113,39 @@ def describe(rule: str, listens_on_loopback: bool) -> str:
     return f"to their owner and operators only (PIXELETICA_TASK_ACCESS={rule})"
 
 
+def refuse_cross_site(request: Request, allowed_origins: list[str]) -> None:
+    """403 for a browser's request sent by another site's page (unless CORS_ORIGINS allows that site).
+
+    A form on another site could otherwise start a task in a visitor's browser and, since its
+    SameSite=Lax cookie is not sent with it, replace their owner key: they would lose their tasks.
+    Browsers say where a request comes from (``Sec-Fetch-Site``, ``Origin``); other clients send neither.
+    """
+    if "*" in allowed_origins:
+        return
+    origin = request.headers.get("origin")
+    if origin is not None and origin in allowed_origins:
+        return
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:  # the browser's own verdict, which a page cannot forge
+        cross = fetch_site == "cross-site"
+    else:  # older browsers: the Origin's host against ours (as the client or a proxy in front named it)
+        hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+        cross = origin not in (None, "null") and urlsplit(origin).netloc not in hosts
+    if cross:
+        raise HTTPException(403, "conversions cannot be started from another site's page (see CORS_ORIGINS)")
+
+
+def over_https(request: Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly, or through a proxy saying so): cookies are Secure then."""
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
 def owner_key_for(request: Request, response: Response) -> str:
     """The owner key of a task being started: the one the client sent, or a new one set as its cookie."""
     key = presented_key(request)
     if key is None:
         key = secrets.token_urlsafe(32)
-    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    secure = over_https(request)
     response.set_cookie(
         OWNER_COOKIE, key, max_age=_COOKIE_SECONDS, httponly=True, samesite="lax", secure=secure, path="/"
     )

@@ -15,7 +15,7 @@ from pixeletica import __version__
 from pixeletica.api import errors, metrics, previews, timeouts
 from pixeletica.api.deps import AppState
 from pixeletica.api.limits import UploadLimit
-from pixeletica.api.ratelimit import RateLimiter
+from pixeletica.api.ratelimit import RateLimiter, StreamSlots
 from pixeletica.api.routes import admin, conversion, health, maps, options, pages, tasks
 from pixeletica.config import Settings
 from pixeletica.tasks.store import Store
@@ -60,6 +60,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     app.state.preview_limiter = RateLimiter(settings.preview_rate_limit)
     app.state.signin_limiter = RateLimiter(settings.signin_rate_limit)
+    app.state.event_streams = StreamSlots(settings.event_streams_per_client, settings.event_streams)
     errors.install(app)
     app.include_router(pages.router)
     app.include_router(health.router)
@@ -70,7 +71,7 @@ def create_app(
     app.include_router(options.router, prefix="/api")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    origins = settings.allowed_origins
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(UploadLimit, limit=settings.max_upload_size)

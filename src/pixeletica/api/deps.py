@@ -73,6 +73,7 @@ def require_admin(request: Request) -> None:
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(401, "the Authorization header must be 'Bearer <token>'", headers=_CHALLENGE)
     if not same_secret(token.strip(), app.admin_token):
+        request.app.state.signin_limiter.check(request)  # wrong guesses count as sign-in attempts: 429 past them
         raise HTTPException(403, "the admin token is not valid")
 
 
@@ -96,12 +97,13 @@ def visitor(request: Request) -> access.Visitor:
     )
 
 
-def visible_task(request: Request, task_id: str) -> Task:
-    """The task if this visitor may see it; 404 otherwise — the same answer as for a task that does not exist."""
+def visible_task(request: Request, task_id: str, *, for_map: bool = False) -> Task:
+    """The task if this visitor may see it (``for_map``: its map); else 404, as for a task that does not exist."""
     try:
         task = state(request).store.get(task_id)
     except NotFound:
         raise HTTPException(404, f"Task not found: {task_id}") from None
-    if visitor(request).may_see(task):
+    who = visitor(request)
+    if who.may_see_map(task) if for_map else who.may_see(task):
         return task
     raise HTTPException(404, f"Task not found: {task_id}")

@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,6 +36,7 @@ def install(app: FastAPI) -> None:
     for exc_type, code in STATUS:
         app.add_exception_handler(exc_type, _handler(code))
     app.add_exception_handler(TransientError, _busy)
+    app.add_exception_handler(RequestValidationError, _malformed)
     app.add_exception_handler(sqlalchemy.exc.OperationalError, _store_down)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _store_down)
     app.add_middleware(InternalErrors)
@@ -52,6 +54,20 @@ async def _store_down(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"detail": "the task store is unavailable; try again shortly"}, status_code=503, headers={"Retry-After": "5"}
     )
+
+
+async def _malformed(_request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field and what is wrong with it, never echoing what was sent (it may be huge, or NaN)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": str(error.get("msg", "")),
+            "type": error.get("type"),
+        }
+        for error in exc.errors()[:10]
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
 
 
 async def _busy(_request: Request, exc: Exception) -> JSONResponse:

@@ -86,8 +86,9 @@ def _load(text: str) -> dict[str, Any]:
         raise HTTPException(400, f"Invalid JSON metadata format: {where}") from None
     except RecursionError:
         raise HTTPException(400, "Invalid JSON metadata format: it is nested too deeply") from None
-    except ValueError as exc:  # NaN/Infinity, a number of thousands of digits
-        raise HTTPException(400, f"Invalid JSON metadata format: {names.label(exc, 120)}") from None
+    except ValueError as exc:  # NaN/Infinity, or a number of thousands of digits
+        problem = str(exc) if "JSON allows" in str(exc) else "a number in it has thousands of digits"
+        raise HTTPException(400, f"Invalid JSON metadata format: {problem}") from None
     if not isinstance(meta, dict):
         raise HTTPException(400, "Invalid JSON metadata format: expected a JSON object")
     return meta

@@ -80,7 +80,9 @@ class PreviewPool:
         self._admit(need, deadline)
         try:
             loaded = reduced.load_reduced(data, options.width, options.height, max_pixels=max_pixels)
-            return pipeline.convert_image(loaded, chosen, options, _deadline_check(deadline, self.timeout))
+            return pipeline.convert_image(
+                loaded, chosen, options, _deadline_check(deadline, self.timeout), measure=False
+            )
         finally:
             with self._changed:
                 self._reserved -= need

@@ -96,7 +96,7 @@ def serve(
     store = app.state.pixeletica.store
     default_workers = 0 if settings.broker_url else (os.cpu_count() or 1)
     count = workers if workers is not None else default_workers
-    supervisor = local.start_supervisor(settings, count) if count > 0 else None
+    supervisor = local.Supervisor(settings, count) if count > 0 else None
     stop = threading.Event()
     threads = []
     if with_monitor:
@@ -124,6 +124,8 @@ def serve(
             log_level="info",
             access_log=False,
             http=timeouts.http_protocol(settings.header_timeout),
+            proxy_headers=bool(settings.forwarded_allow_ips),
+            forwarded_allow_ips=settings.forwarded_allow_ips or None,
         )
     )
 
@@ -148,11 +150,8 @@ def serve(
         server.run()
     finally:
         stop.set()
-        if supervisor is not None and supervisor.is_alive() and supervisor.pid:
-            os.kill(supervisor.pid, signal.SIGTERM)
-            supervisor.join(settings.shutdown_grace_seconds + 20)
-            if supervisor.is_alive():
-                supervisor.kill()
+        if supervisor is not None:
+            supervisor.stop()
         for thread in threads:
             thread.join(5)
         typer.echo("Pixeletica stopped", err=True)

@@ -215,7 +215,8 @@ def _diffuse(work, opaque, pts, box, n, cs, cand, kind, dxs, dys, weights, serpe
 # --- entry point ------------------------------------------------------------------------------
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
-_BAND_ROWS = 128
+#: Pixels dithered between two progress reports: about 0.2 s with CIEDE2000, well under 1 ms otherwise.
+_BAND_PIXELS = 16384
 
 
 def dither(
@@ -273,8 +274,9 @@ def dither(
                 rgb, opaque, *args, matcher.spread, memo, matrix, use_random, seed64, float(strength), out, y0, y1
             )
 
-    for y0 in range(0, h, _BAND_ROWS):
-        y1 = min(h, y0 + _BAND_ROWS)
+    band = max(1, _BAND_PIXELS // max(1, rgb.shape[1]))
+    for y0 in range(0, h, band):
+        y1 = min(h, y0 + band)
         run(y0, y1)
         if progress is not None:
             progress(y1, h)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from pixeletica.engine import color, orientation, png_chunks
+from pixeletica.engine import color, completeness, orientation, png_chunks
 from pixeletica.errors import InvalidInput, LimitExceeded, UnsupportedImage
 
 #: Pillow format names we accept (MPO is the multi-picture JPEG many phones write).
@@ -139,7 +139,7 @@ def opened(data: bytes, max_pixels: int | None) -> Iterator[tuple[Image.Image, p
                 f"the image is {width}x{height} pixels ({width * height / 1e6:.1f} megapixels); {limit}",
                 setting="max_input_pixels",
             )
-        yield im, _check_complete(data, str(im.format))
+        yield im, completeness.check(data, im)
     finally:
         im.close()
 
@@ -177,56 +177,6 @@ def decoding() -> Iterator[None]:
             raise UnsupportedImage(f"the image data is truncated or corrupt ({exc})") from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:  # what Pillow's decoders raise
             raise UnsupportedImage(f"the image data is truncated or corrupt ({exc})") from exc
-
-
-def _check_complete(data: bytes, fmt: str) -> png_chunks.PngLayout | None:
-    """Refuse a PNG or JPEG whose structure is visibly cut short, from its framing only; a PNG's layout."""
-    reason = None
-    layout = None
-    if fmt == "PNG":
-        try:
-            layout = png_chunks.scan(data)
-        except png_chunks.CorruptPng as exc:
-            reason = str(exc)
-    elif fmt in ("JPEG", "MPO"):
-        reason = _jpeg_incomplete(data)
-    if reason:
-        raise UnsupportedImage(f"the image data is truncated or corrupt ({reason})")
-    return layout
-
-
-def _jpeg_incomplete(data: bytes) -> str | None:
-    """Why a JPEG is cut short, or None: every segment before the first scan whole, and an EOI after it.
-
-    Segments are skipped by their lengths, so an EXIF thumbnail (a whole JPEG inside APP1, with its
-    own end marker) is never mistaken for the end. Entropy-coded data cannot contain FF D9 (a 0xFF
-    byte there is followed by 00 or a restart marker), and between the scans of a progressive file
-    there are only table and scan headers: the first FF D9 after the first scan header is the end.
-    """
-    size = len(data)
-    pos = 2  # after SOI, which Pillow checked
-    while True:
-        pos = data.find(b"\xff", pos)  # stray bytes between segments are skipped, as libjpeg does
-        while 0 <= pos < size and data[pos] == 0xFF:
-            pos += 1  # fill bytes
-        if pos < 0 or pos >= size:
-            return "the JPEG ends before its image data"
-        marker = data[pos]
-        pos += 1
-        if marker == 0xD9:
-            return "the JPEG ends before its image data"
-        if marker in (0x00, 0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
-            continue  # markers without a length
-        if pos + 2 > size:
-            return "the JPEG ends inside a segment header"
-        length = (data[pos] << 8) | data[pos + 1]
-        if length < 2 or pos + length > size:
-            return f"the JPEG ends inside its segment FF{marker:02X}"
-        pos += length
-        if marker == 0xDA:
-            if data.find(b"\xff\xd9", pos) < 0:
-                return "the JPEG has no end-of-image marker: the file is cut short"
-            return None
 
 
 @dataclass(frozen=True)

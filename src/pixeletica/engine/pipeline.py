@@ -106,13 +106,21 @@ def convert(
 
 
 def convert_image(
-    loaded: image_io.LoadedImage, palette: Palette, options: ConvertOptions, progress: ProgressCallback | None = None
+    loaded: image_io.LoadedImage,
+    palette: Palette,
+    options: ConvertOptions,
+    progress: ProgressCallback | None = None,
+    *,
+    measure: bool = True,
 ) -> Conversion:
-    """Convert an image decoded already (a preview's, decoded at a reduced size) into a block grid."""
+    """Convert an image decoded already (a preview's, decoded at a reduced size) into a block grid.
+
+    ``measure=False`` skips the colour error (``mean_delta_e2000`` is then NaN): a preview does not show it.
+    """
     report = progress or (lambda fraction, step: None)
     options.validated()
     clock = _Clock()
-    return _convert_fitted(_fitted(loaded, options), palette, options, report, clock)
+    return _convert_fitted(_fitted(loaded, options), palette, options, report, clock, measure=measure)
 
 
 class _Clock:
@@ -135,7 +143,13 @@ def _fitted(loaded: image_io.LoadedImage, options: ConvertOptions) -> np.ndarray
 
 
 def _convert_fitted(
-    rgba: np.ndarray, palette: Palette, options: ConvertOptions, report: ProgressCallback, clock: _Clock
+    rgba: np.ndarray,
+    palette: Palette,
+    options: ConvertOptions,
+    report: ProgressCallback,
+    clock: _Clock,
+    *,
+    measure: bool = True,
 ) -> Conversion:
     algorithm, metric = options.validated()
     rgb, opaque = image_io.split_alpha(rgba, options.alpha_threshold)
@@ -158,10 +172,13 @@ def _convert_fitted(
         progress=rows_done,
     )
     clock.lap("dither")
-    report(0.95, "measuring error")
-    step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / _ERROR_SAMPLE_PIXELS)))
-    error = metrics.mean_ciede2000(rgb[::step, ::step], opaque[::step, ::step], indices[::step, ::step], palette.colors)
-    clock.lap("measure")
+    error = float("nan")
+    if measure:
+        report(0.95, "measuring error")
+        step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / _ERROR_SAMPLE_PIXELS)))
+        sample = (slice(None, None, step), slice(None, None, step))
+        error = metrics.mean_ciede2000(rgb[sample], opaque[sample], indices[sample], palette.colors)
+        clock.lap("measure")
     meta = {
         "algorithm": algorithm.name,
         "metric": metric.name,

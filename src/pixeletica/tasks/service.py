@@ -110,8 +110,19 @@ def update_status(store: Store, task: Task, status: Status, *, actor: str) -> Ta
 
 
 def delete(store: Store, tasks_dir: Path, task: Task) -> bool:
-    """Delete a task's record and its files."""
-    gone = store.delete(task)
+    """Delete a task's record and its files; False if the task changed since it was read (nothing deleted).
+
+    The files are moved aside first: a folder that cannot be removed leaves the task as it was
+    (:class:`StorageUnavailable`), never a record gone with its files left behind for good.
+    """
+    aside = files.set_aside(tasks_dir, task.id)
+    try:
+        gone = store.delete(task)
+    except BaseException:
+        files.put_back(aside, tasks_dir, task.id)
+        raise
     if gone:
-        files.remove_task_files(tasks_dir, task.id)
+        files.remove_set_aside(aside)
+    else:
+        files.put_back(aside, tasks_dir, task.id)
     return gone

@@ -98,7 +98,12 @@ class Store:
         self.is_sqlite = url.startswith("sqlite")
         try:
             parsed = sa.engine.make_url(url)
-            if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            if self.is_sqlite and parsed.database in (None, "", ":memory:"):
+                raise InvalidInput(
+                    f"the task database {url!r} is in memory, where other processes cannot see it: give a file, "
+                    "like sqlite:////var/lib/pixeletica/pixeletica.db"
+                )
+            if self.is_sqlite:
                 folder = Path(parsed.database).expanduser().parent
                 try:
                     folder.mkdir(parents=True, exist_ok=True)
@@ -107,6 +112,11 @@ class Store:
                         f"cannot create the folder of the task database '{folder}': {exc.strerror or exc}"
                     ) from None
             self.engine = sa.create_engine(url, pool_pre_ping=not self.is_sqlite)
+        except ImportError as missing:  # a dialect whose driver is not installed (mysql, asyncpg...)
+            raise InvalidInput(
+                f"the task database URL {safe_url(url)!r} needs the Python module {missing.name!r}, which is not "
+                "installed; Pixeletica's store runs on PostgreSQL (postgresql+psycopg://...) or SQLite"
+            ) from None
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError):
             raise InvalidInput(
                 f"the task database URL {safe_url(url)!r} is not one Pixeletica can use; write it like "

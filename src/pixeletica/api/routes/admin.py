@@ -45,7 +45,7 @@ def sign_in(app: State, body: SignIn, request: Request, response: Response) -> N
     app.store.open_session(access.digest(session), token_digest(app.admin_token), seconds)
     response.set_cookie(
         SESSION_COOKIE, session, max_age=int(seconds), httponly=True, samesite="strict",
-        secure=request.url.scheme == "https", path="/",
+        secure=access.over_https(request), path="/",
     )  # fmt: skip
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from pixeletica import __version__
+from pixeletica.api import deps
 from pixeletica.api.deps import AppState, state
 from pixeletica.tasks.model import Status, iso, utcnow
 
@@ -16,11 +17,12 @@ State = Annotated[AppState, Depends(state)]
 
 
 @router.get("/api/health", summary="Health")
-def health(app: State) -> JSONResponse:
+def health(app: State, request: Request) -> JSONResponse:
     """Liveness and readiness: the store answers (else 503); live workers; the monitor's last sweep.
 
     ``status`` is ``ok`` when a worker and a monitor have beaten recently, ``degraded`` otherwise
-    (tasks are accepted but may wait).
+    (tasks are accepted but may wait). Which hosts and processes they are, only operators (and
+    everyone on an open server) are told.
     """
     settings = app.settings
     try:
@@ -40,12 +42,18 @@ def health(app: State) -> JSONResponse:
         age = (now - seen).total_seconds()
         monitor = {"name": name, "last_sweep": iso(seen), "seconds_ago": round(age, 1), **info}
     monitor_ok = monitor is not None and monitor["seconds_ago"] <= 3 * settings.lease_sweep_seconds + 5
+    if not deps.visitor(request).sees_everything:
+        live_names: list[str] = []
+        if monitor is not None:
+            monitor["name"] = "monitor"
+    else:
+        live_names = live
     return JSONResponse(
         {
             "status": "ok" if live and monitor_ok else "degraded",
             "version": __version__,
             "store": "ok",
-            "workers": {"alive": len(live), "names": live},
+            "workers": {"alive": len(live), "names": live_names},
             "monitor": monitor,
             "queued": counts[Status.QUEUED],
             "processing": counts[Status.PROCESSING],

@@ -25,7 +25,7 @@ State = Annotated[AppState, Depends(state)]
 
 def _web_dir(app: AppState, request: Request, map_id: str) -> tuple[Task, Path]:
     try:
-        task = deps.visible_task(request, map_id)
+        task = deps.visible_task(request, map_id, for_map=True)
     except HTTPException:
         raise HTTPException(404, f"Map not found: {map_id}") from None
     artifact = app.store.artifact(task.id, "web_metadata")

@@ -112,14 +112,24 @@ class Placement:
                     f"under y {self.origin_y} ({high - low + 1} in all): raise origin_y, make the picture "
                     "smaller, or build it as a floor"
                 )
-        reach = {"floor": (width, height), "wall": (width, width)}[self.orientation]
-        for axis, extent in (("origin_x", reach[0]), ("origin_z", reach[1])):
-            value = getattr(self, axis)
-            if abs(value) + extent - 1 > WORLD_LIMIT:
+        for axis, (low_end, high_end) in self.extent(width, height).items():
+            if low_end < -WORLD_LIMIT or high_end > WORLD_LIMIT:
                 raise InvalidInput(
-                    f"the build would reach past the world's edge ({WORLD_LIMIT:,}) from {axis} {value}; "
-                    "move it closer to 0"
+                    f"the build would reach {axis} {high_end if high_end > WORLD_LIMIT else low_end}, past the "
+                    f"world's edge (±{WORLD_LIMIT:,}): move origin_{axis} closer to 0"
                 )
+
+    def extent(self, width: int, height: int) -> dict[str, tuple[int, int]]:
+        """The lowest and highest world x and z a build of ``width`` x ``height`` blocks occupies."""
+        x, z, across = self.origin_x, self.origin_z, width - 1
+        if self.orientation == "floor":
+            return {"x": (x, x + across), "z": (z, z + height - 1)}
+        return {  # a wall: one block deep, its columns along the axis its facing says
+            "south": {"x": (x, x + across), "z": (z, z)},
+            "north": {"x": (x - across, x), "z": (z, z)},
+            "east": {"x": (x, x), "z": (z - across, z)},
+            "west": {"x": (x, x), "z": (z, z + across)},
+        }[self.facing]
 
 
 def volume(grid: BlockGrid, placement: Placement) -> tuple[np.ndarray, list[str]]:

@@ -7,6 +7,7 @@ back to ``queued``. A worker killed outright leaves a lease that expires; the mo
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -105,7 +106,22 @@ def _sleep(seconds: float, shutdown: _Shutdown) -> None:
         time.sleep(min(0.05, seconds))
 
 
-def _child(settings_json: str) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies, so no worker outlives ``serve``.
+
+    (A parent killed outright cannot stop its children itself.) If the parent is already gone, stop now.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: children then stop only when asked
+        return
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _child(settings_json: str, parent: int) -> None:
+    _die_with_parent(parent)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     work(Settings.model_validate_json(settings_json))
@@ -120,7 +136,7 @@ def run_workers(settings: Settings, concurrency: int) -> None:
     payload = settings.model_dump_json()
 
     def spawn(slot: int) -> multiprocessing.process.BaseProcess:
-        child = context.Process(target=_child, args=(payload,), name=f"worker-{slot}")
+        child = context.Process(target=_child, args=(payload, os.getpid()), name=f"worker-{slot}")
         child.start()
         return child
 
@@ -146,16 +162,46 @@ def run_workers(settings: Settings, concurrency: int) -> None:
             child.join()
 
 
-def _supervisor(settings_json: str, concurrency: int) -> None:
+def _supervisor(settings_json: str, concurrency: int, parent: int) -> None:
+    _die_with_parent(parent)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     run_workers(Settings.model_validate_json(settings_json), concurrency)
 
 
-def start_supervisor(settings: Settings, concurrency: int) -> multiprocessing.process.BaseProcess:
-    """Run :func:`run_workers` in a child process (for ``serve``); stop it with SIGTERM."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=_supervisor, args=(settings.model_dump_json(), concurrency), name="workers"
-    )
-    process.start()
-    return process
+class Supervisor:
+    """:func:`run_workers` in a child process of ``serve``, started again if it dies; :meth:`stop` ends it."""
+
+    def __init__(self, settings: Settings, concurrency: int) -> None:
+        self.settings, self.concurrency = settings, concurrency
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.process = self._start()
+        threading.Thread(target=self._watch, name="supervisor-watch", daemon=True).start()
+
+    def _start(self) -> multiprocessing.process.BaseProcess:
+        process = multiprocessing.get_context("spawn").Process(
+            target=_supervisor, args=(self.settings.model_dump_json(), self.concurrency, os.getpid()), name="workers"
+        )
+        process.start()
+        return process
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(1.0):
+            with self._lock:
+                if not self._stopping.is_set() and not self.process.is_alive():
+                    log.warning("the worker supervisor exited with %s; starting a new one", self.process.exitcode)
+                    self.process.join(0)  # reap it
+                    self.process = self._start()
+
+    def stop(self) -> None:
+        """SIGTERM to the workers (they finish or hand back their tasks), then wait for them."""
+        self._stopping.set()
+        with self._lock:
+            process = self.process
+        if process.is_alive() and process.pid:
+            os.kill(process.pid, signal.SIGTERM)
+            process.join(self.settings.shutdown_grace_seconds + 20)
+            if process.is_alive():
+                process.kill()
+        process.join(0)

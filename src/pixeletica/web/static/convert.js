@@ -83,8 +83,11 @@ function clearErrors() {
 
 /** Put the API's error next to the field it names ("metadata.width must be ..."), else above the button. */
 function showError(detail) {
-  const named = /^metadata\.([a-z_]+)/.exec(detail);
-  let field = named ? named[1] : null;
+  // "metadata.width must be ...", or a setting named first ("origin_x must be ...", "seed must be ...").
+  const named = /^(?:metadata\.)?([a-z_]+) /.exec(detail);
+  let field = named && $(`err-${named[1]}`) ? named[1] : null;
+  if (!field && /^(?:origin_[yz]\b|a wall|the build would reach)/.test(detail)) field = "origin_x";  // the origin's row
+  if (!field && /^(?:seed|serpentine|metric)\b/.test(detail)) field = "options";
   const side = /blocks in (width|height)/.exec(detail);
   if (!field && side) field = side[1];
   if (!field && /image_division|parts/i.test(detail)) field = "image_division";
@@ -173,7 +176,8 @@ async function preview() {
   }
   if (!response.ok) {
     const data = await response.json().catch(() => ({}));
-    $("preview-status").textContent = `No preview: ${data.detail || response.statusText}`;
+    const detail = Array.isArray(data.detail) ? data.detail.map((d) => d.msg).join("; ") : data.detail;
+    $("preview-status").textContent = `No preview: ${detail || response.statusText}`;
     return;
   }
   const blob = await response.blob();
