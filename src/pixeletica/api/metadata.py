@@ -165,7 +165,8 @@ def parse(text: str) -> StartRequest:
     settings["exports"] = exports
     given = meta.get("priority", "normal")
     if not isinstance(given, str) or given.strip().upper() not in Priority.__members__:
-        raise _bad("priority", f"must be {', '.join(p.label for p in reversed(Priority))}, got {names.shown(given)}")
+        *others, last = [p.label for p in reversed(Priority)]
+        raise _bad("priority", f"must be {', '.join(others)} or {last}, got {names.shown(given)}")
     public = meta.get("public")
     if public is not None and not isinstance(public, bool):
         raise _bad("public", f"must be true or false, got {names.shown(public)}")

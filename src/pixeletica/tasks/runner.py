@@ -116,11 +116,12 @@ class Runner:
             now = time.monotonic()
             if now - last_write[0] >= _PROGRESS_EVERY:  # short tasks finish without progress writes
                 last_write[0] = now
-                if not self.store.set_progress(task, round(fraction * 90), step):
+                if not self.store.set_progress(task, round(fraction * 100), step):
                     lost.set()
                     raise StopRun("task changed while running")
 
-        result = pipeline.convert(data, palette, options, progress)
+        # The conversion is the first 90 % of a task's progress; writing its files the rest.
+        result = pipeline.convert(data, palette, options, lambda fraction, step: progress(0.9 * fraction, step))
         progress(0.92, "writing files")
         stem = files.output_stem(task.input_name)
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)

@@ -518,16 +518,17 @@ class Store:
             return [(row.id, row.priority) for row in connection.execute(query)]
 
     def mark_dispatched(self, task_ids: Iterable[str]) -> None:
-        """Record that the broker now holds a message for each of these (still queued) tasks."""
+        """Record that the broker was sent a message for each of these tasks.
+
+        Whatever their status now: a worker may have claimed one the moment its message went out.
+        (One re-queued in that same moment is marked too and is sent again by the monitor's
+        re-dispatch, ``PIXELETICA_REDISPATCH_SECONDS`` later: late, never lost.)
+        """
         ids = list(task_ids)
         if not ids:
             return
         with self._write() as connection:
-            connection.execute(
-                tasks.update()
-                .where(tasks.c.id.in_(ids), tasks.c.status == Status.QUEUED.value)
-                .values(dispatched_at=utcnow())
-            )
+            connection.execute(tasks.update().where(tasks.c.id.in_(ids)).values(dispatched_at=utcnow()))
 
     def heartbeat(self, task: Task, lease_seconds: float) -> bool:
         """Renew the lease; False if the task is no longer this attempt's (re-queued or finished)."""
