@@ -52,11 +52,18 @@ def _serve(tmp_path: Path, workers: int) -> subprocess.Popen:
 
 def test_workers_die_with_a_killed_serve(tmp_path):
     serve = _serve(tmp_path, 2)
-    wait_for(lambda: len(_descendants(serve.pid)) >= 4, 60, "the supervisor, its 2 workers and resource tracker")
-    family = _descendants(serve.pid)
-    serve.send_signal(signal.SIGKILL)
-    serve.wait()
-    wait_for(lambda: not _alive(family), 30, "every worker process to stop")
+    family: set[int] = set()
+    try:
+        wait_for(lambda: len(_descendants(serve.pid)) >= 4, 60, "the supervisor, its 2 workers and resource tracker")
+        family = _descendants(serve.pid)
+    finally:
+        serve.send_signal(signal.SIGKILL)
+        serve.wait()
+    try:
+        wait_for(lambda: not _alive(family), 30, "every worker process to stop")
+    finally:
+        for pid in _alive(family):  # never leave one behind, even when the test fails
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_killed_supervisor_is_started_again_and_serve_stops_cleanly(tmp_path):
