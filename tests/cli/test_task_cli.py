@@ -70,7 +70,9 @@ def test_the_seeds_commands_work_as_written(env_store):
     reset = seed("python src/pixeletica/cli_task.py reset-stuck", env)
     assert reset.returncode == 0 and "marked 1 stuck task(s) as failed" in reset.stdout
     assert store.get(queued.id).status == Status.FAILED
-    assert store.get(queued.id).error == "processing took longer than 3600 seconds; marked failed by reset-stuck (cli)"
+    assert store.get(queued.id).error == (
+        "processing took longer than 3600 seconds (TASK_MAX_PROCESSING_TIME); marked failed by reset-stuck (cli)"
+    )
     assert store.events(queued.id)[-1].actor == "cli"
 
     updated = seed(f"python src/pixeletica/cli_task.py update {queued.id} --status completed", env)

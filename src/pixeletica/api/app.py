@@ -36,7 +36,7 @@ def create_app(
     ``PIXELETICA_TASK_ACCESS=auto`` takes as a private, single-user server.
     """
     if store is None:
-        store = Store.open(settings.store_url)
+        store = Store.open(settings.store_url, timeout=settings.store_timeout)
     pool = previews.PreviewPool(settings.preview_memory, settings.preview_concurrency, settings.preview_timeout)
 
     @contextlib.asynccontextmanager

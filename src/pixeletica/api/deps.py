@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from pixeletica.api import access
 from pixeletica.config import Settings
 from pixeletica.errors import NotFound
 from pixeletica.tasks.model import Task
 from pixeletica.tasks.store import Store
+
+log = logging.getLogger("pixeletica.api")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,23 @@ class AppState:
     queued: threading.Event = field(default_factory=threading.Event)
     #: The server accepts connections from this machine only (decides ``PIXELETICA_TASK_ACCESS=auto``).
     listens_on_loopback: bool = False
+
+
+async def bounded(request: Request, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function`` (which reads or writes the store) off the event loop, within PIXELETICA_STORE_TIMEOUT.
+
+    A database that stops answering without refusing (a stopped process, dropped packets) then
+    means a 503 with Retry-After in seconds, not a request that hangs; the call itself finishes
+    in its thread whenever the database comes back.
+    """
+    limit = state(request).settings.store_timeout
+    try:
+        return await asyncio.wait_for(run_in_threadpool(function, *args, **kwargs), limit)
+    except TimeoutError:
+        log.warning("the task store did not answer within %g s (%s)", limit, getattr(function, "__name__", function))
+        raise HTTPException(
+            503, "the task store does not answer; try again shortly", headers={"Retry-After": "5"}
+        ) from None
 
 
 def state(request: Request) -> AppState:

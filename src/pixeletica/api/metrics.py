@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pixeletica.tasks.model import Status, utcnow
+from pixeletica.tasks.model import Status
 from pixeletica.tasks.store import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -35,7 +35,7 @@ class TaskCollector(Collector):
             by_status.add_metric([status.value], counts[status])
         yield by_status
         yield GaugeMetricFamily("pixeletica_queue_depth", "Tasks waiting to be run", value=counts[Status.QUEUED])
-        now = utcnow()
+        now = self.store.clock()
         alive = sum(
             (now - seen).total_seconds() <= 3 * self.heartbeat_seconds for _, seen, _ in self.store.heartbeats("worker")
         )
@@ -46,7 +46,7 @@ class TaskCollector(Collector):
         for code, n in sorted(self.store.error_counts().items()):
             failures.add_metric([code], n)
         yield failures
-        rows = self.store.stats_rows(utcnow() - WINDOW)
+        rows = self.store.stats_rows(now - WINDOW)
         waits = [(r.started_at - r.created_at).total_seconds() for r in rows if r.started_at]
         runs = [
             (r.finished_at - r.started_at).total_seconds()

@@ -28,7 +28,10 @@ ACTOR = "cli"
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 TaskId = Annotated[str, typer.Argument(help="Task id, or a unique prefix of it.", show_default=False)]
-MaxTime = Annotated[float, typer.Option("--max-time", help="Seconds in processing that count as stuck.")]
+MaxTime = Annotated[
+    float | None,
+    typer.Option("--max-time", help="Seconds in processing that count as stuck (default: TASK_MAX_PROCESSING_TIME)."),
+]
 
 
 def open_store() -> tuple[Store, config.Settings]:
@@ -133,9 +136,10 @@ def info(task_id: TaskId, as_json: Json = False) -> None:
 
 @app.command("find-stuck")
 @common.reports_errors
-def find_stuck_command(max_time: MaxTime = 3600.0, as_json: Json = False) -> None:
+def find_stuck_command(max_time: MaxTime = None, as_json: Json = False) -> None:
     """Tasks that have been processing for longer than --max-time seconds."""
-    store, _ = open_store()
+    store, settings = open_store()
+    max_time = settings.task_max_processing_time if max_time is None else max_time
     rows = find_stuck(store, max_time)
     if as_json:
         _print_json([task_dict(t) for t in rows])
@@ -145,10 +149,10 @@ def find_stuck_command(max_time: MaxTime = 3600.0, as_json: Json = False) -> Non
 
 @app.command("reset-stuck")
 @common.reports_errors
-def reset_stuck(max_time: MaxTime = 3600.0, as_json: Json = False) -> None:
+def reset_stuck(max_time: MaxTime = None, as_json: Json = False) -> None:
     """Mark tasks processing for longer than --max-time seconds as failed."""
     store, settings = open_store()
-    report = Monitor(store=store, tasks_dir=settings.tasks_dir).fail_stuck(max_time, actor=ACTOR)
+    report = Monitor.from_settings(store, settings).fail_stuck(max_time, actor=ACTOR)
     if as_json:
         _print_json({"failed": report.failed})
     else:
@@ -165,8 +169,10 @@ def update(
     as_json: Json = False,
 ) -> None:
     """Set a task's status by hand (recorded in its history)."""
-    store, _ = open_store()
-    task = service.update_status(store, store.resolve(task_id), Status.parse(status), actor=ACTOR)
+    store, settings = open_store()
+    task = service.update_status(
+        store, store.resolve(task_id), Status.parse(status), actor=ACTOR, lease_seconds=settings.lease_seconds
+    )
     _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} is now {task.status.value}")
 
 

@@ -7,7 +7,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from pixeletica.tasks.model import Status, utcnow
+from pixeletica.tasks.model import Status
 from pixeletica.tasks.store import Store
 
 
@@ -21,7 +21,7 @@ def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> 
 
 def stats(store: Store, window: dt.timedelta) -> dict[str, Any]:
     """Statistics of the tasks created within ``window`` before now."""
-    since = utcnow() - min(window, dt.timedelta(days=3650))
+    since = store.clock() - min(window, dt.timedelta(days=3650))
     rows = store.stats_rows(since)
     counts = Counter(r.status for r in rows)
     waits = [(r.started_at - r.created_at).total_seconds() for r in rows if r.started_at]
@@ -52,7 +52,7 @@ def timeline(store: Store, window: dt.timedelta, buckets: int) -> dict[str, Any]
     Counts tasks created within the window (a task created before it is not seen).
     """
     window = min(window, dt.timedelta(days=3650))
-    end = utcnow()
+    end = store.clock()
     start = end - window
     step = window / buckets
     rows = store.stats_rows(start)

@@ -88,6 +88,12 @@ PUBLIC_ERRORS = {
 _KNOWN_CODES = frozenset(code.value for code in ErrorCode)
 
 
+def took_too_long(limit: float, *, by: str, from_setting: bool = True) -> str:
+    """The error of a task failed for running longer than ``limit`` seconds (the same whoever stopped it)."""
+    setting = " (TASK_MAX_PROCESSING_TIME)" if from_setting else ""
+    return f"processing took longer than {limit:g} seconds{setting}; marked failed by {by}"
+
+
 def utcnow() -> dt.datetime:
     """Now in UTC, naive (the store keeps naive UTC on every database)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)

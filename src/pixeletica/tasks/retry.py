@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 
 import sqlalchemy.exc
 
+from pixeletica import names
 from pixeletica.errors import InvalidInput, LimitExceeded, TransientError, UnsupportedImage
 from pixeletica.tasks.model import PUBLIC_ERRORS, ErrorCode
+
+#: Failures that pass by themselves (the store or broker briefly out of reach, the disk busy): a loop
+#: that meets one logs a line and tries again. Anything else is a bug, logged with its traceback.
+RETRYABLE: tuple[type[BaseException], ...] = (
+    TransientError,
+    OSError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.DisconnectionError,
+    sqlalchemy.exc.TimeoutError,
+)
+
+
+def report(log: logging.Logger, what: str, exc: BaseException) -> str:
+    """Log a failure of a long-running loop — one line if it passes by itself, else with its traceback — and
+    return it in one bounded line (for health checks)."""
+    if isinstance(exc, RETRYABLE):
+        log.warning("%s: %s", what, exc)
+    else:
+        log.error("%s: unexpected %s", what, type(exc).__name__, exc_info=exc)
+    return names.label(f"{type(exc).__name__}: {exc}", 300)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +57,7 @@ def classify(exc: BaseException) -> Failure:
         return Failure(transient=False, code=ErrorCode.INVALID_INPUT, message=str(exc))
     if isinstance(exc, MemoryError):
         return Failure(transient=False, code=ErrorCode.OUT_OF_MEMORY, message="not enough memory for this conversion")
-    if isinstance(exc, (TransientError, OSError, sqlalchemy.exc.OperationalError, sqlalchemy.exc.DisconnectionError)):
+    if isinstance(exc, RETRYABLE):
         return Failure(transient=True, code=ErrorCode.TRANSIENT, message=PUBLIC_ERRORS[ErrorCode.TRANSIENT.value])
     return Failure(transient=False, code=ErrorCode.INTERNAL, message=PUBLIC_ERRORS[ErrorCode.INTERNAL.value])
 

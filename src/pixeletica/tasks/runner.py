@@ -8,7 +8,6 @@ monitor re-queues the task.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import os
@@ -26,8 +25,8 @@ from pixeletica.engine import pipeline, textures
 from pixeletica.engine.exports import bundle, tiles
 from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import conversion, files
-from pixeletica.tasks.model import ErrorCode, Status, Task, utcnow
-from pixeletica.tasks.retry import RetryPolicy, classify
+from pixeletica.tasks.model import ErrorCode, Status, Task, took_too_long
+from pixeletica.tasks.retry import Failure, RetryPolicy, classify, report
 from pixeletica.tasks.store import NewArtifact, Store
 
 log = logging.getLogger("pixeletica.tasks")
@@ -58,6 +57,9 @@ class Runner:
     heartbeat_seconds: float = 5.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     should_stop: Callable[[], str | None] = lambda: None
+    #: Exceptions by which an executor stops a task at its time limit (Celery's soft time limit), and that limit.
+    time_limit_errors: tuple[type[BaseException], ...] = ()
+    time_limit: float = 3600.0
 
     @property
     def actor(self) -> str:
@@ -234,6 +236,9 @@ class Runner:
 
     def _fail_or_retry(self, task: Task, exc: BaseException) -> Task:
         failure = classify(exc)
+        if isinstance(exc, self.time_limit_errors):  # the same failure as the monitor's stuck sweep would make
+            message = took_too_long(self.time_limit, by=f"its worker ({self.worker_id})")
+            failure = Failure(transient=False, code=ErrorCode.TIMED_OUT, message=message)
         files.remove_attempt(self.tasks_dir, task.id, task.attempt)
         details = "".join(traceback.format_exception(exc))
         try:
@@ -247,7 +252,7 @@ class Runner:
                     Status.QUEUED,
                     actor=self.actor,
                     message=f"{failure.message}; retrying in {delay:.0f} s ({_detail(exc)})",
-                    not_before=utcnow() + dt.timedelta(seconds=delay),
+                    retry_in=delay,
                     error=failure.message,
                     error_code=failure.code.value,
                     traceback=details,
@@ -282,7 +287,7 @@ class Runner:
                     lost.set()
                     return
             except Exception as exc:  # a missed beat is survivable; the lease says when it is not
-                log.warning("task_id=%s heartbeat failed: %s", task.id, exc)
+                report(log, f"task_id={task.id} heartbeat failed", exc)
 
 
 def _detail(exc: BaseException) -> str:

@@ -95,8 +95,12 @@ def cancel(store: Store, task: Task, *, actor: str) -> Task:
     )
 
 
-def update_status(store: Store, task: Task, status: Status, *, actor: str) -> Task:
-    """The seed's manual override: set any status, recorded as an event by ``actor``."""
+def update_status(store: Store, task: Task, status: Status, *, actor: str, lease_seconds: float) -> Task:
+    """The seed's manual override: set any status, recorded as an event by ``actor``.
+
+    Set to ``processing``, a task has a start time and a lease of ``lease_seconds`` that no worker
+    renews: unless a worker's own claim takes over, the lease sweep finds it and queues it again.
+    """
     if status == task.status:
         raise InvalidInput(f"task {task.id} is already {status.value}")
     fields: dict[str, Any] = {}
@@ -104,6 +108,8 @@ def update_status(store: Store, task: Task, status: Status, *, actor: str) -> Ta
         fields = {"error": f"marked failed by {actor}", "error_code": ErrorCode.MANUAL.value}
     elif status == Status.QUEUED:
         fields = {"error": None, "error_code": None, "traceback": None, "not_before": None}
+    elif status == Status.PROCESSING:
+        fields = {"lease_seconds": lease_seconds}
     return store.transition(
         task, status, actor=actor, message=f"status set to {status.value} by hand", manual=True, **fields
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sqlite3
 import time
 import uuid
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from pixeletica.config import safe_url
 from pixeletica.errors import InvalidInput, NotFound, TransitionConflict
 from pixeletica.tasks import model
-from pixeletica.tasks.model import Artifact, Event, Priority, Status, Task, utcnow
+from pixeletica.tasks.model import Artifact, Event, Priority, Status, Task
 from pixeletica.tasks.schema import admin_sessions, artifacts, events, heartbeats, tasks
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -91,9 +92,18 @@ def _revision(connection: sa.Connection) -> str | None:
 
 
 class Store:
-    """All access to the task tables. Thread-safe; one per process is enough."""
+    """All access to the task tables. Thread-safe; one per process is enough.
 
-    def __init__(self, url: str) -> None:
+    Every time that decides something — a lease, a retry delay, what a sweep finds, when a task
+    started or finished — is the database's clock, never the process's: workers on machines whose
+    clocks disagree still agree on every lease. ``time_offset`` (seconds, 0 in production) moves
+    that clock for tests, which then need no sleeps.
+    """
+
+    time_offset: float = 0.0
+
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+        """``timeout``: seconds to connect, or to wait for a pooled connection (PostgreSQL statements stop at 30 s)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         try:
@@ -111,7 +121,11 @@ class Store:
                     raise InvalidInput(
                         f"cannot create the folder of the task database '{folder}': {exc.strerror or exc}"
                     ) from None
-            self.engine = sa.create_engine(url, pool_pre_ping=not self.is_sqlite)
+            if self.is_sqlite:
+                self.engine = sa.create_engine(url)
+            else:  # a database that stops answering turns into errors in seconds, not hung calls
+                connect = {"connect_timeout": max(2, math.ceil(timeout)), "options": "-c statement_timeout=30000"}
+                self.engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect)
         except ImportError as missing:  # a dialect whose driver is not installed (mysql, asyncpg...)
             raise InvalidInput(
                 f"the task database URL {safe_url(url)!r} needs the Python module {missing.name!r}, which is not "
@@ -126,10 +140,10 @@ class Store:
             _configure_sqlite(self.engine)
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, timeout: float = 5.0) -> Store:
         """A store at ``url`` with its schema up to date; a bad URL or a database out of reach is one
         :class:`InvalidInput` sentence (for the commands that start services), never a traceback."""
-        store = cls(url)
+        store = cls(url, timeout=timeout)
         try:
             store.upgrade()
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:  # out of reach; anything else is a bug
@@ -154,6 +168,7 @@ class Store:
 
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")  # a migration may take its time
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7370343)")
             if _revision(connection) != HEAD_REVISION:  # another process may have just done it
                 cfg = Config()
@@ -165,6 +180,20 @@ class Store:
         """The schema's migration revision, or None for an empty database."""
         with self._read() as connection:
             return _revision(connection)
+
+    # --- the database's clock ------------------------------------------------------------------
+
+    def _now(self, plus: float = 0.0) -> Any:
+        """SQL for the database's current UTC time, ``plus`` seconds (naive, as every time is stored)."""
+        seconds = float(plus) + self.time_offset
+        if self.is_sqlite:
+            return sa.func.strftime("%Y-%m-%d %H:%M:%f", "now", f"{seconds:+.3f} seconds")
+        return sa.func.timezone("UTC", sa.func.now()) + sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+    def clock(self) -> dt.datetime:
+        """The database's current UTC time (what leases and sweeps are measured against)."""
+        with self._read() as connection:
+            return connection.execute(sa.select(sa.type_coerce(self._now(), sa.DateTime))).scalar_one()
 
     # --- transactions -----------------------------------------------------------------------
 
@@ -178,15 +207,14 @@ class Store:
         with self.engine.connect().execution_options(pixeletica_readonly=True) as connection, connection.begin():
             yield connection
 
-    @staticmethod
     def _event(
-        connection: sa.Connection, task_id: str, from_status: str | None, to_status: str, attempt: int, actor: str,
-        message: str,
+        self, connection: sa.Connection, task_id: str, from_status: str | None, to_status: str, attempt: int,
+        actor: str, message: str,
     ) -> None:  # fmt: skip
         connection.execute(
             events.insert().values(
                 task_id=task_id,
-                at=utcnow(),
+                at=self._now(),
                 from_status=from_status,
                 to_status=to_status,
                 attempt=attempt,
@@ -212,7 +240,7 @@ class Store:
         public: bool = False,
     ) -> Task:
         """Store a new task as ``queued`` (with its first event) and return it."""
-        now = utcnow()
+        now = self._now()
         task_id = task_id or str(uuid.uuid4())
         with self._write() as connection:
             connection.execute(
@@ -378,24 +406,38 @@ class Store:
         actor: str,
         message: str,
         manual: bool = False,
+        retry_in: float | None = None,
+        lease_seconds: float | None = None,
+        only_if_lease_expired: bool = False,
         **fields: Any,
     ) -> Task:
         """Move ``task`` from the status and attempt it was read with to ``to``, or raise.
 
         Raises :class:`TransitionConflict` if the stored task is no longer in that status and
-        attempt (someone else changed it first), or if the change is not allowed.
+        attempt (someone else changed it first), or if the change is not allowed. Back to
+        ``queued``, ``retry_in`` seconds delay the next claim. Into ``processing`` (only by hand:
+        workers claim), the task gets a start time and a lease of ``lease_seconds`` held by nobody,
+        so that the lease sweep finds it. ``only_if_lease_expired``: only if its lease has run out
+        by the database's clock at that very moment (a heartbeat that came meanwhile wins).
         """
         if to == task.status:
             raise TransitionConflict(f"task {task.id} is already {to.value}")
         if not manual and to not in model.TRANSITIONS[task.status]:
             raise TransitionConflict(f"task {task.id} cannot go from {task.status.value} to {to.value}")
-        now = utcnow()
+        now = self._now()
         values: dict[str, Any] = {"status": to.value, "updated_at": now, **fields}
         if to == Status.QUEUED:
             values.setdefault("queued_at", now)
             values.update(worker_id=None, lease_expires_at=None, finished_at=None, dispatched_at=None)
             values.setdefault("progress", 0)
             values.setdefault("step", None)
+            if retry_in is not None:
+                values["not_before"] = self._now(retry_in)
+        elif to == Status.PROCESSING:
+            if lease_seconds is None:
+                raise ValueError("a task put in processing needs a lease (lease_seconds)")
+            values.update(started_at=now, lease_expires_at=self._now(lease_seconds), finished_at=None, not_before=None)
+            values.setdefault("worker_id", f"nobody (set by {actor})")
         elif to in model.FINISHED:
             values.setdefault("finished_at", now)
             values.update(lease_expires_at=None)
@@ -405,15 +447,16 @@ class Store:
             if key in values and not isinstance(values[key], str):
                 values[key] = json.dumps(values[key], sort_keys=True)
         with self._write() as connection:
-            changed = connection.execute(
-                tasks.update()
-                .where(tasks.c.id == task.id, tasks.c.status == task.status.value, tasks.c.attempt == task.attempt)
-                .values(**values)
-            ).rowcount
+            where = [tasks.c.id == task.id, tasks.c.status == task.status.value, tasks.c.attempt == task.attempt]
+            if only_if_lease_expired:
+                where.append(tasks.c.lease_expires_at < self._now())
+            changed = connection.execute(tasks.update().where(*where).values(**values)).rowcount
             if changed != 1:
                 raise TransitionConflict(
                     f"task {task.id} changed before it could go from {task.status.value} to {to.value}"
                 )
+            if task.status == Status.COMPLETED:  # its results are no longer the task's: a new run makes new ones
+                connection.execute(artifacts.delete().where(artifacts.c.task_id == task.id))
             self._event(
                 connection, task.id, task.status.value, to.value, fields.get("attempt", task.attempt), actor, message
             )
@@ -430,7 +473,7 @@ class Store:
         if task_id is not None:
             return self._claim_one(worker_id, lease_seconds, task_id)
         for _ in range(5):
-            now = utcnow()
+            now = self._now()
             candidate = (
                 sa.select(tasks.c.id, tasks.c.attempt)
                 .where(
@@ -454,7 +497,7 @@ class Store:
 
     def _claim_one(self, worker_id: str, lease_seconds: float, task_id: str) -> Task | None:
         """Claim one named task in a single compare-and-set update (no search, so no row to skip)."""
-        now = utcnow()
+        now = self._now()
         where = (
             tasks.c.id == task_id,
             tasks.c.status == Status.QUEUED.value,
@@ -464,7 +507,7 @@ class Store:
             return self._take(connection, where, worker_id, lease_seconds, now)
 
     def _take(
-        self, connection: sa.Connection, where: tuple[Any, ...], worker_id: str, lease_seconds: float, now: dt.datetime
+        self, connection: sa.Connection, where: tuple[Any, ...], worker_id: str, lease_seconds: float, now: Any
     ) -> Task | None:
         """queued -> processing for the row ``where`` selects, with a lease and the next attempt; the event too."""
         claimed = connection.execute(
@@ -474,7 +517,7 @@ class Store:
                 status=Status.PROCESSING.value,
                 attempt=tasks.c.attempt + 1,
                 worker_id=worker_id,
-                lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                lease_expires_at=self._now(lease_seconds),
                 started_at=now,
                 updated_at=now,
                 progress=0,
@@ -494,16 +537,16 @@ class Store:
 
     # --- dispatch outbox ----------------------------------------------------------------------
 
-    def to_dispatch(self, redispatch_before: dt.datetime | None = None, limit: int = 500) -> list[tuple[str, int]]:
+    def to_dispatch(self, redispatch_after: float | None = None, limit: int = 500) -> list[tuple[str, int]]:
         """(id, priority) of queued, runnable tasks the broker has not been told about.
 
-        With ``redispatch_before``, also those told before that time and still queued: their
-        message may have been lost (a broker restarted without persistence, or flushed).
+        With ``redispatch_after`` (seconds), also those told longer ago than that and still queued:
+        their message may have been lost (a broker restarted without persistence, or flushed).
         """
-        now = utcnow()
+        now = self._now()
         told = tasks.c.dispatched_at.is_(None)
-        if redispatch_before is not None:
-            told = sa.or_(told, tasks.c.dispatched_at < redispatch_before)
+        if redispatch_after is not None:
+            told = sa.or_(told, tasks.c.dispatched_at < self._now(-redispatch_after))
         query = (
             sa.select(tasks.c.id, tasks.c.priority)
             .where(
@@ -528,17 +571,16 @@ class Store:
         if not ids:
             return
         with self._write() as connection:
-            connection.execute(tasks.update().where(tasks.c.id.in_(ids)).values(dispatched_at=utcnow()))
+            connection.execute(tasks.update().where(tasks.c.id.in_(ids)).values(dispatched_at=self._now()))
 
     def heartbeat(self, task: Task, lease_seconds: float) -> bool:
         """Renew the lease; False if the task is no longer this attempt's (re-queued or finished)."""
-        now = utcnow()
         with self._write() as connection:
             return (
                 connection.execute(
                     tasks.update()
                     .where(*self._owned(task))
-                    .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds), updated_at=now)
+                    .values(lease_expires_at=self._now(lease_seconds), updated_at=self._now())
                 ).rowcount
                 == 1
             )
@@ -550,14 +592,14 @@ class Store:
                 connection.execute(
                     tasks.update()
                     .where(*self._owned(task))
-                    .values(progress=max(0, min(100, int(progress))), step=step[:64], updated_at=utcnow())
+                    .values(progress=max(0, min(100, int(progress))), step=step[:64], updated_at=self._now())
                 ).rowcount
                 == 1
             )
 
     def complete(self, task: Task, files: Iterable[NewArtifact], result: dict[str, Any], actor: str) -> Task:
         """processing -> completed with its artifacts, in one transaction (compare-and-set)."""
-        now = utcnow()
+        now = self._now()
         with self._write() as connection:
             finished = connection.execute(
                 tasks.update()
@@ -594,33 +636,33 @@ class Store:
 
     # --- what the monitor looks for ---------------------------------------------------------
 
-    def processing_since(self, started_before: dt.datetime, limit: int = 1000) -> list[Task]:
-        """``processing`` tasks started before a time (the seed's stuck tasks), oldest first."""
+    def processing_longer_than(self, seconds: float, limit: int = 1000) -> list[Task]:
+        """``processing`` tasks started more than ``seconds`` ago (the seed's stuck tasks), oldest first."""
         query = (
             sa.select(tasks)
-            .where(tasks.c.status == Status.PROCESSING.value, tasks.c.started_at < started_before)
+            .where(tasks.c.status == Status.PROCESSING.value, tasks.c.started_at < self._now(-seconds))
             .order_by(tasks.c.started_at)
             .limit(limit)
         )
         with self._read() as connection:
             return [Task.from_row(r) for r in connection.execute(query)]
 
-    def lease_expired(self, now: dt.datetime | None = None, limit: int = 1000) -> list[Task]:
+    def lease_expired(self, limit: int = 1000) -> list[Task]:
         """``processing`` tasks whose lease ran out: their worker is gone."""
         query = (
             sa.select(tasks)
-            .where(tasks.c.status == Status.PROCESSING.value, tasks.c.lease_expires_at < (now or utcnow()))
+            .where(tasks.c.status == Status.PROCESSING.value, tasks.c.lease_expires_at < self._now())
             .order_by(tasks.c.lease_expires_at)
             .limit(limit)
         )
         with self._read() as connection:
             return [Task.from_row(r) for r in connection.execute(query)]
 
-    def finished_before(self, status: Status, cutoff: dt.datetime, limit: int = 1000) -> list[Task]:
-        """Finished tasks of ``status`` that finished before ``cutoff`` (for retention)."""
+    def finished_longer_than(self, status: Status, seconds: float, limit: int = 1000) -> list[Task]:
+        """Finished tasks of ``status`` that finished more than ``seconds`` ago (for retention)."""
         query = (
             sa.select(tasks)
-            .where(tasks.c.status == status.value, tasks.c.finished_at < cutoff)
+            .where(tasks.c.status == status.value, tasks.c.finished_at < self._now(-seconds))
             .order_by(tasks.c.finished_at)
             .limit(limit)
         )
@@ -644,7 +686,7 @@ class Store:
 
     def beat(self, name: str, kind: str, info: dict[str, Any] | None = None) -> None:
         """Record that a long-running process (``kind`` worker or monitor) is alive."""
-        values = {"kind": kind, "seen_at": utcnow(), "info": json.dumps(info or {}, sort_keys=True)}
+        values = {"kind": kind, "seen_at": self._now(), "info": json.dumps(info or {}, sort_keys=True)}
         with self._write() as connection:
             if connection.execute(heartbeats.update().where(heartbeats.c.name == name).values(**values)).rowcount:
                 return
@@ -665,13 +707,13 @@ class Store:
 
     def open_session(self, session_id: str, token_digest: str, seconds: float) -> None:
         """Record a signed-in dashboard session (by its digest) for ``seconds``; drop expired ones."""
-        now = utcnow()
+        now = self._now()
         with self._write() as connection:
             connection.execute(admin_sessions.delete().where(admin_sessions.c.expires_at <= now))
             connection.execute(
                 admin_sessions.insert().values(
                     id=session_id, token_digest=token_digest, created_at=now,
-                    expires_at=now + dt.timedelta(seconds=seconds),
+                    expires_at=self._now(seconds),
                 )
             )  # fmt: skip
 
@@ -680,7 +722,7 @@ class Store:
         query = sa.select(admin_sessions.c.id).where(
             admin_sessions.c.id == session_id,
             admin_sessions.c.token_digest == token_digest,
-            admin_sessions.c.expires_at > utcnow(),
+            admin_sessions.c.expires_at > self._now(),
         )
         with self._read() as connection:
             return connection.execute(query).first() is not None

@@ -33,6 +33,13 @@ def _read_upload(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+async def _read_upload_async(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"Image size exceeds maximum limit of {limit / (1024 * 1024):g}MB")
+    return data
+
+
 def _artifact_file(app: AppState, artifact: Artifact) -> Path:
     return paths.contained(app.settings.tasks_dir, artifact.path, f"File {artifact.file_id}")
 
@@ -44,19 +51,24 @@ def _artifact_file(app: AppState, artifact: Artifact) -> Path:
     summary="Start Conversion",
     dependencies=[Depends(limited)],
 )
-def start(
+async def start(
     app: State,
     request: Request,
     response: Response,
     image_file: Annotated[UploadFile, File(description="Image file to convert")],
     metadata_json: Annotated[str, Form(alias="metadata", description="JSON string with the conversion settings")],
 ) -> responses.StartResponse:
-    """Store the image and its settings as a queued task; answers 202 with the task id and its owner key."""
+    """Store the image and its settings as a queued task; answers 202 with the task id and its owner key.
+
+    The checks and the store are off the event loop and bounded in time (503 when the store is silent).
+    """
     access.refuse_cross_site(request, app.settings.allowed_origins)
     asked = metadata.parse(metadata_json)
-    data = _read_upload(image_file, app.settings.max_upload_size)
+    data = await _read_upload_async(image_file, app.settings.max_upload_size)
     key = access.owner_key_for(request, response)
-    task = service.submit(
+    task = await deps.bounded(
+        request,
+        service.submit,
         app.store,
         app.settings.tasks_dir,
         data=data,
@@ -77,10 +89,11 @@ def start(
 async def status(request: Request, task_id: str) -> Response:
     """The task's status, progress and error.
 
-    The hottest endpoint (clients poll it): one indexed read, run on the event loop (it takes
-    about a tenth of a millisecond), and the JSON written directly.
+    The hottest endpoint (clients poll it): one indexed read (and, for an operator's cookie, one
+    more), in a thread and within PIXELETICA_STORE_TIMEOUT, and the JSON written directly.
     """
-    body = responses.TaskResponse.of(deps.visible_task(request, task_id)).model_dump_json()
+    task = await deps.bounded(request, deps.visible_task, request, task_id)
+    body = responses.TaskResponse.of(task).model_dump_json()
     return Response(body, media_type="application/json")
 
 

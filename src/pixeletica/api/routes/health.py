@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from pixeletica import __version__
 from pixeletica.api import deps
 from pixeletica.api.deps import AppState, state
-from pixeletica.tasks.model import Status, iso, utcnow
+from pixeletica.tasks import retry
+from pixeletica.tasks.model import Status, iso
+from pixeletica.tasks.store import Store
 
 router = APIRouter(tags=["health"])
 State = Annotated[AppState, Depends(state)]
 
 
 @router.get("/api/health", summary="Health")
-def health(app: State, request: Request) -> JSONResponse:
+async def health(app: State, request: Request) -> JSONResponse:
     """Liveness and readiness: the store answers (else 503); live workers; the monitor's last sweep.
 
     ``status`` is ``ok`` when a worker and a monitor have beaten recently, ``degraded`` otherwise
@@ -26,15 +28,13 @@ def health(app: State, request: Request) -> JSONResponse:
     """
     settings = app.settings
     try:
-        counts = app.store.counts()
-        workers = app.store.heartbeats("worker")
-        monitors = app.store.heartbeats("monitor")
-    except Exception:
+        counts, workers, monitors, now = await deps.bounded(request, _read, app.store)
+    except (HTTPException, *retry.RETRYABLE):  # silent (timed out) or refusing: either way not ready
         return JSONResponse(
             {"status": "unavailable", "store": "unreachable", "detail": "the task store does not answer"},
             status_code=503,
+            headers={"Retry-After": "5"},
         )
-    now = utcnow()
     live = [name for name, seen, _ in workers if (now - seen).total_seconds() <= 3 * settings.heartbeat_seconds]
     monitor = None
     if monitors:
@@ -42,10 +42,11 @@ def health(app: State, request: Request) -> JSONResponse:
         age = (now - seen).total_seconds()
         monitor = {"name": name, "last_sweep": iso(seen), "seconds_ago": round(age, 1), **info}
     monitor_ok = monitor is not None and monitor["seconds_ago"] <= 3 * settings.lease_sweep_seconds + 5
-    if not deps.visitor(request).sees_everything:
+    if not await deps.bounded(request, lambda: deps.visitor(request).sees_everything):
         live_names: list[str] = []
         if monitor is not None:
             monitor["name"] = "monitor"
+            monitor.pop("last_error", None)  # its text is for operators
     else:
         live_names = live
     return JSONResponse(
@@ -59,3 +60,8 @@ def health(app: State, request: Request) -> JSONResponse:
             "processing": counts[Status.PROCESSING],
         }
     )
+
+
+def _read(store: Store) -> tuple[dict[Status, int], list, list, Any]:
+    """Everything health reports from the store, with the database's clock to age the heartbeats against."""
+    return store.counts(), store.heartbeats("worker"), store.heartbeats("monitor"), store.clock()

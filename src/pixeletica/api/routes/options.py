@@ -40,5 +40,6 @@ def options(app: State) -> dict[str, Any]:
             "max_upload_bytes": settings.max_upload_size,
             "max_input_pixels": settings.max_input_pixels,
             "preview_max_pixels": settings.preview_max_pixels,
+            "max_processing_seconds": settings.task_max_processing_time,
         },
     }

@@ -88,9 +88,9 @@ def timeline(
 
 
 @router.post("/reset-stuck", summary="Fail stuck tasks")
-def reset_stuck(app: State, max_time: Annotated[float, Query(ge=0)] = 3600.0) -> dict[str, Any]:
-    """Mark tasks processing for longer than max_time seconds as failed."""
-    report = Monitor(store=app.store, tasks_dir=app.settings.tasks_dir).fail_stuck(max_time, actor=ACTOR)
+def reset_stuck(app: State, max_time: Annotated[float | None, Query(ge=0)] = None) -> dict[str, Any]:
+    """Mark tasks processing for longer than max_time seconds (default: TASK_MAX_PROCESSING_TIME) as failed."""
+    report = Monitor.from_settings(app.store, app.settings).fail_stuck(max_time, actor=ACTOR)
     return {"failed": report.failed}
 
 
@@ -124,6 +124,8 @@ class StatusOverride(BaseModel):
 def override(app: State, task_id: str, body: StatusOverride) -> dict[str, Any]:
     status = _status(body.status)
     assert status is not None
-    task = service.update_status(app.store, _get(app, task_id), status, actor=ACTOR)
+    task = service.update_status(
+        app.store, _get(app, task_id), status, actor=ACTOR, lease_seconds=app.settings.lease_seconds
+    )
     app.queued.set()
     return task.as_json()

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import socket
@@ -20,11 +19,12 @@ import time
 from typing import Any
 
 from celery import Celery, signals
+from celery.exceptions import SoftTimeLimitExceeded
 from kombu import Queue
 
 from pixeletica.config import Settings
-from pixeletica.tasks.model import Priority, utcnow
-from pixeletica.tasks.retry import RetryPolicy
+from pixeletica.tasks.model import Priority
+from pixeletica.tasks.retry import RetryPolicy, report
 from pixeletica.tasks.runner import Runner
 from pixeletica.tasks.store import Store
 
@@ -87,6 +87,8 @@ def _runner(settings: Settings) -> Runner:
             lease_seconds=settings.lease_seconds,
             heartbeat_seconds=settings.heartbeat_seconds,
             policy=RetryPolicy(base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds),
+            time_limit_errors=(SoftTimeLimitExceeded,),
+            time_limit=settings.task_max_processing_time,
         )
         threading.Thread(
             target=_beat, args=(store, runner.worker_id, settings.heartbeat_seconds), daemon=True, name="beat"
@@ -101,7 +103,7 @@ def _beat(store: Store, name: str, every: float) -> None:
         try:
             store.beat(name, "worker")
         except Exception as exc:  # a missed beat only makes health look worse for a while
-            log.warning("worker=%s heartbeat failed: %s", name, exc)
+            report(log, f"worker={name} heartbeat failed", exc)
         time.sleep(every)
 
 
@@ -114,7 +116,7 @@ def _fresh_process(**_: object) -> None:
         try:
             _runner(settings)
         except Exception as exc:  # the store may be down; the first task tries again
-            log.warning("worker could not reach the store yet: %s", exc)
+            report(log, "worker could not reach the store yet", exc)
 
 
 class Dispatcher:
@@ -130,8 +132,7 @@ class Dispatcher:
         Returns how many messages were sent. A broker that is down stops the round; the tasks
         stay pending and the next round sends them.
         """
-        cutoff = utcnow() - dt.timedelta(seconds=self.redispatch_seconds) if redispatch else None
-        pending = self.store.to_dispatch(cutoff)
+        pending = self.store.to_dispatch(self.redispatch_seconds if redispatch else None)
         sent: list[str] = []
         try:
             with self.app.producer_or_acquire() as producer:
@@ -153,8 +154,8 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 self.dispatch()
-            except Exception as exc:  # the store may be briefly unreachable
-                log.warning("dispatch round failed: %s", exc)
+            except Exception as exc:  # the store briefly out of reach, or a bug (logged with its traceback)
+                report(log, "dispatch round failed", exc)
             self.wake.wait(every)
             self.wake.clear()
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from pixeletica.config import Settings
-from pixeletica.tasks.retry import RetryPolicy
+from pixeletica.tasks.retry import RetryPolicy, report
 from pixeletica.tasks.runner import Runner
 from pixeletica.tasks.store import Store
 
@@ -71,8 +71,8 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
     while not shutdown.asked and (max_tasks is None or done < max_tasks):
         try:
             task = runner.run_next()
-        except Exception as exc:  # the store may be briefly unreachable
-            log.warning("worker=%s claim failed: %s", runner.worker_id, exc)
+        except Exception as exc:  # the store briefly out of reach, or a bug (logged with its traceback)
+            report(log, f"worker={runner.worker_id} claim failed", exc)
             task = None
         if task is None:
             _sleep(settings.worker_poll_seconds, shutdown)
@@ -84,7 +84,7 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
     try:
         store.forget(runner.worker_id)
     except Exception as exc:  # the store may be gone; the heartbeat then simply ages
-        log.warning("worker=%s could not remove its heartbeat: %s", runner.worker_id, exc)
+        report(log, f"worker={runner.worker_id} could not remove its heartbeat", exc)
     store.dispose()
     return done
 
@@ -95,7 +95,7 @@ def _beat(store: Store, name: str, every: float, stop: threading.Event) -> None:
         try:
             store.beat(name, "worker")
         except Exception as exc:  # a missed beat only makes health look worse for a while
-            log.warning("worker=%s heartbeat failed: %s", name, exc)
+            report(log, f"worker={name} heartbeat failed", exc)
         if stop.wait(every):
             return
 

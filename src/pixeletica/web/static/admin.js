@@ -38,6 +38,11 @@ async function signOut() {
 function enter() {
   $("signin").hidden = true;
   $("dash").hidden = false;
+  // "Stuck after" starts at the server's TASK_MAX_PROCESSING_TIME, as the monitor's own sweep.
+  api("/api/options").then((answer) => {
+    if (answer.ok && !$("stuck-time").dataset.touched) $("stuck-time").value = answer.data.limits.max_processing_seconds;
+  });
+  $("stuck-time").addEventListener("input", () => { $("stuck-time").dataset.touched = "1"; }, { once: true });
   refresh();
   clearInterval(view.timer);
   view.timer = setInterval(() => { if ($("live").checked) refresh(); }, LIVE_MS);
