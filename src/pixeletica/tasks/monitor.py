@@ -157,9 +157,12 @@ class Monitor:
                     )  # fmt: skip
                     next_full = started + self.interval
                     last_full = utcnow().isoformat(timespec="seconds") + "Z"
-                self.store.beat(name, "monitor", {"last_full_sweep": last_full, "last_error": last_error})
             except Exception as exc:  # the store briefly out of reach: next sweep; a bug: logged, shown in health
                 last_error = f"{utcnow().isoformat(timespec='seconds')}Z {report(log, 'sweep failed', exc)}"
+            try:
+                self.store.beat(name, "monitor", {"last_full_sweep": last_full, "last_error": last_error})
+            except Exception as exc:
+                report(log, "the monitor's heartbeat failed", exc)
             stop.wait(self.lease_sweep_seconds)
         try:
             self.store.forget(name)
