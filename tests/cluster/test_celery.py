@@ -218,3 +218,83 @@ def test_rabbitmq_works_as_the_broker_too(tmp_path, pg_cluster):
                 assert all(server.store.get(i).worker_id.startswith("celery:") for i in ids)
         finally:
             workers.stop()
+
+
+def test_celery_s_time_limit_fails_the_task_as_the_stuck_sweep_does(tmp_path, pg_cluster, broker):
+    settings = fast_settings(
+        tmp_path / "data", admin_token=TOKEN, database_url=pg_cluster.database(), broker_url=broker.url,
+        task_max_processing_time=1.0,
+    )  # fmt: skip
+    settings.data_dir.mkdir(parents=True)
+    workers = Workers(settings, tmp_path / "worker.log")
+    try:
+        with running_server(settings, 0) as server:
+            task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
+            wait_for(lambda: server.store.get(task_id).finished, 120, "the task to stop")
+            task = server.store.get(task_id)
+            assert task.status == Status.FAILED and task.error_code == "timed_out", (task.error, task.traceback)
+            assert task.error.startswith("processing took longer than 1 seconds (TASK_MAX_PROCESSING_TIME)")
+            public = server.client.get(f"/api/conversion/{task_id}").json()
+            assert public["error"] == task.error and "Traceback" not in public["error"]
+            assert server.store.artifacts(task_id) == []
+    finally:
+        workers.stop()
+
+
+def test_cancelling_a_task_running_on_celery_stops_it_and_records_nothing(cluster_settings, tmp_path):
+    workers = Workers(cluster_settings, tmp_path / "worker.log")
+    try:
+        with running_server(cluster_settings, 0) as server:
+            task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
+            wait_for(lambda: server.store.get(task_id).progress > 0, 60, "the conversion to be under way")
+            cancelled = server.client.post(f"/api/tasks/{task_id}/cancel", headers=server.admin)
+            assert cancelled.status_code == 200, cancelled.text
+            after = submit(server)  # the worker is free again soon: it stopped at its next progress report
+            all_completed(server, [after], timeout=120)
+            task = server.store.get(task_id)
+            assert task.status == Status.FAILED and task.error == "cancelled"
+            assert server.store.artifacts(task_id) == []
+            assert not (cluster_settings.tasks_dir / task_id / "attempt-1").exists()
+            assert [e.to_status for e in server.store.events(task_id)] == ["queued", "processing", "failed"]
+    finally:
+        workers.stop()
+
+
+def _postgres_processes(data: Path) -> list[int]:
+    """The postmaster and every backend of a cluster (to stop them all as a frozen machine would be)."""
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+    return [postmaster, *map(int, children)]
+
+
+def test_a_postgresql_that_stops_answering_means_503_in_seconds_then_recovery(tmp_path):
+    """SIGSTOP: connections stay open but nothing answers (a frozen machine, dropped packets)."""
+    from ..servers import postgres
+
+    with postgres() as pg:
+        settings = fast_settings(tmp_path / "data", admin_token=TOKEN, database_url=pg.database())
+        settings.data_dir.mkdir(parents=True)
+        with running_server(settings, 1) as server:
+            first = submit(server)
+            all_completed(server, [first])
+            frozen = _postgres_processes(pg.data)
+            for pid in frozen:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                for request in (
+                    lambda: server.client.get(f"/api/conversion/{first}"),
+                    lambda: server.client.get("/api/health"),
+                    lambda: server.client.post(
+                        "/api/conversion/start", files={"image_file": ("coffee.jpg", PHOTO, "image/jpeg")},
+                        data={"metadata": '{"width": 16}'},
+                    ),
+                ):  # fmt: skip
+                    answer = request()
+                    assert answer.status_code == 503 and answer.headers["retry-after"], answer.text
+            finally:
+                for pid in frozen:
+                    os.kill(pid, signal.SIGCONT)
+            wait_for(lambda: server.client.get("/api/health").status_code == 200, 60, "the API to recover")
+            assert server.client.get(f"/api/conversion/{first}").json()["status"] == "completed"
+            again = submit(server)
+            all_completed(server, [again], timeout=120)
