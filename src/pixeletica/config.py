@@ -11,7 +11,7 @@ import platformdirs
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pixeletica.engine import image_io
+from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput
 
 #: Where each limit can be raised, for error messages.
@@ -34,9 +34,9 @@ class Settings(BaseSettings):
         description="where tasks, uploads and results are kept",
     )
     max_input_pixels: int = Field(
-        default=image_io.DEFAULT_MAX_INPUT_PIXELS, gt=0, description="largest input image, in pixels"
+        default=defaults.DEFAULT_MAX_INPUT_PIXELS, gt=0, description="largest input image, in pixels"
     )
-    max_size: int = Field(default=image_io.DEFAULT_MAX_SIZE, gt=0, description="largest block-grid width or height")
+    max_size: int = Field(default=defaults.DEFAULT_MAX_SIZE, gt=0, description="largest block-grid width or height")
     max_input_file_size: int = Field(
         default=512 * 1024 * 1024, gt=0, description="largest image file the command line reads, in bytes"
     )

@@ -6,14 +6,16 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from pixeletica import config, names
-from pixeletica.engine import palette
 from pixeletica.errors import LimitExceeded, NotFound, PixeleticaError, TransitionConflict
+
+if TYPE_CHECKING:
+    from pixeletica.engine.palette import Palette
 
 EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
@@ -115,12 +117,14 @@ def build_palette(
     no_gravity: bool,
     no_light: bool,
     game_version: str | None,
-) -> palette.Palette:
+) -> Palette:
     """Apply the palette options: a user file replaces the default list, filters apply to either.
 
     A user's own file is taken as chosen: the survival and stability filters apply to it only
     when asked for explicitly.
     """
+    from pixeletica.engine import palette  # the engine: only the commands that choose blocks need it
+
     source = palette.load_palette_file(palette_file) if palette_file is not None else None
     if survival_only is None:
         survival_only = source is None

@@ -1,32 +1,96 @@
-"""The ``pixeletica`` command."""
+"""The ``pixeletica`` command: each subcommand is imported only when it runs.
+
+``pixeletica task list`` should not wait for the image engine, the web server or Celery to load,
+so the commands are named here with their one-line help and loaded by name.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from pixeletica import __version__
-from pixeletica.cli import cluster, convert, palette, serve, service, task
+
+#: Every subcommand: where it lives ("module:attribute", a function or a Typer app) and its help line.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "convert": (
+        "pixeletica.cli.convert:convert",
+        "Convert an image into Minecraft block art: dithered picture, block grid, materials list.",
+    ),
+    "worker": (
+        "pixeletica.cli.service:worker",
+        "Run worker processes that take queued tasks from the store and convert them.",
+    ),
+    "monitor": (
+        "pixeletica.cli.service:monitor",
+        "Watch over tasks: re-queue those whose worker is gone, fail stuck ones, apply retention.",
+    ),
+    "serve": (
+        "pixeletica.cli.serve:serve",
+        "Run Pixeletica: the HTTP API, local worker processes (or a broker dispatcher) and the monitor.",
+    ),
+    "palette": ("pixeletica.cli.palette:app", "Show the block palette."),
+    "task": ("pixeletica.cli.task:app", "Inspect and manage conversion tasks."),
+    "db": ("pixeletica.cli.service:db", "The task store's database."),
+    "cluster": (
+        "pixeletica.cli.cluster:app",
+        "Redis, PostgreSQL, the API, Celery workers and the monitor as local processes.",
+    ),
+}
+_SETTINGS: dict[str, Any] = {"help_option_names": ["--help"]}  # -h is --height
+
+
+def load(name: str) -> click.Command:
+    """The click command of subcommand ``name``, importing its module now."""
+    where, _ = COMMANDS[name]
+    module, attribute = where.split(":")
+    found = getattr(importlib.import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        command: click.Command = typer.main.get_group(found)
+    else:
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False, context_settings=_SETTINGS)
+        single.command(name)(found)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class _Lazy(TyperGroup):
+    """Lists the commands from :data:`COMMANDS`; imports one only to run it (or to show its own help)."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:  # the top-level help needs names and help lines only
+            return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
+        return load(cmd_name)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="pixeletica",
+    cls=_Lazy,
     help="Turn images into Minecraft block art.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["--help"]},
+    context_settings=_SETTINGS,
 )
-app.command("convert")(convert.convert)
-app.add_typer(palette.app, name="palette")
-app.add_typer(task.app, name="task")
-app.command("worker")(service.worker)
-app.command("monitor")(service.monitor)
-app.command("serve")(serve.serve)
-db = typer.Typer(help="The task store's database.", no_args_is_help=True)
-db.command("upgrade")(service.db_upgrade)
-app.add_typer(db, name="db")
-app.add_typer(cluster.app, name="cluster")
 
 
 def _version(value: bool) -> None:

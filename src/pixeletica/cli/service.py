@@ -55,6 +55,10 @@ def worker(
     local.run_workers(settings, count)
 
 
+db = typer.Typer(help="The task store's database.", no_args_is_help=True)
+
+
+@db.command("upgrade")
 @common.reports_errors
 def db_upgrade() -> None:
     """Create or migrate the task store's tables to the newest schema (safe to run again)."""

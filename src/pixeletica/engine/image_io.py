@@ -21,14 +21,12 @@ import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from pixeletica.engine import color, completeness, orientation, png_chunks
+from pixeletica.engine.defaults import DEFAULT_ALPHA_THRESHOLD, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_SIZE
 from pixeletica.errors import InvalidInput, LimitExceeded, UnsupportedImage
 
 #: Pillow format names we accept (MPO is the multi-picture JPEG many phones write).
 SUPPORTED_FORMATS = ("PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "TIFF")
 RESAMPLING = ("lanczos", "nearest")
-DEFAULT_MAX_INPUT_PIXELS = 64_000_000
-DEFAULT_MAX_SIZE = 4096
-DEFAULT_ALPHA_THRESHOLD = 128
 
 
 @dataclass(frozen=True)

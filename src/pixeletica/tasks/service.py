@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pixeletica import fsutil, names
-from pixeletica.engine import image_io
+from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput, StorageUnavailable
 from pixeletica.tasks import files
 from pixeletica.tasks.model import ErrorCode, Priority, Status, Task
@@ -28,7 +28,7 @@ def submit(
     priority: Priority = Priority.NORMAL,
     max_attempts: int = 3,
     actor: str = "api",
-    max_input_pixels: int = image_io.DEFAULT_MAX_INPUT_PIXELS,
+    max_input_pixels: int = defaults.DEFAULT_MAX_INPUT_PIXELS,
     owner: str | None = None,
     public: bool = False,
 ) -> Task:
@@ -37,7 +37,8 @@ def submit(
     Bad input raises :class:`InvalidInput` (or a subclass) and stores nothing; a tasks folder
     that cannot be written raises :class:`StorageUnavailable` and leaves nothing behind.
     """
-    from pixeletica.tasks import conversion  # loads the engine's compiled kernels; only submit needs it
+    from pixeletica.engine import image_io  # the engine (numpy, Pillow, compiled kernels): only submit needs it
+    from pixeletica.tasks import conversion
 
     _, width, height = image_io.probe(data, max_pixels=max_input_pixels)
     normalised = conversion.normalise({**settings, "max_input_pixels": max_input_pixels}, (width, height))
