@@ -43,6 +43,18 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _describe(pids: set[int]) -> str:
+    lines = []
+    for pid in sorted(pids):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except OSError:
+            continue
+        lines.append(f"{pid} state={state[0]} parent={state[1]}: {command[:200]}")
+    return "; ".join(lines)
+
+
 def _serve(tmp_path: Path, workers: int) -> subprocess.Popen:
     settings = fast_settings(tmp_path / "data")
     log = (tmp_path / "serve.log").open("w")
@@ -61,6 +73,9 @@ def test_workers_die_with_a_killed_serve(tmp_path):
         serve.wait()
     try:
         wait_for(lambda: not _alive(family), 30, "every worker process to stop")
+    except AssertionError:
+        log = (tmp_path / "serve.log").read_text()
+        raise AssertionError(f"still running: {_describe(_alive(family))}\n{log}") from None
     finally:
         for pid in _alive(family):  # never leave one behind, even when the test fails
             os.kill(pid, signal.SIGKILL)

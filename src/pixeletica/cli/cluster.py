@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from pixeletica import signals
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 
@@ -64,9 +65,7 @@ def up(
     if fresh:
         shutil.rmtree(folder, ignore_errors=True)
     cluster = Cluster(folder, workers=workers, port=port, redis_url=redis_url, database_url=database_url)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = signals.stop_event()
     typer.echo(f"starting Redis, PostgreSQL, API, {workers} worker(s) and the monitor in {folder} ...", err=True)
     cluster.up()
     (folder / "cluster.pid").write_text(str(os.getpid()))

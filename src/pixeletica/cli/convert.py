@@ -23,7 +23,10 @@ _PROGRESS_DELAY = 0.5  # seconds before a progress bar appears
 
 
 class _DelayedProgress:
-    """A Rich progress bar that only shows up once a conversion has taken longer than a moment."""
+    """A Rich progress bar that only shows up once a conversion has taken longer than a moment.
+
+    Only on a terminal: piped into a file or another program, stderr gets error lines and nothing else.
+    """
 
     def __init__(self, console: Console) -> None:
         self._console = console
@@ -33,7 +36,7 @@ class _DelayedProgress:
 
     def __call__(self, fraction: float, step: str) -> None:
         if self._progress is None:
-            if time.perf_counter() - self._started < _PROGRESS_DELAY or fraction >= 1.0:
+            if not self._console.is_terminal or time.perf_counter() - self._started < _PROGRESS_DELAY or fraction >= 1.0:
                 return
             self._progress = Progress(
                 TextColumn("{task.description:<18}"),

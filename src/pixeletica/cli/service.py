@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 from typing import Annotated
 
 import typer
 
-from pixeletica import config
+from pixeletica import config, signals
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks.executors import local
@@ -86,9 +84,7 @@ def monitor(
         failed = len(lost.failed) + len(stuck.failed)
         typer.echo(f"requeued {len(lost.requeued)}, failed {failed}, deleted {len(pruned.deleted)}")
         return
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = signals.stop_event()
     typer.echo(
         f"pixeletica monitor: lease sweep every {settings.lease_sweep_seconds:g} s, stuck/retention sweep every "
         f"{settings.task_monitor_interval:g} s (TASK_MONITOR_INTERVAL), max processing "

@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from pixeletica import signals
 from pixeletica.config import Settings
 from pixeletica.tasks.retry import RetryPolicy, report
 from pixeletica.tasks.runner import Runner
@@ -140,9 +141,7 @@ def run_workers(settings: Settings, concurrency: int) -> None:
         child.start()
         return child
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = signals.stop_event()
     children = [spawn(i) for i in range(concurrency)]
     log.info("started %d workers: %s", concurrency, ", ".join(str(c.pid) for c in children))
     while not stop.wait(0.5):
