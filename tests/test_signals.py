@@ -10,9 +10,8 @@ import sys
 import pytest
 
 LOOP = """
-import sys, threading
 from pixeletica import signals
-stop = {make}
+stop = signals.stop_event()
 print("ready", flush=True)
 while not stop.wait(0.0001):
     pass
@@ -20,9 +19,9 @@ print("stopped", flush=True)
 """
 
 
-def _loop(make: str) -> subprocess.Popen:
+def _loop() -> subprocess.Popen:
     child = subprocess.Popen(
-        [sys.executable, "-c", LOOP.format(make=make)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", LOOP], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert child.stdout is not None and child.stdout.readline() == "ready\n"
     return child
@@ -36,17 +35,18 @@ def _burst(child: subprocess.Popen, count: int = 300) -> None:
             return
 
 
-@pytest.mark.parametrize("rounds", range(20))
-def test_a_burst_of_sigterms_stops_the_loop(rounds):
-    child = _loop("signals.stop_event()")
+@pytest.mark.parametrize("round_", range(20))  # a handler that takes a lock deadlocks in about 1 run of 10
+def test_a_burst_of_sigterms_stops_the_loop(round_):
+    child = _loop()
     _burst(child)
-    out, err = child.communicate(timeout=20)
-    assert child.returncode == 0, err
-    assert out == "stopped\n"
+    out, err = child.communicate(timeout=20)  # a deadlocked loop never gets here
+    assert out == "stopped\n", err
+    # A SIGTERM of the burst that lands while Python shuts down (default handlers again) ends it there.
+    assert child.returncode in (0, -signal.SIGTERM), err
 
 
 def test_sigint_stops_it_too_without_a_traceback():
-    child = _loop("signals.stop_event()")
+    child = _loop()
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=20)
     assert (child.returncode, out, err) == (0, "stopped\n", "")

@@ -36,7 +36,8 @@ class _DelayedProgress:
 
     def __call__(self, fraction: float, step: str) -> None:
         if self._progress is None:
-            if not self._console.is_terminal or time.perf_counter() - self._started < _PROGRESS_DELAY or fraction >= 1.0:
+            waited = time.perf_counter() - self._started
+            if not self._console.is_terminal or waited < _PROGRESS_DELAY or fraction >= 1.0:
                 return
             self._progress = Progress(
                 TextColumn("{task.description:<18}"),

@@ -124,7 +124,8 @@ class Store:
                     ) from None
             if self.is_sqlite:
                 self.engine = sa.create_engine(url)
-            else:  # a database that stops answering turns into errors in seconds, not hung calls
+            else:  # connecting gives up in seconds; a statement the server runs, after 30 s (a stopped server
+                # cannot stop its own statements: callers that must answer bound their wait, as the API does)
                 connect = {"connect_timeout": max(2, math.ceil(timeout)), "options": "-c statement_timeout=30000"}
                 self.engine = sa.create_engine(url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect)
         except ImportError as missing:  # a dialect whose driver is not installed (mysql, asyncpg...)
@@ -453,7 +454,7 @@ class Store:
                 raise TransitionConflict(
                     f"task {task.id} changed before it could go from {task.status.value} to {to.value}"
                 )
-            if task.status == Status.COMPLETED:  # its results are no longer the task's: a new run makes new ones
+            if task.status == Status.COMPLETED:  # its results are no longer the task's (files stay until deleted)
                 connection.execute(artifacts.delete().where(artifacts.c.task_id == task.id))
             self._event(
                 connection, task.id, task.status.value, to.value, fields.get("attempt", task.attempt), actor, message

@@ -60,13 +60,13 @@ async def start(
 ) -> responses.StartResponse:
     """Store the image and its settings as a queued task; answers 202 with the task id and its owner key.
 
-    The checks and the store are off the event loop and bounded in time (503 when the store is silent).
+    Storing the task runs off the event loop, bounded in time (503 when the store is silent).
     """
     access.refuse_cross_site(request, app.settings.allowed_origins)
     asked = metadata.parse(metadata_json)
     data = await _read_upload_async(image_file, app.settings.max_upload_size)
     key = access.owner_key_for(request, response)
-    task = await deps.bounded(
+    task = await deps.bounded_write(
         request,
         service.submit,
         app.store,
