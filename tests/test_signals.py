@@ -20,9 +20,7 @@ print("stopped", flush=True)
 
 
 def _loop() -> subprocess.Popen:
-    child = subprocess.Popen(
-        [sys.executable, "-c", LOOP], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    child = subprocess.Popen([sys.executable, "-c", LOOP], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert child.stdout is not None and child.stdout.readline() == "ready\n"
     return child
 
