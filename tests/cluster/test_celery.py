@@ -6,6 +6,7 @@ dispatcher, monitor) and real Celery worker processes, and drives them over HTTP
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -62,6 +63,17 @@ class Workers:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+
+@contextlib.contextmanager
+def celery_service(settings, log: Path, concurrency: int = 1):
+    """Celery workers, then `pixeletica serve` without local workers; yields the server, stops both."""
+    workers = Workers(settings, log, concurrency)
+    try:
+        with running_server(settings, 0) as server:
+            yield server
+    finally:
+        workers.stop()
 
 
 def submit(server, data: bytes = PHOTO, **metadata) -> str:
@@ -220,44 +232,32 @@ def test_rabbitmq_works_as_the_broker_too(tmp_path, pg_cluster):
             workers.stop()
 
 
-def test_celery_s_time_limit_fails_the_task_as_the_stuck_sweep_does(tmp_path, pg_cluster, broker):
-    settings = fast_settings(
-        tmp_path / "data", admin_token=TOKEN, database_url=pg_cluster.database(), broker_url=broker.url,
-        task_max_processing_time=1.0,
-    )  # fmt: skip
-    settings.data_dir.mkdir(parents=True)
-    workers = Workers(settings, tmp_path / "worker.log")
-    try:
-        with running_server(settings, 0) as server:
-            task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
-            wait_for(lambda: server.store.get(task_id).finished, 120, "the task to stop")
-            task = server.store.get(task_id)
-            assert task.status == Status.FAILED and task.error_code == "timed_out", (task.error, task.traceback)
-            assert task.error.startswith("processing took longer than 1 seconds (TASK_MAX_PROCESSING_TIME)")
-            public = server.client.get(f"/api/conversion/{task_id}").json()
-            assert public["error"] == task.error and "Traceback" not in public["error"]
-            assert server.store.artifacts(task_id) == []
-    finally:
-        workers.stop()
+def test_celery_s_time_limit_fails_the_task_as_the_stuck_sweep_does(cluster_settings, tmp_path):
+    settings = cluster_settings.model_copy(update={"task_max_processing_time": 1.0})
+    with celery_service(settings, tmp_path / "worker.log") as server:
+        task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
+        wait_for(lambda: server.store.get(task_id).finished, 120, "the task to stop")
+        task = server.store.get(task_id)
+        assert task.status == Status.FAILED and task.error_code == "timed_out", (task.error, task.traceback)
+        assert task.error.startswith("processing took longer than 1 seconds (TASK_MAX_PROCESSING_TIME)")
+        public = server.client.get(f"/api/conversion/{task_id}").json()
+        assert public["error"] == task.error and "Traceback" not in public["error"]
+        assert server.store.artifacts(task_id) == []
 
 
 def test_cancelling_a_task_running_on_celery_stops_it_and_records_nothing(cluster_settings, tmp_path):
-    workers = Workers(cluster_settings, tmp_path / "worker.log")
-    try:
-        with running_server(cluster_settings, 0) as server:
-            task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
-            wait_for(lambda: server.store.get(task_id).progress > 0, 60, "the conversion to be under way")
-            cancelled = server.client.post(f"/api/tasks/{task_id}/cancel", headers=server.admin)
-            assert cancelled.status_code == 200, cancelled.text
-            after = submit(server)  # the worker is free again soon: it stopped at its next progress report
-            all_completed(server, [after], timeout=120)
-            task = server.store.get(task_id)
-            assert task.status == Status.FAILED and task.error == "cancelled"
-            assert server.store.artifacts(task_id) == []
-            assert not (cluster_settings.tasks_dir / task_id / "attempt-1").exists()
-            assert [e.to_status for e in server.store.events(task_id)] == ["queued", "processing", "failed"]
-    finally:
-        workers.stop()
+    with celery_service(cluster_settings, tmp_path / "worker.log") as server:
+        task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
+        wait_for(lambda: server.store.get(task_id).progress > 0, 60, "the conversion to be under way")
+        cancelled = server.client.post(f"/api/tasks/{task_id}/cancel", headers=server.admin)
+        assert cancelled.status_code == 200, cancelled.text
+        after = submit(server)  # the worker is free again soon: it stopped at its next progress report
+        all_completed(server, [after], timeout=120)
+        task = server.store.get(task_id)
+        assert task.status == Status.FAILED and task.error == "cancelled"
+        assert server.store.artifacts(task_id) == []
+        assert not (cluster_settings.tasks_dir / task_id / "attempt-1").exists()
+        assert [e.to_status for e in server.store.events(task_id)] == ["queued", "processing", "failed"]
 
 
 def _postgres_processes(data: Path) -> list[int]:
