@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pixeletica.tasks.model import Status
+from pixeletica.tasks.model import Status, beat_recently
 from pixeletica.tasks.store import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -36,9 +36,7 @@ class TaskCollector(Collector):
         yield by_status
         yield GaugeMetricFamily("pixeletica_queue_depth", "Tasks waiting to be run", value=counts[Status.QUEUED])
         now = self.store.clock()
-        alive = sum(
-            (now - seen).total_seconds() <= 3 * self.heartbeat_seconds for _, seen, _ in self.store.heartbeats("worker")
-        )
+        alive = sum(beat_recently(seen, now, self.heartbeat_seconds) for _, seen, _ in self.store.heartbeats("worker"))
         yield GaugeMetricFamily("pixeletica_workers_alive", "Worker processes that beat recently", value=alive)
         failures = GaugeMetricFamily(
             "pixeletica_task_failures", "Failed tasks in the store by error code", labels=["error_code"]

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
-from pixeletica.engine import dither, image_io, metrics, pipeline
+from pixeletica.engine import defaults, dither, image_io, metrics, pipeline
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput
 
@@ -98,7 +98,7 @@ def convert(
     resample: Annotated[str, typer.Option(help="Resizing: 'lanczos' (photos) or 'nearest' (pixel art).")] = "lanczos",
     alpha_threshold: Annotated[
         int, typer.Option(help="Pixels with alpha below this (0-255) become air: no block.")
-    ] = image_io.DEFAULT_ALPHA_THRESHOLD,
+    ] = defaults.DEFAULT_ALPHA_THRESHOLD,
     max_size: Annotated[
         int | None, typer.Option(help="Largest width/height in blocks (default: PIXELETICA_MAX_SIZE, else 4096).")
     ] = None,

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from pixeletica.engine import dither, image_io, metrics
+from pixeletica.engine import defaults, dither, image_io, metrics
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.nearest import MAX_PALETTE_SIZE, Matcher
 from pixeletica.engine.palette import Palette
@@ -38,9 +38,9 @@ class ConvertOptions:
     serpentine: bool = False
     seed: int = 0
     resample: str = "lanczos"
-    alpha_threshold: int = image_io.DEFAULT_ALPHA_THRESHOLD
-    max_input_pixels: int = image_io.DEFAULT_MAX_INPUT_PIXELS
-    max_size: int = image_io.DEFAULT_MAX_SIZE
+    alpha_threshold: int = defaults.DEFAULT_ALPHA_THRESHOLD
+    max_input_pixels: int = defaults.DEFAULT_MAX_INPUT_PIXELS
+    max_size: int = defaults.DEFAULT_MAX_SIZE
 
     def validated(self) -> tuple[dither.Algorithm, metrics.Metric]:
         """Check the options that do not depend on the image; return the algorithm and metric."""

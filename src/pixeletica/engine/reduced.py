@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from pixeletica.engine import box_reduce, image_io, orientation, png_chunks, png_stream
+from pixeletica.engine import box_reduce, defaults, image_io, orientation, png_chunks, png_stream
 from pixeletica.errors import InvalidInput
 
 #: Memory a decode holds whatever the image: interpreter objects, zlib and Pillow state, a few buffers.
@@ -18,7 +18,7 @@ _BASE_COST = 6 << 20
 
 
 def load_reduced(
-    data: bytes, min_width: int, min_height: int, *, max_pixels: int = image_io.DEFAULT_MAX_INPUT_PIXELS
+    data: bytes, min_width: int, min_height: int, *, max_pixels: int = defaults.DEFAULT_MAX_INPUT_PIXELS
 ) -> image_io.LoadedImage:
     """Decode image bytes reduced by the largest integer factor f that keeps at least ``min_width`` x ``min_height``.
 

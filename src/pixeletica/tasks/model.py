@@ -94,6 +94,11 @@ def took_too_long(limit: float, *, by: str, from_setting: bool = True) -> str:
     return f"processing took longer than {limit:g} seconds{setting}; marked failed by {by}"
 
 
+def beat_recently(seen: dt.datetime, now: dt.datetime, heartbeat_seconds: float) -> bool:
+    """A process (worker, monitor) counts as alive while it missed fewer than three heartbeats."""
+    return (now - seen).total_seconds() <= 3 * heartbeat_seconds
+
+
 def utcnow() -> dt.datetime:
     """Now in UTC, naive (the store keeps naive UTC on every database)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -36,6 +36,9 @@ _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration in ``migrations/versions`` (a test checks they agree).
 HEAD_REVISION = "0004"
 _BUSY_TIMEOUT_MS = 30_000
+#: Seconds to connect for workers, the monitor and commands, which nobody waits on at once (the API
+#: passes PIXELETICA_STORE_TIMEOUT, the time it may keep a client waiting).
+BACKGROUND_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +106,7 @@ class Store:
 
     time_offset: float = 0.0
 
-    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, *, timeout: float = BACKGROUND_TIMEOUT) -> None:
         """``timeout``: seconds to connect, or to wait for a pooled connection (PostgreSQL statements stop at 30 s)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -142,7 +145,7 @@ class Store:
             _configure_sqlite(self.engine)
 
     @classmethod
-    def open(cls, url: str, *, timeout: float = 5.0) -> Store:
+    def open(cls, url: str, *, timeout: float = BACKGROUND_TIMEOUT) -> Store:
         """A store at ``url`` with its schema up to date; a bad URL or a database out of reach is one
         :class:`InvalidInput` sentence (for the commands that start services), never a traceback."""
         store = cls(url, timeout=timeout)

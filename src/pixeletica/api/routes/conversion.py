@@ -27,14 +27,16 @@ State = Annotated[AppState, Depends(state)]
 
 
 def _read_upload(upload: UploadFile, limit: int) -> bytes:
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, f"Image size exceeds maximum limit of {limit / (1024 * 1024):g}MB")
-    return data
+    """The uploaded file, read in this thread (413 beyond ``limit``)."""
+    return _within(upload.file.read(limit + 1), limit)
 
 
 async def _read_upload_async(upload: UploadFile, limit: int) -> bytes:
-    data = await upload.read(limit + 1)
+    """The uploaded file, read without blocking the event loop (413 beyond ``limit``)."""
+    return _within(await upload.read(limit + 1), limit)
+
+
+def _within(data: bytes, limit: int) -> bytes:
     if len(data) > limit:
         raise HTTPException(413, f"Image size exceeds maximum limit of {limit / (1024 * 1024):g}MB")
     return data

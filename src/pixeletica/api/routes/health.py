@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -11,7 +12,7 @@ from pixeletica import __version__
 from pixeletica.api import deps
 from pixeletica.api.deps import AppState, state
 from pixeletica.tasks import retry
-from pixeletica.tasks.model import Status, iso
+from pixeletica.tasks.model import Status, beat_recently, iso
 from pixeletica.tasks.store import Store
 
 router = APIRouter(tags=["health"])
@@ -29,20 +30,21 @@ async def health(app: State, request: Request) -> JSONResponse:
     settings = app.settings
     try:
         counts, workers, monitors, now = await deps.bounded(request, _read, app.store)
+        operator = await deps.bounded(request, _sees_everything, request)
     except (HTTPException, *retry.RETRYABLE):  # silent (timed out) or refusing: either way not ready
         return JSONResponse(
             {"status": "unavailable", "store": "unreachable", "detail": "the task store does not answer"},
             status_code=503,
             headers={"Retry-After": "5"},
         )
-    live = [name for name, seen, _ in workers if (now - seen).total_seconds() <= 3 * settings.heartbeat_seconds]
+    live = [name for name, seen, _ in workers if beat_recently(seen, now, settings.heartbeat_seconds)]
     monitor = None
     if monitors:
         name, seen, info = monitors[0]
         age = (now - seen).total_seconds()
         monitor = {"name": name, "last_sweep": iso(seen), "seconds_ago": round(age, 1), **info}
     monitor_ok = monitor is not None and monitor["seconds_ago"] <= 3 * settings.lease_sweep_seconds + 5
-    if not await deps.bounded(request, lambda: deps.visitor(request).sees_everything):
+    if not operator:
         live_names: list[str] = []
         if monitor is not None:
             monitor["name"] = "monitor"
@@ -62,6 +64,14 @@ async def health(app: State, request: Request) -> JSONResponse:
     )
 
 
-def _read(store: Store) -> tuple[dict[Status, int], list, list, Any]:
+Beats = list[tuple[str, dt.datetime, dict[str, Any]]]
+
+
+def _read(store: Store) -> tuple[dict[Status, int], Beats, Beats, dt.datetime]:
     """Everything health reports from the store, with the database's clock to age the heartbeats against."""
     return store.counts(), store.heartbeats("worker"), store.heartbeats("monitor"), store.clock()
+
+
+def _sees_everything(request: Request) -> bool:
+    """Whether this request is an operator's (or the server is open): reads the dashboard sessions."""
+    return deps.visitor(request).sees_everything
