@@ -622,7 +622,7 @@ class Store:
             ).first()
             if finished is None:
                 raise TransitionConflict(f"task {task.id} changed before it could complete (attempt {task.attempt})")
-            connection.execute(artifacts.delete().where(artifacts.c.task_id == task.id))
+            # No rows to clear first: a task has artifacts only while completed (leaving it drops them).
             rows = [{"task_id": task.id, **f.__dict__} for f in files]
             if rows:
                 connection.execute(artifacts.insert(), rows)
