@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from pixeletica.engine import dither, metrics, nearest, palette  # noqa: E402
+from pixeletica.engine import distance, dither, nearest, palette  # noqa: E402
 
 PHOTO = ROOT / "samples" / "astronaut.jpg"
 
@@ -50,7 +50,7 @@ def warm_ns(rgb: np.ndarray, colors: np.ndarray, metric: str, algorithm: str, re
     """Median ns/pixel of repeated runs on one matcher (memo tables filled by a first run)."""
     opaque = np.ones(rgb.shape[:2], dtype=bool)
     algo = dither.get_algorithm(algorithm)
-    matcher = nearest.Matcher(colors, metrics.get_metric(metric))
+    matcher = nearest.Matcher(colors, distance.get_metric(metric))
     dither.dither(rgb, opaque, matcher, algo)
     runs = []
     for _ in range(repeats):
@@ -67,7 +67,7 @@ def first_image(rgb: np.ndarray, colors: np.ndarray, metric: str, algorithm: str
     builds, runs = [], []
     for _ in range(3):
         start = time.perf_counter()
-        matcher = nearest.Matcher(colors, metrics.get_metric(metric))
+        matcher = nearest.Matcher(colors, distance.get_metric(metric))
         built = time.perf_counter()
         dither.dither(rgb, opaque, matcher, algo)
         builds.append(built - start)
@@ -79,19 +79,19 @@ def speed_tables(repeats: int) -> str:
     colors = palette.select().colors
     big = photograph(1024)
     crop = np.ascontiguousarray(big[384:640, 384:640])
-    for metric in metrics.METRICS:  # compile (or load) every kernel before timing anything
+    for metric in distance.METRICS:  # compile (or load) every kernel before timing anything
         for algorithm in ("none", "ordered", "floyd_steinberg"):
             warm_ns(np.ascontiguousarray(crop[:8, :8]), colors, metric, algorithm, 1)
     lines = [
         f"Dithering step (nearest colour + dithering), ns per pixel, one core, default palette ({len(colors)} "
         "blocks), 1024x1024 photograph; warm: median of repeated runs with the palette's memo tables filled.",
         "",
-        "| algorithm | " + " | ".join(metrics.METRICS) + " |",
-        "|---|" + "---|" * len(metrics.METRICS),
+        "| algorithm | " + " | ".join(distance.METRICS) + " |",
+        "|---|" + "---|" * len(distance.METRICS),
     ]
     for algorithm in dither.ALGORITHMS:
         cells = []
-        for metric in metrics.METRICS:
+        for metric in distance.METRICS:
             slow = metric == "ciede2000" and dither.ALGORITHMS[algorithm].family == "diffusion"
             ns = warm_ns(crop if slow else big, colors, metric, algorithm, 1 if slow else repeats)
             cells.append(f"{ns:,.0f}" + " (256²)" if slow else f"{ns:,.0f}")

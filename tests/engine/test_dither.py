@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pixeletica.engine import color, dither, metrics, nearest, palette
+from pixeletica.engine import color, distance, dither, nearest, palette
 from pixeletica.errors import InvalidInput
 
 ALL = list(dither.ALGORITHMS)
@@ -18,7 +18,7 @@ def default_palette() -> palette.Palette:
 
 
 def matcher_for(pal: palette.Palette, metric: str = "oklab") -> nearest.Matcher:
-    return nearest.Matcher(pal.colors, metrics.get_metric(metric))
+    return nearest.Matcher(pal.colors, distance.get_metric(metric))
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -33,7 +33,7 @@ def test_every_pixel_is_a_palette_index_or_air(name, small_photo_rgb, default_pa
     assert len(np.unique(out[opaque])) > 20  # a photograph uses many blocks
 
 
-@pytest.mark.parametrize("metric", list(metrics.METRICS))
+@pytest.mark.parametrize("metric", list(distance.METRICS))
 @pytest.mark.parametrize("name", ALL)
 def test_an_exact_palette_colour_yields_that_block_everywhere(name, metric, default_palette):
     index = 37

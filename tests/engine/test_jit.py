@@ -19,7 +19,7 @@ def test_cache_folder_is_keyed_on_the_engine_source():
 
 
 def test_user_choice_of_cache_folder_wins(tmp_path):
-    code = "import numba, pixeletica.engine.metrics; print(numba.config.CACHE_DIR)"
+    code = "import numba, pixeletica.engine.distance; print(numba.config.CACHE_DIR)"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == str(tmp_path)

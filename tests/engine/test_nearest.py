@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from pixeletica.engine import color, metrics, nearest, palette
+from pixeletica.engine import color, distance, nearest, palette
 from pixeletica.errors import InvalidInput
 
 from .test_color import SHARMA
 
 
-def brute_force(metric: metrics.Metric, points: np.ndarray, queries: np.ndarray) -> np.ndarray:
+def brute_force(metric: distance.Metric, points: np.ndarray, queries: np.ndarray) -> np.ndarray:
     d = metric.distance_between(queries[:, None, :], points[None, :, :])
     return d.argmin(axis=1), d
 
@@ -28,9 +28,9 @@ def assert_exact(matcher: nearest.Matcher, queries: np.ndarray) -> None:
     assert np.allclose(d[rows, got], d[rows, want], rtol=0, atol=1e-9), "a query did not get its nearest colour"
 
 
-@pytest.mark.parametrize("name", list(metrics.METRICS))
+@pytest.mark.parametrize("name", list(distance.METRICS))
 def test_default_palette_photo_colours_are_matched_exactly(name, small_photo_rgb):
-    metric = metrics.get_metric(name)
+    metric = distance.get_metric(name)
     matcher = nearest.Matcher(palette.select().colors, metric)
     queries = metric.from_srgb(small_photo_rgb.reshape(-1, 3)[::7] / 255.0)
     assert_exact(matcher, queries)
@@ -40,16 +40,16 @@ def test_default_palette_photo_colours_are_matched_exactly(name, small_photo_rgb
 @given(
     colors=arrays(np.uint8, st.tuples(st.integers(1, 60), st.just(3))),
     queries=arrays(np.float64, st.tuples(st.integers(1, 50), st.just(3)), elements=st.floats(0.0, 1.0)),
-    name=st.sampled_from(list(metrics.METRICS)),
+    name=st.sampled_from(list(distance.METRICS)),
 )
 def test_random_palettes_and_queries_are_matched_exactly(colors, queries, name):
-    metric = metrics.get_metric(name)
+    metric = distance.get_metric(name)
     matcher = nearest.Matcher(colors, metric)
     assert_exact(matcher, metric.from_srgb(queries))
 
 
 def test_queries_outside_the_gamut_are_clamped_first():
-    metric = metrics.get_metric("oklab")
+    metric = distance.get_metric("oklab")
     matcher = nearest.Matcher(np.array([[0, 0, 0], [255, 255, 255]], dtype=np.uint8), metric)
     assert list(matcher.nearest(np.array([[5.0, 0.0, 0.0], [-3.0, 0.0, 0.0]]))) == [1, 0]
 
@@ -57,36 +57,36 @@ def test_queries_outside_the_gamut_are_clamped_first():
 def test_grid_prunes_candidates_for_euclidean_metrics():
     colors = palette.select().colors
     for name in ("rgb", "redmean", "cielab", "oklab"):
-        matcher = nearest.Matcher(colors, metrics.get_metric(name))
+        matcher = nearest.Matcher(colors, distance.get_metric(name))
         assert matcher.mean_candidates < 12, name
-    assert nearest.Matcher(colors, metrics.get_metric("ciede2000")).mean_candidates == len(colors)
+    assert nearest.Matcher(colors, distance.get_metric("ciede2000")).mean_candidates == len(colors)
 
 
 def test_compiled_ciede2000_matches_sharma_table():
     for lab1, lab2, expected in SHARMA:
-        assert np.sqrt(metrics.distance2(metrics.DIST_CIEDE2000, *lab1, *lab2)) == pytest.approx(expected, abs=1e-4)
+        assert np.sqrt(distance.distance2(distance.DIST_CIEDE2000, *lab1, *lab2)) == pytest.approx(expected, abs=1e-4)
 
 
 def test_compiled_conversion_matches_numpy_reference():
     rgb = np.random.default_rng(3).integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    for space, reference in ((metrics.SPACE_LAB, color.srgb_to_lab), (metrics.SPACE_OKLAB, color.srgb_to_oklab)):
-        got = metrics.image_to_space(rgb, space, 0)
+    for space, reference in ((distance.SPACE_LAB, color.srgb_to_lab), (distance.SPACE_OKLAB, color.srgb_to_oklab)):
+        got = distance.image_to_space(rgb, space, 0)
         assert got == pytest.approx(reference(rgb / 255.0).astype(np.float32), abs=1e-4)
 
 
 def test_unknown_metric_names_the_valid_ones():
     with pytest.raises(InvalidInput, match="choose one of: rgb, redmean, cielab, ciede2000, oklab"):
-        metrics.get_metric("euclid")
+        distance.get_metric("euclid")
 
 
 def test_palette_size_limit():
     with pytest.raises(ValueError, match="limit"):
-        nearest.Matcher(np.zeros((nearest.MAX_PALETTE_SIZE + 1, 3), dtype=np.uint8), metrics.get_metric("rgb"))
+        nearest.Matcher(np.zeros((nearest.MAX_PALETTE_SIZE + 1, 3), dtype=np.uint8), distance.get_metric("rgb"))
 
 
-@pytest.mark.parametrize("name", list(metrics.METRICS))
+@pytest.mark.parametrize("name", list(distance.METRICS))
 def test_every_8_bit_colour_lies_inside_the_grid_box(name):
-    metric = metrics.get_metric(name)
+    metric = distance.get_metric(name)
     lo, hi = nearest.gamut_box(metric)
     axis = np.arange(256) / 255.0
     u, v = (a.ravel() for a in np.meshgrid(axis, axis))

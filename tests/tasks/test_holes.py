@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from PIL import Image
 
-from pixeletica.tasks import files, service
+from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import ErrorCode, Status
 from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.runner import Runner
@@ -29,7 +29,7 @@ from .conftest import SAMPLES, fast_settings, settings_env, submit
 
 def test_a_task_put_in_processing_by_hand_is_found_by_the_lease_sweep(store, settings):
     task = submit(store, settings)
-    by_hand = service.update_status(store, task, Status.PROCESSING, actor="cli", lease_seconds=10)
+    by_hand = operations.update_status(store, task, Status.PROCESSING, actor="cli", lease_seconds=10)
     assert by_hand.started_at is not None and by_hand.lease_expires_at is not None
     monitor = Monitor(store=store, tasks_dir=settings.tasks_dir)
     assert monitor.recover_lost().requeued == []  # its lease has not run out
@@ -81,7 +81,7 @@ def test_workers_whose_clocks_are_minutes_off_keep_their_tasks(tmp_path, pg_clus
     store.upgrade()
     photo = (SAMPLES / "astronaut.jpg").read_bytes()
     ids = [
-        service.submit(
+        operations.submit(
             store, settings.tasks_dir, data=photo, filename="a.jpg", settings={"width": 200, "metric": "ciede2000"}
         ).id
         for _ in range(2)
@@ -159,7 +159,7 @@ def test_find_stuck_and_reset_stuck_default_to_task_max_processing_time(tmp_path
 def test_cancelling_a_running_task_stops_its_worker_and_records_no_files(store, settings):
     photo = io.BytesIO()
     Image.open(SAMPLES / "astronaut.jpg").save(photo, format="PNG")
-    task = service.submit(
+    task = operations.submit(
         store, settings.tasks_dir, data=photo.getvalue(), filename="big.png",
         settings={"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"},
     )  # fmt: skip
@@ -168,7 +168,7 @@ def test_cancelling_a_running_task_stops_its_worker_and_records_no_files(store, 
     running = threading.Thread(target=lambda: outcome.setdefault("task", runner.run_next()))
     running.start()
     wait_for(lambda: store.get(task.id).progress > 0, 60, "the conversion to be under way")
-    service.cancel(store, store.get(task.id), actor="cli")
+    operations.cancel(store, store.get(task.id), actor="cli")
     running.join(60)
     assert not running.is_alive()
     final = store.get(task.id)

@@ -37,7 +37,7 @@ from hypothesis.stateful import (
 )
 
 from pixeletica.errors import InvalidInput, TransitionConflict
-from pixeletica.tasks import files, service
+from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import Status, Task
 from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.schema import artifacts, events, tasks
@@ -173,13 +173,13 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
                 return
             with contextlib.suppress(InvalidInput, TransitionConflict):
                 if isinstance(action, Status):
-                    service.update_status(store, task, action, actor="cli", lease_seconds=LEASE)
+                    operations.update_status(store, task, action, actor="cli", lease_seconds=LEASE)
                 elif action == "retry":
-                    service.retry(store, task, actor="cli")
+                    operations.retry(store, task, actor="cli")
                 elif action == "cancel":
-                    service.cancel(store, task, actor="cli")
+                    operations.cancel(store, task, actor="cli")
                 else:
-                    service.delete(store, self.tasks_dir, task)
+                    operations.delete(store, self.tasks_dir, task)
 
         def _existing(self, data: st.DataObject) -> Task | None:
             task_id = data.draw(st.sampled_from(self.ids))

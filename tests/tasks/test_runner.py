@@ -14,7 +14,7 @@ from PIL import Image
 
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.errors import InvalidInput, UnsupportedImage
-from pixeletica.tasks import files, service
+from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import ErrorCode, Priority, Status
 from pixeletica.tasks.runner import Runner
 from pixeletica.tasks.schema import tasks
@@ -46,14 +46,14 @@ def test_a_task_runs_to_completion_with_its_files(store, settings, runner):
 
 def test_submit_refuses_bad_input_and_stores_nothing(store, settings):
     with pytest.raises(UnsupportedImage, match="not an image"):
-        service.submit(store, settings.tasks_dir, data=b"hello", filename="a.png", settings={})
+        operations.submit(store, settings.tasks_dir, data=b"hello", filename="a.png", settings={})
     with pytest.raises(InvalidInput, match="unknown dithering algorithm"):
-        service.submit(
+        operations.submit(
             store, settings.tasks_dir, data=(SAMPLES / "coffee.jpg").read_bytes(), filename="c.jpg",
             settings={"algorithm": "sparkle"},
         )  # fmt: skip
     with pytest.raises(InvalidInput, match="unknown conversion setting"):
-        service.submit(
+        operations.submit(
             store, settings.tasks_dir, data=(SAMPLES / "coffee.jpg").read_bytes(), filename="c.jpg",
             settings={"colour": "red"},
         )  # fmt: skip
@@ -64,9 +64,9 @@ def test_submit_refuses_bad_input_and_stores_nothing(store, settings):
 def test_corrupt_input_fails_at_once_without_retry(store, settings, runner):
     data = (SAMPLES / "coffee.jpg").read_bytes()
     with pytest.raises(UnsupportedImage, match="truncated"):  # a file cut short is refused at submission
-        service.submit(store, settings.tasks_dir, data=data[:3000], filename="cut.jpg", settings={"width": 8})
+        operations.submit(store, settings.tasks_dir, data=data[:3000], filename="cut.jpg", settings={"width": 8})
     assert store.count() == 0
-    task = service.submit(store, settings.tasks_dir, data=data, filename="cut.jpg", settings={"width": 8})
+    task = operations.submit(store, settings.tasks_dir, data=data, filename="cut.jpg", settings={"width": 8})
     files.input_path(settings.tasks_dir, task.id, task.input_name).write_bytes(data[:3000])  # spoilt on disk
     done = runner.run_next()
     assert done.status == Status.FAILED and done.attempt == 1
@@ -147,8 +147,8 @@ def test_priorities_and_transparent_images(store, settings, runner):
     rgba[2:8, 2:8] = (200, 40, 40, 255)
     buf = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
-    low = service.submit(store, settings.tasks_dir, data=buf.getvalue(), filename="low.png", settings={})
-    high = service.submit(
+    low = operations.submit(store, settings.tasks_dir, data=buf.getvalue(), filename="low.png", settings={})
+    high = operations.submit(
         store, settings.tasks_dir, data=buf.getvalue(), filename="high.png", settings={}, priority=Priority.HIGH
     )
     assert runner.run_next().id == high.id

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pixeletica.tasks import files, service
+from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import Status
 from pixeletica.tasks.store import Store
 
@@ -28,7 +28,7 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 def slow_task(store: Store, settings):
     """A conversion that takes a few seconds: CIEDE2000 with a wide error-diffusion kernel."""
     data = (SAMPLES / "astronaut.jpg").read_bytes()
-    return service.submit(
+    return operations.submit(
         store, settings.tasks_dir, data=data, filename="astronaut.jpg",
         settings={"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"},
     )  # fmt: skip

@@ -12,11 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from pixeletica import __version__
-from pixeletica.api import errors, metrics, previews, timeouts
+from pixeletica.api import errors, previews, prometheus, timeouts
+from pixeletica.api.client_limits import RateLimiter, StreamSlots
 from pixeletica.api.deps import AppState
-from pixeletica.api.limits import UploadLimit
-from pixeletica.api.ratelimit import RateLimiter, StreamSlots
 from pixeletica.api.routes import admin, conversion, health, maps, options, pages, tasks
+from pixeletica.api.upload_limit import UploadLimit
 from pixeletica.config import Settings
 from pixeletica.tasks.store import Store
 
@@ -77,7 +77,7 @@ def create_app(
     app.add_middleware(UploadLimit, limit=settings.max_upload_size)
     app.add_middleware(timeouts.BodyRate, grace=settings.header_timeout, min_rate=settings.body_min_rate)
     registry = CollectorRegistry()
-    registry.register(metrics.TaskCollector(store, settings.heartbeat_seconds))
-    app.add_middleware(metrics.HttpMetrics, registry=registry)
-    app.add_route("/metrics", metrics.endpoint(registry), include_in_schema=False)
+    registry.register(prometheus.TaskCollector(store, settings.heartbeat_seconds))
+    app.add_middleware(prometheus.HttpMetrics, registry=registry)
+    app.add_route("/metrics", prometheus.endpoint(registry), include_in_schema=False)
     return app

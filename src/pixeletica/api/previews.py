@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pixeletica.engine import dither, metrics, palette, pipeline, reduced
+from pixeletica.engine import distance, dither, palette, pipeline, reduced
 from pixeletica.errors import LimitExceeded, TimedOut, TransientError
 
 log = logging.getLogger("pixeletica.api")
@@ -49,7 +49,7 @@ class PreviewPool:
                 loaded = reduced.load_reduced(encoded, 4, 4)
             chosen = palette.select()
             for algorithm in dither.ALGORITHMS:
-                for metric in metrics.METRICS:
+                for metric in distance.METRICS:
                     options = pipeline.ConvertOptions(width=4, height=4, algorithm=algorithm, metric=metric)
                     pipeline.convert_image(loaded, chosen, options)
         except Exception:  # a preview will meet (and report) the same problem; never stop the server for it

@@ -1,1 +1,1 @@
-"""The ``pixeletica`` command line: thin commands over the engine (and, later, the task system)."""
+"""The ``pixeletica`` command line: thin commands over the engine and the task system."""

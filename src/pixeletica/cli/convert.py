@@ -15,7 +15,7 @@ from rich.text import Text
 
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
-from pixeletica.engine import defaults, dither, image_io, metrics, pipeline
+from pixeletica.engine import defaults, distance, dither, image_io, pipeline
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput
 
@@ -89,8 +89,8 @@ def convert(
     dithering: Annotated[
         str, typer.Option("--dither", "-d", help=f"Dithering: {', '.join(dither.ALGORITHMS)}.")
     ] = dither.DEFAULT_ALGORITHM,
-    metric: Annotated[str, typer.Option("--metric", "-m", help=f"Colour metric: {', '.join(metrics.METRICS)}.")] = (
-        metrics.DEFAULT_METRIC
+    metric: Annotated[str, typer.Option("--metric", "-m", help=f"Colour metric: {', '.join(distance.METRICS)}.")] = (
+        distance.DEFAULT_METRIC
     ),
     strength: Annotated[float, typer.Option(help="Dithering strength, 0 (none) to 1 (full).")] = 1.0,
     serpentine: Annotated[bool, typer.Option(help="Error diffusion alternates direction each row.")] = False,

@@ -22,11 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Convert an image into Minecraft block art: dithered picture, block grid, materials list.",
     ),
     "worker": (
-        "pixeletica.cli.service:worker",
+        "pixeletica.cli.processes:worker",
         "Run worker processes that take queued tasks from the store and convert them.",
     ),
     "monitor": (
-        "pixeletica.cli.service:monitor",
+        "pixeletica.cli.processes:monitor",
         "Watch over tasks: re-queue those whose worker is gone, fail stuck ones, apply retention.",
     ),
     "serve": (
@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "palette": ("pixeletica.cli.palette:app", "Show the block palette."),
     "task": ("pixeletica.cli.task:app", "Inspect and manage conversion tasks."),
-    "db": ("pixeletica.cli.service:db", "The task store's database."),
+    "db": ("pixeletica.cli.processes:db", "The task store's database."),
     "cluster": (
         "pixeletica.cli.cluster:app",
         "Redis, PostgreSQL, the API, Celery workers and the monitor as local processes.",

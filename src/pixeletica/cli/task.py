@@ -18,7 +18,7 @@ from rich.text import Text
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
-from pixeletica.tasks import analytics, service
+from pixeletica.tasks import analytics, operations
 from pixeletica.tasks.model import Priority, Status, Task, iso
 from pixeletica.tasks.monitor import Monitor, find_stuck
 from pixeletica.tasks.store import Store
@@ -170,7 +170,7 @@ def update(
 ) -> None:
     """Set a task's status by hand (recorded in its history)."""
     store, settings = open_store()
-    task = service.update_status(
+    task = operations.update_status(
         store, store.resolve(task_id), Status.parse(status), actor=ACTOR, lease_seconds=settings.lease_seconds
     )
     _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} is now {task.status.value}")
@@ -181,7 +181,7 @@ def update(
 def retry(task_id: TaskId, as_json: Json = False) -> None:
     """Queue a failed (or completed) task again."""
     store, _ = open_store()
-    task = service.retry(store, store.resolve(task_id), actor=ACTOR)
+    task = operations.retry(store, store.resolve(task_id), actor=ACTOR)
     _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} is queued again")
 
 
@@ -190,7 +190,7 @@ def retry(task_id: TaskId, as_json: Json = False) -> None:
 def cancel(task_id: TaskId, as_json: Json = False) -> None:
     """Cancel a queued or processing task (it becomes failed with the error 'cancelled')."""
     store, _ = open_store()
-    task = service.cancel(store, store.resolve(task_id), actor=ACTOR)
+    task = operations.cancel(store, store.resolve(task_id), actor=ACTOR)
     _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} cancelled")
 
 
@@ -219,7 +219,7 @@ def submit(
     """Queue a conversion without the API; a worker will run it."""
     store, settings = open_store()
     data = fsutil.read_capped(image, settings.max_input_file_size, "input file", "max_input_file_size")
-    task = service.submit(
+    task = operations.submit(
         store,
         settings.tasks_dir,
         data=data,

@@ -50,10 +50,6 @@ class Postgres:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://pixeletica@127.0.0.1:{self.port}/{database}"
 
-    @property
-    def admin_url(self) -> str:
-        return self.url("postgres")
-
     def init(self) -> None:
         """Create the cluster's files (once; a folder that has them is reused)."""
         self.folder.mkdir(parents=True, exist_ok=True)

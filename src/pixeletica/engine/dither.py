@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from pixeletica.engine.metrics import image_to_space
+from pixeletica.engine.distance import image_to_space
 from pixeletica.engine.nearest import Matcher, fill_nearest, fill_pair, nearest_one
 from pixeletica.errors import InvalidInput
 

@@ -28,8 +28,7 @@ import threading
 import numba
 import numpy as np
 
-from pixeletica.engine import metrics
-from pixeletica.engine.metrics import DIST_CIEDE2000, DIST_EUCLID, DIST_REDMEAN, Metric, distance2, srgb8_to_space
+from pixeletica.engine.distance import DIST_CIEDE2000, DIST_EUCLID, DIST_REDMEAN, Metric, distance2, srgb8_to_space
 
 #: Largest palette the packed memo can index (12 bits per palette index).
 MAX_PALETTE_SIZE = 4000
@@ -347,4 +346,4 @@ class Matcher:
             return self._pair_memo
 
 
-__all__ = ["MAX_PALETTE_SIZE", "Matcher", "gamut_box", "metrics"]
+__all__ = ["MAX_PALETTE_SIZE", "Matcher", "gamut_box"]

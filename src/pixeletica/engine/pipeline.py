@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from pixeletica.engine import defaults, dither, image_io, metrics
+from pixeletica.engine import defaults, distance, dither, image_io
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.nearest import MAX_PALETTE_SIZE, Matcher
 from pixeletica.engine.palette import Palette
@@ -33,7 +33,7 @@ class ConvertOptions:
     width: int | None = None
     height: int | None = None
     algorithm: str = dither.DEFAULT_ALGORITHM
-    metric: str = metrics.DEFAULT_METRIC
+    metric: str = distance.DEFAULT_METRIC
     strength: float = 1.0
     serpentine: bool = False
     seed: int = 0
@@ -42,10 +42,10 @@ class ConvertOptions:
     max_input_pixels: int = defaults.DEFAULT_MAX_INPUT_PIXELS
     max_size: int = defaults.DEFAULT_MAX_SIZE
 
-    def validated(self) -> tuple[dither.Algorithm, metrics.Metric]:
+    def validated(self) -> tuple[dither.Algorithm, distance.Metric]:
         """Check the options that do not depend on the image; return the algorithm and metric."""
         algorithm = dither.get_algorithm(self.algorithm)
-        metric = metrics.get_metric(self.metric)
+        metric = distance.get_metric(self.metric)
         if not 0.0 <= self.strength <= 1.0:
             raise InvalidInput(f"dithering strength must be between 0 and 1, got {self.strength}")
         if self.resample not in image_io.RESAMPLING:
@@ -79,10 +79,10 @@ class Conversion:
 @lru_cache(maxsize=16)
 def _matcher(colors: bytes, metric_name: str) -> Matcher:
     palette_rgb = np.frombuffer(colors, dtype=np.uint8).reshape(-1, 3)
-    return Matcher(palette_rgb, metrics.get_metric(metric_name))
+    return Matcher(palette_rgb, distance.get_metric(metric_name))
 
 
-def matcher_for(palette: Palette, metric: metrics.Metric) -> Matcher:
+def matcher_for(palette: Palette, metric: distance.Metric) -> Matcher:
     """The (cached) nearest-colour search for a palette under a metric."""
     if len(palette) > MAX_PALETTE_SIZE:
         raise InvalidInput(f"the palette has {len(palette)} blocks; at most {MAX_PALETTE_SIZE} are supported")
@@ -177,7 +177,7 @@ def _convert_fitted(
         report(0.95, "measuring error")
         step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / _ERROR_SAMPLE_PIXELS)))
         sample = (slice(None, None, step), slice(None, None, step))
-        error = metrics.mean_ciede2000(rgb[sample], opaque[sample], indices[sample], palette.colors)
+        error = distance.mean_ciede2000(rgb[sample], opaque[sample], indices[sample], palette.colors)
         clock.lap("measure")
     meta = {
         "algorithm": algorithm.name,

@@ -17,7 +17,7 @@ from typing import Any
 
 from pixeletica.config import Settings
 from pixeletica.errors import InvalidInput, TransitionConflict
-from pixeletica.tasks import files, service
+from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import ErrorCode, Status, Task, took_too_long, utcnow
 from pixeletica.tasks.retry import report
 from pixeletica.tasks.store import Store
@@ -128,7 +128,7 @@ class Monitor:
                 batch = self.store.finished_longer_than(status, days * 86400, limit=500)
                 if not batch:
                     break
-                gone = [t.id for t in batch if service.delete(self.store, self.tasks_dir, t)]
+                gone = [t.id for t in batch if operations.delete(self.store, self.tasks_dir, t)]
                 deleted += gone
                 if not gone:
                     break

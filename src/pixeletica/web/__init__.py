@@ -1,1 +1,1 @@
-"""Pages served by the API: the web-map viewer (and, later, the conversion page and dashboard)."""
+"""Pages served by the API: the web-map viewer, the conversion page and the dashboard."""

@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from pixeletica import names
 from pixeletica.api import access, deps, metadata, paths, responses, zipstream
+from pixeletica.api.client_limits import limited, limited_preview
 from pixeletica.api.deps import AppState, state
-from pixeletica.api.ratelimit import limited, limited_preview
 from pixeletica.errors import NotFound
-from pixeletica.tasks import files, service
+from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import Artifact, Task
 
 router = APIRouter(prefix="/conversion", tags=["conversion"])
@@ -70,7 +70,7 @@ async def start(
     key = access.owner_key_for(request, response)
     task = await deps.bounded_write(
         request,
-        service.submit,
+        operations.submit,
         app.store,
         app.settings.tasks_dir,
         data=data,
@@ -153,8 +153,8 @@ async def _progress(app: AppState, task_id: str, task: Task) -> AsyncIterator[st
 def delete(app: State, request: Request, task_id: str) -> responses.MessageResponse:
     """Delete a task and its files (its owner or an operator; anyone on an open server)."""
     task = deps.visible_task(request, task_id)
-    if not service.delete(app.store, app.settings.tasks_dir, task):
-        service.delete(app.store, app.settings.tasks_dir, deps.visible_task(request, task_id))  # it changed: again
+    if not operations.delete(app.store, app.settings.tasks_dir, task):
+        operations.delete(app.store, app.settings.tasks_dir, deps.visible_task(request, task_id))  # it changed: again
     return responses.MessageResponse(message=f"Task {task_id} deletion initiated", success=True)
 
 

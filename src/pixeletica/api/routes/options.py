@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
-from pixeletica.engine import dither, metrics, palette
+from pixeletica.engine import distance, dither, palette
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
@@ -24,8 +24,8 @@ def options(app: State) -> dict[str, Any]:
     return {
         "algorithms": [{"name": a.name, "description": a.description} for a in dither.ALGORITHMS.values()],
         "default_algorithm": dither.DEFAULT_ALGORITHM,
-        "metrics": [{"name": m.name, "description": m.description} for m in metrics.METRICS.values()],
-        "default_metric": metrics.DEFAULT_METRIC,
+        "metrics": [{"name": m.name, "description": m.description} for m in distance.METRICS.values()],
+        "default_metric": distance.DEFAULT_METRIC,
         "categories": palette.categories(),
         "line_visibilities": list(metadata.LINE_VISIBILITIES),
         "export_defaults": metadata.EXPORT_DEFAULTS,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from pixeletica.api.deps import AppState, require_admin, state
 from pixeletica.errors import NotFound
-from pixeletica.tasks import analytics, service
+from pixeletica.tasks import analytics, operations
 from pixeletica.tasks.model import Status, Task, iso
 from pixeletica.tasks.monitor import Monitor
 
@@ -106,14 +106,14 @@ def get_task(app: State, task_id: str) -> dict[str, Any]:
 
 @router.post("/{task_id}/retry", summary="Queue a finished task again")
 def retry(app: State, task_id: str) -> dict[str, Any]:
-    task = service.retry(app.store, _get(app, task_id), actor=ACTOR)
+    task = operations.retry(app.store, _get(app, task_id), actor=ACTOR)
     app.queued.set()
     return task.as_json()
 
 
 @router.post("/{task_id}/cancel", summary="Cancel a queued or processing task")
 def cancel(app: State, task_id: str) -> dict[str, Any]:
-    return service.cancel(app.store, _get(app, task_id), actor=ACTOR).as_json()
+    return operations.cancel(app.store, _get(app, task_id), actor=ACTOR).as_json()
 
 
 class StatusOverride(BaseModel):
@@ -124,7 +124,7 @@ class StatusOverride(BaseModel):
 def override(app: State, task_id: str, body: StatusOverride) -> dict[str, Any]:
     status = _status(body.status)
     assert status is not None
-    task = service.update_status(
+    task = operations.update_status(
         app.store, _get(app, task_id), status, actor=ACTOR, lease_seconds=app.settings.lease_seconds
     )
     app.queued.set()

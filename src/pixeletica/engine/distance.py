@@ -48,10 +48,6 @@ class Metric:
     distance: int
     description: str
 
-    @property
-    def is_euclidean(self) -> bool:
-        return self.distance == DIST_EUCLID
-
     def from_srgb(self, srgb: np.ndarray) -> np.ndarray:
         """Convert sRGB colours (0..1, last axis = channels) into this metric's space."""
         if self.space == SPACE_SRGB:
@@ -59,14 +55,6 @@ class Metric:
         if self.space == SPACE_LAB:
             return color.srgb_to_lab(srgb)
         return color.srgb_to_oklab(srgb)
-
-    def to_srgb(self, values: np.ndarray) -> np.ndarray:
-        """Convert colours in this metric's space back to sRGB (0..1, clipped)."""
-        if self.space == SPACE_SRGB:
-            return np.clip(np.asarray(values, dtype=np.float64) / 255.0, 0.0, 1.0)
-        if self.space == SPACE_LAB:
-            return color.lab_to_srgb(values)
-        return color.oklab_to_srgb(values)
 
     def distance_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Distance between colours already in this metric's space (vectorised, for checks)."""
