@@ -98,8 +98,8 @@ class Settings(BaseSettings):
     store_timeout: float = Field(
         default=2.0,
         gt=0,
-        description="seconds the API waits for the task store (connecting, or answering a status, start or health "
-        "request) before it answers 503",
+        description="seconds the API waits for the task store (connecting, or answering any request) before it "
+        "answers 503",
     )
     admin_token: str | None = Field(
         default=None, description="bearer token for admin endpoints (default: created in the data directory)"

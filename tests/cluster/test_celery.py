@@ -275,26 +275,40 @@ def test_a_postgresql_that_stops_answering_means_503_in_seconds_then_recovery(tm
         settings = fast_settings(tmp_path / "data", admin_token=TOKEN, database_url=pg.database())
         settings.data_dir.mkdir(parents=True)
         with running_server(settings, 1) as server:
-            first = submit(server)
+            first = submit(server, generate_web_files=True)
             all_completed(server, [first])
             frozen = _postgres_processes(pg.data)
             for pid in frozen:
                 os.kill(pid, signal.SIGSTOP)
             try:
-                for request in (
-                    lambda: server.client.get(f"/api/conversion/{first}"),
-                    lambda: server.client.get("/api/health"),
-                    lambda: server.client.post(
-                        "/api/conversion/start", files={"image_file": ("coffee.jpg", PHOTO, "image/jpeg")},
-                        data={"metadata": '{"width": 16}'},
-                    ),
+                # Every kind of route that reads or writes the store: the compatible API, the maps,
+                # the admin API, the metrics. The first takes the pool's idle connection, whose
+                # check waits on the stopped server for ever unless the call is bounded (later ones
+                # may open new connections, which the connect timeout ends).
+                for method, path, extra in (
+                    ("GET", f"/api/conversion/{first}/files", {}),
+                    ("GET", f"/api/conversion/{first}", {}),
+                    ("GET", "/api/health", {}),
+                    ("POST", "/api/conversion/start", {
+                        "files": {"image_file": ("coffee.jpg", PHOTO, "image/jpeg")},
+                        "data": {"metadata": '{"width": 16}'},
+                    }),
+                    ("GET", f"/api/conversion/{first}/download", {}),
+                    ("GET", f"/api/conversion/{first}/events", {}),
+                    ("DELETE", f"/api/conversion/{first}", {}),
+                    ("GET", "/api/maps.json", {}),
+                    ("GET", f"/api/map/{first}/metadata.json", {}),
+                    ("GET", "/api/tasks", {"headers": server.admin}),
+                    ("GET", f"/api/tasks/{first}", {"headers": server.admin}),
+                    ("GET", "/metrics", {}),
                 ):  # fmt: skip
-                    answer = request()
-                    assert answer.status_code == 503 and answer.headers["retry-after"], answer.text
+                    answer = server.client.request(method, path, **extra)
+                    assert answer.status_code == 503 and answer.headers["retry-after"], (path, answer.text)
             finally:
                 for pid in frozen:
                     os.kill(pid, signal.SIGCONT)
             wait_for(lambda: server.client.get("/api/health").status_code == 200, 60, "the API to recover")
             assert server.client.get(f"/api/conversion/{first}").json()["status"] == "completed"
+            assert server.client.get("/api/maps.json").json()["maps"][0]["id"] == first
             again = submit(server)
             all_completed(server, [again], timeout=120)

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from pixeletica import __version__
 from pixeletica.api import errors, previews, prometheus, timeouts
+from pixeletica.api.bounded_store import BoundedStore
 from pixeletica.api.client_limits import RateLimiter, StreamSlots
 from pixeletica.api.deps import AppState
 from pixeletica.api.routes import admin, conversion, health, maps, options, pages, tasks
@@ -51,9 +52,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.previews = pool
+    bounded = BoundedStore(store, settings.store_timeout)  # what request handlers use: never a hung request
     app.state.pixeletica = AppState(
         settings=settings,
-        store=store,
+        store=bounded,
         admin_token=admin_token or settings.admin_token,
         listens_on_loopback=listens_on_loopback,
     )
@@ -77,7 +79,7 @@ def create_app(
     app.add_middleware(UploadLimit, limit=settings.max_upload_size)
     app.add_middleware(timeouts.BodyRate, grace=settings.header_timeout, min_rate=settings.body_min_rate)
     registry = CollectorRegistry()
-    registry.register(prometheus.TaskCollector(store, settings.heartbeat_seconds))
+    registry.register(prometheus.TaskCollector(bounded, settings.heartbeat_seconds))
     app.add_middleware(prometheus.HttpMetrics, registry=registry)
     app.add_route("/metrics", prometheus.endpoint(registry), include_in_schema=False)
     return app

@@ -14,10 +14,10 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from pixeletica.api import access
+from pixeletica.api.bounded_store import BoundedStore, StoreSilent
 from pixeletica.config import Settings
 from pixeletica.errors import NotFound
 from pixeletica.tasks.model import Task
-from pixeletica.tasks.store import Store
 
 log = logging.getLogger("pixeletica.api")
 T = TypeVar("T")
@@ -28,7 +28,8 @@ class AppState:
     """Everything the routes share, built once at start-up."""
 
     settings: Settings
-    store: Store
+    #: The task store, every call bounded by PIXELETICA_STORE_TIMEOUT.
+    store: BoundedStore
     admin_token: str | None
     #: Set when a task was queued, so that a broker dispatcher (if one runs) sends it at once.
     queued: threading.Event = field(default_factory=threading.Event)
@@ -64,7 +65,7 @@ async def _within_limit(request: Request, detail: str, function: Callable[..., T
     limit = state(request).settings.store_timeout
     try:
         return await asyncio.wait_for(run_in_threadpool(function, *args, **kwargs), limit)
-    except TimeoutError:
+    except (TimeoutError, StoreSilent):
         log.warning("the task store did not answer within %g s (%s)", limit, getattr(function, "__name__", function))
         raise HTTPException(503, detail, headers={"Retry-After": "5"}) from None
 

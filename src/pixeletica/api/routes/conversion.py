@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pixeletica import names
 from pixeletica.api import access, deps, metadata, paths, responses, zipstream
+from pixeletica.api.bounded_store import StoreSilent
 from pixeletica.api.client_limits import limited, limited_preview
 from pixeletica.api.deps import AppState, state
 from pixeletica.errors import NotFound
@@ -144,6 +145,8 @@ async def _progress(app: AppState, task_id: str, task: Task) -> AsyncIterator[st
             yield ": keep-alive\n\n"
         try:
             current = await run_in_threadpool(app.store.get, task_id)
+        except StoreSilent:  # the database is silent for now: the stream waits with it
+            continue
         except NotFound:
             yield f"event: end\ndata: {json.dumps({'taskId': task_id, 'status': 'deleted'})}\n\n"
             return
