@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from pixeletica.engine import _jit
 
@@ -26,6 +27,7 @@ _jit.configure_cache()  # before any compiled kernel below is defined
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
 
 from pixeletica.engine import color  # noqa: E402
 from pixeletica.errors import InvalidInput  # noqa: E402
@@ -48,7 +50,7 @@ class Metric:
     distance: int
     description: str
 
-    def from_srgb(self, srgb: np.ndarray) -> np.ndarray:
+    def from_srgb(self, srgb: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """Convert sRGB colours (0..1, last axis = channels) into this metric's space."""
         if self.space == SPACE_SRGB:
             return np.asarray(srgb, dtype=np.float64) * 255.0
@@ -56,7 +58,7 @@ class Metric:
             return color.srgb_to_lab(srgb)
         return color.srgb_to_oklab(srgb)
 
-    def distance_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def distance_between(self, a: NDArray[np.floating[Any]], b: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         """Distance between colours already in this metric's space (vectorised, for checks)."""
         a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
         if self.distance == DIST_CIEDE2000:
@@ -64,12 +66,14 @@ class Metric:
         d = a - b
         if self.distance == DIST_REDMEAN:
             rmean = (a[..., 0] + b[..., 0]) / 2.0
-            return np.sqrt(
+            redmean: NDArray[np.float64] = np.sqrt(
                 (2.0 + rmean / 256.0) * d[..., 0] ** 2
                 + 4.0 * d[..., 1] ** 2
                 + (2.0 + (255.0 - rmean) / 256.0) * d[..., 2] ** 2
             )
-        return np.sqrt((d**2).sum(axis=-1))
+            return redmean
+        euclidean: NDArray[np.float64] = np.sqrt((d**2).sum(axis=-1))
+        return euclidean
 
 
 METRICS: dict[str, Metric] = {
@@ -112,7 +116,7 @@ def fast_cbrt(x: float) -> float:
     if x == 0.0:
         return 0.0
     a = abs(x)
-    y = np.int64(np.float64(a).view(np.int64) // 3 + np.int64(0x2A9F7893782DA1CE)).view(np.float64)
+    y = float(np.int64(np.float64(a).view(np.int64) // 3 + np.int64(0x2A9F7893782DA1CE)).view(np.float64))
     y3 = y * y * y
     y = y * (y3 + 2.0 * a) / (2.0 * y3 + a)
     y3 = y * y * y
@@ -128,7 +132,9 @@ def _lab_f(t: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
-def srgb8_to_space(r: int, g: int, b: int, space: int, out: np.ndarray) -> None:
+def srgb8_to_space(
+    r: int | np.integer[Any], g: int | np.integer[Any], b: int | np.integer[Any], space: int, out: NDArray[np.float64]
+) -> None:
     """Convert one 8-bit sRGB colour into ``space``, writing the three channels into ``out``."""
     if space == SPACE_SRGB:
         out[0] = r
@@ -158,7 +164,9 @@ def srgb8_to_space(r: int, g: int, b: int, space: int, out: np.ndarray) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
-def image_to_space(rgb: np.ndarray, space: int, pad: int = 0) -> np.ndarray:  # pragma: no cover - compiled
+def image_to_space(
+    rgb: NDArray[np.uint8], space: int, pad: int = 0
+) -> NDArray[np.float32]:  # pragma: no cover - compiled
     """Convert an (H, W, 3) uint8 sRGB image into ``space`` as float32.
 
     The result has ``pad`` extra zero rows below and ``pad`` zero columns on each side, so
@@ -271,7 +279,9 @@ def distance2(kind: int, p0: float, p1: float, p2: float, q0: float, q1: float, 
 
 
 @numba.njit(cache=True, nogil=True)
-def mean_ciede2000(rgb: np.ndarray, opaque: np.ndarray, indices: np.ndarray, palette_rgb: np.ndarray) -> float:
+def mean_ciede2000(
+    rgb: NDArray[np.uint8], opaque: NDArray[np.bool_], indices: NDArray[np.int16], palette_rgb: NDArray[np.uint8]
+) -> float:
     """Mean CIEDE2000 between each opaque pixel of ``rgb`` and the palette colour it became."""  # pragma: no cover
     pal_lab = np.empty((palette_rgb.shape[0], 3))
     tmp = np.empty(3)

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 
 from pixeletica.engine.distance import image_to_space
-from pixeletica.engine.nearest import Matcher, fill_nearest, fill_pair, nearest_one
+from pixeletica.engine.nearest import Indices, Matcher, Points, fill_nearest, fill_pair, nearest_one
 from pixeletica.errors import InvalidInput
 
 AIR = -1
@@ -116,7 +117,7 @@ def get_algorithm(name: str) -> Algorithm:
         raise InvalidInput(f"unknown dithering algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}") from None
 
 
-def bayer_matrix(size: int) -> np.ndarray:
+def bayer_matrix(size: int) -> NDArray[np.float64]:
     """Bayer threshold matrix of ``size`` (a power of two) with values (k + 0.5) / size**2 in (0, 1)."""
     if size < 2 or size & (size - 1):
         raise ValueError(f"Bayer matrix size must be a power of two >= 2, got {size}")
@@ -130,7 +131,10 @@ def bayer_matrix(size: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _match_none(rgb, opaque, pts, box, n, cs, cand, kind, space, memo, out, y0, y1):  # pragma: no cover
+def _match_none(
+    rgb: NDArray[np.uint8], opaque: NDArray[np.bool_], pts: Points, box: Points, n: int, cs: Indices, cand: Indices,
+    kind: int, space: int, memo: NDArray[np.uint16], out: NDArray[np.int16], y0: int, y1: int,
+) -> None:  # pragma: no cover  # fmt: skip
     q = np.empty(3)
     for y in range(y0, y1):
         for x in range(rgb.shape[1]):
@@ -138,7 +142,7 @@ def _match_none(rgb, opaque, pts, box, n, cs, cand, kind, space, memo, out, y0, 
                 out[y, x] = AIR
                 continue
             key = (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
-            m = np.int64(memo[key])
+            m: int | np.int64 = np.int64(memo[key])
             if m == 0:
                 m = fill_nearest(pts, box, n, cs, cand, kind, space, memo, key, q)
             out[y, x] = m - 1
@@ -156,8 +160,10 @@ def _random_threshold(seed: np.uint64, y: int, x: int) -> float:
 
 @numba.njit(cache=True, nogil=True)
 def _match_threshold(
-    rgb, opaque, pts, box, n, cs, cand, kind, space, spread, memo, matrix, use_random, seed, strength, out, y0, y1
-):  # pragma: no cover - compiled
+    rgb: NDArray[np.uint8], opaque: NDArray[np.bool_], pts: Points, box: Points, n: int, cs: Indices, cand: Indices,
+    kind: int, space: int, spread: float, memo: NDArray[np.uint32], matrix: NDArray[np.float64], use_random: bool,
+    seed: np.uint64, strength: float, out: NDArray[np.int16], y0: int, y1: int,
+) -> None:  # pragma: no cover - compiled  # fmt: skip
     q = np.empty(3)
     size = matrix.shape[0]
     scale = strength / 255.0
@@ -168,7 +174,7 @@ def _match_threshold(
                 out[y, x] = AIR
                 continue
             key = (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
-            m = np.int64(memo[key])
+            m: int | np.int64 = np.int64(memo[key])
             if m == 0:
                 m = fill_pair(pts, box, n, cs, cand, kind, space, spread, memo, key, q)
             t = _random_threshold(seed, y, x) if use_random else row[x % size]
@@ -179,7 +185,11 @@ def _match_threshold(
 
 
 @numba.njit(cache=True, nogil=True)
-def _diffuse(work, opaque, pts, box, n, cs, cand, kind, dxs, dys, weights, serpentine, strength, out, y0, y1):
+def _diffuse(
+    work: NDArray[np.float32], opaque: NDArray[np.bool_], pts: Points, box: Points, n: int, cs: Indices, cand: Indices,
+    kind: int, dxs: NDArray[np.int64], dys: NDArray[np.int64], weights: NDArray[np.float32], serpentine: bool,
+    strength: float, out: NDArray[np.int16], y0: int, y1: int,
+) -> None:  # fmt: skip
     """Error diffusion over rows y0..y1 of ``work`` (padded by _PAD, see image_to_space)."""  # pragma: no cover
     w = out.shape[1]
     k_count = dxs.shape[0]
@@ -220,8 +230,8 @@ _BAND_PIXELS = 16384
 
 
 def dither(
-    rgb: np.ndarray,
-    opaque: np.ndarray,
+    rgb: NDArray[np.uint8],
+    opaque: NDArray[np.bool_],
     matcher: Matcher,
     algorithm: Algorithm,
     *,
@@ -229,7 +239,7 @@ def dither(
     serpentine: bool = False,
     seed: int = 0,
     progress: Progress | None = None,
-) -> np.ndarray:
+) -> NDArray[np.int16]:
     """Palette index per pixel of an (H, W, 3) uint8 sRGB image; -1 where ``opaque`` is False.
 
     ``strength`` (0..1) scales the error passed on (diffusion) or the chance of taking the
@@ -258,20 +268,20 @@ def dither(
             _diffuse(work, opaque, *args[:6], dxs, dys, weights, serpentine, float(strength), out, y0, y1)
 
     elif family == "none":
-        memo = matcher.nearest_memo()
+        nearest_memo = matcher.nearest_memo()
 
         def run(y0: int, y1: int) -> None:
-            _match_none(rgb, opaque, *args, memo, out, y0, y1)
+            _match_none(rgb, opaque, *args, nearest_memo, out, y0, y1)
 
     else:
-        memo = matcher.pair_memo()
+        pair_memo = matcher.pair_memo()
         matrix = bayer_matrix(algorithm.bayer_size) if family == "ordered" else np.zeros((1, 1))
         seed64 = np.uint64(seed & 0xFFFFFFFFFFFFFFFF)
 
         def run(y0: int, y1: int) -> None:
             use_random = family == "random"
             _match_threshold(
-                rgb, opaque, *args, matcher.spread, memo, matrix, use_random, seed64, float(strength), out, y0, y1
+                rgb, opaque, *args, matcher.spread, pair_memo, matrix, use_random, seed64, float(strength), out, y0, y1
             )
 
     band = max(1, _BAND_PIXELS // max(1, rgb.shape[1]))

@@ -24,9 +24,11 @@ distinct colour of an image is searched once.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 
 from pixeletica.engine.distance import DIST_CIEDE2000, DIST_EUCLID, DIST_REDMEAN, Metric, distance2, srgb8_to_space
 
@@ -34,8 +36,15 @@ from pixeletica.engine.distance import DIST_CIEDE2000, DIST_EUCLID, DIST_REDMEAN
 MAX_PALETTE_SIZE = 4000
 _GRID_CELLS_PER_AXIS = 32
 
+#: Colours in the metric's working space (palette points, queries) and the grid box: float64.
+Points = NDArray[np.float64]
+#: The grid's cell starts and candidate palette indices: int32.
+Indices = NDArray[np.int32]
+#: What compiled kernels take to search a palette (see :attr:`Matcher.kernel_args`).
+KernelArgs = tuple[Points, Points, int, Indices, Indices, int, int]
 
-def gamut_box(metric: Metric) -> tuple[np.ndarray, np.ndarray]:
+
+def gamut_box(metric: Metric) -> tuple[Points, Points]:
     """Bounding box of the sRGB gamut in ``metric``'s space, with a 2 % margin on each side."""
     axis = np.linspace(0.0, 1.0, 18)
     cube = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(-1, 3)
@@ -46,7 +55,9 @@ def gamut_box(metric: Metric) -> tuple[np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True, nogil=True)
-def _refine(points, lo, step, n, parent_start, parent_cand, kind):  # pragma: no cover - compiled
+def _refine(
+    points: Points, lo: Points, step: Points, n: int, parent_start: Indices, parent_cand: Indices, kind: int
+) -> tuple[Indices, Indices]:  # pragma: no cover - compiled
     """Split every cell of an (n/2)-grid in eight and keep, per child, the parent's candidates
     that can still be nearest somewhere in the child (see the module docstring)."""
     if kind == DIST_REDMEAN:
@@ -99,7 +110,7 @@ def _refine(points, lo, step, n, parent_start, parent_cand, kind):  # pragma: no
     return cell_start, cand[:used].copy()
 
 
-def _build_grid(points: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int, kind: int) -> tuple[np.ndarray, np.ndarray]:
+def _build_grid(points: Points, lo: Points, hi: Points, n: int, kind: int) -> tuple[Indices, Indices]:
     """Candidate lists of an n-per-axis grid, built coarse to fine (each level 8x the cells)."""
     cell_start = np.array([0, len(points)], dtype=np.int32)
     if kind == DIST_CIEDE2000:
@@ -114,7 +125,7 @@ def _build_grid(points: np.ndarray, lo: np.ndarray, hi: np.ndarray, n: int, kind
 
 
 @numba.njit(cache=True, inline="always")
-def clamp_query(box: np.ndarray, q: np.ndarray) -> None:
+def clamp_query(box: Points, q: Points) -> None:
     """Clamp a query colour ``q`` (3,) into the grid box (``box[0:3]`` low, ``box[3:6]`` high), in place."""
     for a in range(3):
         if q[a] < box[a]:
@@ -124,7 +135,9 @@ def clamp_query(box: np.ndarray, q: np.ndarray) -> None:
 
 
 @numba.njit(cache=True, inline="always")
-def nearest_one(pts, box, n, cell_start, cand, kind, q0, q1, q2):  # pragma: no cover - compiled
+def nearest_one(
+    pts: Points, box: Points, n: int, cell_start: Indices, cand: Indices, kind: int, q0: float, q1: float, q2: float,
+) -> int:  # pragma: no cover - compiled  # fmt: skip
     """Palette index nearest to a colour inside the grid box.
 
     The arguments are :attr:`Matcher.kernel_args` (minus ``space``) and the query. Candidates
@@ -162,7 +175,7 @@ _MAX_SL = 1.0 + 0.015 * 3600.0 / np.sqrt(3620.0)
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_ciede2000(pts, cand, q0, q1, q2):  # pragma: no cover - compiled
+def _scan_ciede2000(pts: Points, cand: Indices, q0: float, q1: float, q2: float) -> int:  # pragma: no cover - compiled
     """Exact CIEDE2000 nearest colour, visiting colours outward from the query's lightness.
 
     The chroma/hue part of CIEDE2000 is a quadratic form that is never negative (|R_T| <= 1.74
@@ -201,7 +214,9 @@ def _scan_ciede2000(pts, cand, q0, q1, q2):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_general(pts, cand, start, stop, kind, q0, q1, q2):  # pragma: no cover - compiled
+def _scan_general(
+    pts: Points, cand: Indices, start: int, stop: int, kind: int, q0: float, q1: float, q2: float
+) -> int:  # pragma: no cover - compiled
     best = -1
     best_d = np.inf
     for t in range(start, stop):
@@ -214,7 +229,9 @@ def _scan_general(pts, cand, start, stop, kind, q0, q1, q2):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def nearest_many(pts, box, n, cell_start, cand, kind, space, values):  # pragma: no cover - compiled
+def nearest_many(
+    pts: Points, box: Points, n: int, cell_start: Indices, cand: Indices, kind: int, space: int, values: Points
+) -> NDArray[np.int16]:  # pragma: no cover - compiled
     """Nearest palette index for each row of ``values`` (N, 3), clamped into the box first."""
     out = np.empty(values.shape[0], dtype=np.int16)
     q = np.empty(3)
@@ -228,7 +245,10 @@ def nearest_many(pts, box, n, cell_start, cand, kind, space, values):  # pragma:
 
 
 @numba.njit(cache=True, nogil=True)
-def fill_nearest(pts, box, n, cell_start, cand, kind, space, memo, key, q):  # pragma: no cover
+def fill_nearest(
+    pts: Points, box: Points, n: int, cell_start: Indices, cand: Indices, kind: int, space: int,
+    memo: NDArray[np.uint16], key: np.int64, q: Points,
+) -> int:  # pragma: no cover  # fmt: skip
     """Search the colour with 24-bit sRGB ``key``, remember ``index + 1`` in ``memo``, return it."""
     srgb8_to_space((key >> 16) & 255, (key >> 8) & 255, key & 255, space, q)
     clamp_query(box, q)
@@ -238,7 +258,10 @@ def fill_nearest(pts, box, n, cell_start, cand, kind, space, memo, key, q):  # p
 
 
 @numba.njit(cache=True, nogil=True)
-def fill_pair(pts, box, n, cell_start, cand, kind, space, spread, memo, key, q):  # pragma: no cover
+def fill_pair(
+    pts: Points, box: Points, n: int, cell_start: Indices, cand: Indices, kind: int, space: int, spread: float,
+    memo: NDArray[np.uint32], key: np.int64, q: Points,
+) -> int:  # pragma: no cover  # fmt: skip
     """Search and remember the (nearest, next, ratio) triple of a 24-bit sRGB colour.
 
     Packed as ``(p1 + 1) | p2 << 12 | ratio << 24``, ratio in 0..255: where the colour lies
@@ -274,7 +297,7 @@ def fill_pair(pts, box, n, cell_start, cand, kind, space, spread, memo, key, q):
     return m
 
 
-def _median_nn_distance(points: np.ndarray, metric: Metric) -> float:
+def _median_nn_distance(points: Points, metric: Metric) -> float:
     if len(points) < 2:
         return 1.0
     d = metric.distance_between(points[:, None, :], points[None, :, :])
@@ -289,7 +312,7 @@ class Matcher:
     Concurrent threads may race to fill the same memo entry; they write the same value.
     """
 
-    def __init__(self, colors_srgb8: np.ndarray, metric: Metric) -> None:
+    def __init__(self, colors_srgb8: NDArray[np.uint8], metric: Metric) -> None:
         colors = np.asarray(colors_srgb8, dtype=np.uint8).reshape(-1, 3)
         if len(colors) == 0:
             raise ValueError("palette is empty")
@@ -305,15 +328,15 @@ class Matcher:
         self.cell_start, self.cand = _build_grid(self.points, lo, hi, n, metric.distance)
         self.spread = _median_nn_distance(self.points, metric)
         self._lock = threading.Lock()
-        self._nearest_memo: np.ndarray | None = None
-        self._pair_memo: np.ndarray | None = None
+        self._nearest_memo: NDArray[np.uint16] | None = None
+        self._pair_memo: NDArray[np.uint32] | None = None
 
     @property
     def size(self) -> int:
         return len(self.colors_srgb8)
 
     @property
-    def kernel_args(self) -> tuple:
+    def kernel_args(self) -> KernelArgs:
         """``(points, box, n, cell_start, cand, kind, space)``: what compiled kernels take."""
         return (self.points, self.box, self.n, self.cell_start, self.cand, self.metric.distance, self.metric.space)
 
@@ -322,13 +345,13 @@ class Matcher:
         """Average colours compared per query (1 = perfect, palette size = brute force)."""
         return len(self.cand) / (len(self.cell_start) - 1)
 
-    def nearest(self, values: np.ndarray) -> np.ndarray:
+    def nearest(self, values: NDArray[np.floating[Any]]) -> NDArray[np.int16]:
         """Nearest palette index for colours given in the metric's space, shape (..., 3)."""
         arr = np.ascontiguousarray(values, dtype=np.float64)
         flat = nearest_many(*self.kernel_args, arr.reshape(-1, 3))
         return flat.reshape(arr.shape[:-1])
 
-    def nearest_memo(self) -> np.ndarray:
+    def nearest_memo(self) -> NDArray[np.uint16]:
         """The 24-bit colour -> nearest index + 1 memo (zero = not yet searched).
 
         Allocated with zeros, so the operating system hands out pages only as colours fill in.
@@ -338,7 +361,7 @@ class Matcher:
                 self._nearest_memo = np.zeros(1 << 24, dtype=np.uint16)
             return self._nearest_memo
 
-    def pair_memo(self) -> np.ndarray:
+    def pair_memo(self) -> NDArray[np.uint32]:
         """The 24-bit colour -> packed (nearest, next, ratio) memo used by ordered/random dithering."""
         with self._lock:
             if self._pair_memo is None:
