@@ -15,12 +15,13 @@ _jit.configure_cache()  # before any compiled kernel below is defined
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
 
 #: Bytes of decoded RGBA rows gathered before they are colour-managed and summed (at least one row).
 BATCH_BYTES = 1 << 20
 
 
-def single_pass(width: int, height: int = 1) -> np.ndarray:
+def single_pass(width: int, height: int = 1) -> NDArray[np.int64]:
     """The ``passes`` table of a picture that is not interlaced: one pass covering every pixel."""
     return np.array([[0, 0, 1, 1, width, height, 0]], np.int64)
 
@@ -76,7 +77,14 @@ class BoxReducer:
         sums = (2 if in_order else out_h) * out_w * 5 * 8
         return sums + 24 * (-(-width // scale) + -(-height // scale))
 
-    def add(self, batch: np.ndarray, n: int, ys: np.ndarray, pass_of: np.ndarray, passes: np.ndarray) -> None:
+    def add(
+        self,
+        batch: NDArray[np.uint8],
+        n: int,
+        ys: NDArray[np.int64],
+        pass_of: NDArray[np.int64],
+        passes: NDArray[np.int64],
+    ) -> None:
         """Add ``n`` rows: row k is ``batch[k]``, source row ``ys[k]`` of pass ``pass_of[k]`` (see ``_passes``)."""
         if self._copy:
             _place(batch, n, ys, pass_of, passes, self.out)
@@ -87,7 +95,7 @@ class BoxReducer:
             self._sums, self.out, self._state, self._rolling,
         )  # fmt: skip
 
-    def add_strip(self, rows: np.ndarray, top: int) -> None:
+    def add_strip(self, rows: NDArray[np.uint8], top: int) -> None:
         """Add consecutive full rows (k, W, 4) uint8 whose first is row ``top`` (in rows of 1/scale size)."""
         n = rows.shape[0]
         if rows.shape[1:] != (self._strip_pass[0, 4], 4) or top < 0 or top + n > -(-self.height // self.scale):
@@ -98,14 +106,16 @@ class BoxReducer:
         ys = np.arange(top, top + n, dtype=np.int64)
         self.add(np.ascontiguousarray(rows), n, ys, np.zeros(n, np.int64), self._strip_pass)
 
-    def result(self) -> np.ndarray:
+    def result(self) -> NDArray[np.uint8]:
         """The (ceil(H/f), ceil(W/f), 4) uint8 reduced image, once every row was added."""
         if not self._copy:
             _finish(self._sums, self.out, self._state, self._rolling)
         return self.out
 
 
-def _weights(size: int, factor: int, scale: int, flip: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _weights(
+    size: int, factor: int, scale: int, flip: bool
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
     """For each pixel of a line of ``size`` source pixels seen at 1/``scale``: its box and its weights.
 
     Pixel j covers source pixels [scale*j, scale*(j+1)) (cut at ``size``); box b covers
@@ -127,7 +137,10 @@ def _weights(size: int, factor: int, scale: int, flip: bool) -> tuple[np.ndarray
 
 
 @numba.njit(cache=True, nogil=True)
-def _place(batch, n, ys, pass_of, passes, out):  # pragma: no cover - compiled
+def _place(
+    batch: NDArray[np.uint8], n: int, ys: NDArray[np.int64], pass_of: NDArray[np.int64], passes: NDArray[np.int64],
+    out: NDArray[np.uint8],
+) -> None:  # pragma: no cover - compiled  # fmt: skip
     """Copy rows into the full-size output (factor 1): pixel i of a pass row lands at x0 + i*dx."""
     for k in range(n):
         p = pass_of[k]
@@ -140,8 +153,11 @@ def _place(batch, n, ys, pass_of, passes, out):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _accumulate(
-    batch, n, ys, pass_of, passes, col_box, col_w0, col_w1, row_box, row_w0, row_w1, sums, out, state, rolling
-):  # pragma: no cover - compiled
+    batch: NDArray[np.uint8], n: int, ys: NDArray[np.int64], pass_of: NDArray[np.int64], passes: NDArray[np.int64],
+    col_box: NDArray[np.int64], col_w0: NDArray[np.float64], col_w1: NDArray[np.float64], row_box: NDArray[np.int64],
+    row_w0: NDArray[np.float64], row_w1: NDArray[np.float64], sums: NDArray[np.float64], out: NDArray[np.uint8],
+    state: NDArray[np.int64], rolling: bool,
+) -> None:  # pragma: no cover - compiled  # fmt: skip
     """Add rows into the box sums (w*a*r, w*a*g, w*a*b, w*a, w per box); rolling sums keep two box rows."""
     rows = sums.shape[0]
     for k in range(n):
@@ -178,7 +194,9 @@ def _accumulate(
 
 
 @numba.njit(cache=True, inline="always")
-def _add(cell, w, r, g, b, a):  # pragma: no cover - compiled
+def _add(
+    cell: NDArray[np.float64], w: float, r: float, g: float, b: float, a: float | np.float64
+) -> None:  # pragma: no cover - compiled
     cell[0] += w * r
     cell[1] += w * g
     cell[2] += w * b
@@ -187,7 +205,9 @@ def _add(cell, w, r, g, b, a):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _finish(sums, out, state, rolling):  # pragma: no cover - compiled
+def _finish(
+    sums: NDArray[np.float64], out: NDArray[np.uint8], state: NDArray[np.int64], rolling: bool
+) -> None:  # pragma: no cover - compiled
     """Turn the sums still open into output pixels."""
     if rolling:
         for by in range(state[0], min(state[0] + 2, out.shape[0])):
@@ -199,7 +219,7 @@ def _finish(sums, out, state, rolling):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
-def _finish_row(sums, out):  # pragma: no cover - compiled
+def _finish_row(sums: NDArray[np.float64], out: NDArray[np.uint8]) -> None:  # pragma: no cover - compiled
     """Alpha = area-weighted mean of alpha; colour = alpha-weighted mean of colour, rounded half up."""
     for j in range(out.shape[0]):
         area = sums[j, 4]

@@ -16,8 +16,10 @@ import io
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from pixeletica.engine import color, completeness, orientation, png_chunks
@@ -33,7 +35,7 @@ RESAMPLING = ("lanczos", "nearest")
 class LoadedImage:
     """A decoded image: (H, W, 4) uint8 sRGB + alpha, and where it came from."""
 
-    rgba: np.ndarray
+    rgba: NDArray[np.uint8]
     format: str
     mode: str  # the file's own pixel mode, e.g. "CMYK", "I;16", "P"
 
@@ -84,7 +86,7 @@ def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> Lo
         )
 
 
-def decode_stored(data: bytes, im: Image.Image, png: png_chunks.PngLayout | None) -> np.ndarray:
+def decode_stored(data: bytes, im: Image.Image, png: png_chunks.PngLayout | None) -> NDArray[np.uint8]:
     """The stored (not yet upright) pixels of the first frame as (H, W, 4) uint8 sRGB + alpha."""
     if png is not None and png.misread_by_pillow:
         from pixeletica.engine import box_reduce, png_stream  # compiled kernels: loaded when first needed
@@ -214,10 +216,11 @@ class Colour:
             inverted = _first(tags.get(262), 1) == 0  # PhotometricInterpretation: 0 = WhiteIsZero
         white = float((1 << (bits - 1)) - 1 if signed else (1 << bits) - 1)
         if im.mode == "F":
-            white = 1.0 if (im.getextrema()[1] or 0.0) <= 1.0 else 255.0
+            extrema = cast(tuple[float, float], im.getextrema())  # one band: (lowest, highest)
+            white = 1.0 if (extrema[1] or 0.0) <= 1.0 else 255.0
         return cls(transform=transform, white=max(1.0, white), inverted=inverted)
 
-    def rgba(self, im: Image.Image) -> np.ndarray:
+    def rgba(self, im: Image.Image) -> NDArray[np.uint8]:
         """Any Pillow mode -> (H, W, 4) uint8 sRGB + alpha."""
         if im.mode.startswith("I") or im.mode == "F":
             values = np.asarray(im, dtype=np.float64)
@@ -233,11 +236,11 @@ class Colour:
         return np.asarray(rgba)
 
     @property
-    def row_transform(self) -> Callable[[np.ndarray], np.ndarray] | None:
+    def row_transform(self) -> Callable[[NDArray[np.uint8]], NDArray[np.uint8]] | None:
         """What colour-manages rows decoded by :mod:`png_stream` (None: nothing to do)."""
         return self._rows if self.transform is not None else None
 
-    def _rows(self, rgba: np.ndarray) -> np.ndarray:
+    def _rows(self, rgba: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """(n, W, 4) uint8 RGBA rows of an RGB(A) file colour-managed to sRGB."""
         image = Image.frombuffer(
             "RGBA", (rgba.shape[1], rgba.shape[0]), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1
@@ -285,7 +288,7 @@ def target_size(
     return int(width), int(height)
 
 
-def resize(rgba: np.ndarray, size: tuple[int, int], resample: str = "lanczos") -> np.ndarray:
+def resize(rgba: NDArray[np.uint8], size: tuple[int, int], resample: str = "lanczos") -> NDArray[np.uint8]:
     """Resize (H, W, 4) uint8 RGBA to ``size`` = (width, height).
 
     ``lanczos`` filters in linear light with premultiplied alpha, so neither dark fringes nor
@@ -299,7 +302,7 @@ def resize(rgba: np.ndarray, size: tuple[int, int], resample: str = "lanczos") -
     if resample == "nearest":
         return np.asarray(Image.fromarray(rgba, "RGBA").resize((width, height), Image.Resampling.NEAREST))
 
-    def filtered(plane: np.ndarray) -> np.ndarray:
+    def filtered(plane: NDArray[np.float32]) -> NDArray[np.float64]:
         image = Image.fromarray(plane.astype(np.float32, copy=False), "F")
         return np.asarray(image.resize((width, height), Image.Resampling.LANCZOS), dtype=np.float64)
 
@@ -320,14 +323,16 @@ def resize(rgba: np.ndarray, size: tuple[int, int], resample: str = "lanczos") -
     return out
 
 
-def split_alpha(rgba: np.ndarray, threshold: int = DEFAULT_ALPHA_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+def split_alpha(
+    rgba: NDArray[np.uint8], threshold: int = DEFAULT_ALPHA_THRESHOLD
+) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
     """(H, W, 3) RGB and (H, W) bool mask of pixels solid enough to become blocks (alpha >= threshold)."""
     if not 0 <= threshold <= 255:
         raise InvalidInput(f"alpha threshold must be between 0 and 255, got {threshold}")
     return np.ascontiguousarray(rgba[..., :3]), rgba[..., 3] >= threshold
 
 
-def encode_png(rgba: np.ndarray, compress_level: int = 6) -> bytes:
+def encode_png(rgba: NDArray[np.uint8], compress_level: int = 6) -> bytes:
     """PNG bytes of an (H, W, 4) uint8 image (zlib level 1 for big renders: fast, a bit larger)."""
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(

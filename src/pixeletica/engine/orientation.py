@@ -11,6 +11,7 @@ import io
 import struct
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 EXIF_ORIENTATION = 0x0112
@@ -78,7 +79,7 @@ def upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
-def upright(stored: np.ndarray, orientation: int) -> np.ndarray:
+def upright(stored: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
     """A view of (H, W, ...) stored pixels turned upright as EXIF orientation says (Pillow's transposes).
 
     Which stored axes come out reversed is what ``FLIPS`` records for the box reduction.

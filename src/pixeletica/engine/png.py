@@ -13,6 +13,7 @@ import struct
 import zlib
 
 import numpy as np
+from numpy.typing import NDArray
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: zlib level for renders and tiles: level 1 is ~4x faster than 6 and ~10 % larger on renders.
@@ -43,7 +44,7 @@ class Writer:
         ]
         self._buffer = np.empty((0, 1 + width * self._channels), np.uint8)
 
-    def write(self, rows: np.ndarray) -> None:
+    def write(self, rows: NDArray[np.uint8]) -> None:
         if rows.ndim != 3 or rows.shape[1] != self.width or rows.shape[2] not in (3, 4):
             raise ValueError(f"expected (rows, {self.width}, 3 or 4) pixels, got {rows.shape}")
         n = rows.shape[0]
@@ -57,7 +58,7 @@ class Writer:
         pixels[..., :3] = rows[..., :3]
         if self.alpha:
             pixels[..., 3] = rows[..., 3] if rows.shape[2] == 4 else 255
-        data = self._zlib.compress(lines)
+        data = self._zlib.compress(lines.data)  # .data: the rows as a memoryview, the buffer zlib is typed to take
         if data:
             self._parts.append(_chunk(b"IDAT", data))
         self._rows += n
@@ -70,7 +71,7 @@ class Writer:
         return b"".join(self._parts)
 
 
-def encode(image: np.ndarray, *, level: int = FAST, strip_rows: int = 256) -> bytes:
+def encode(image: NDArray[np.uint8], *, level: int = FAST, strip_rows: int = 256) -> bytes:
     """PNG bytes of an (H, W, 4) uint8 RGBA image; stored as RGB when every pixel is opaque."""
     opaque = bool((image[..., 3] == 255).all()) if image.shape[2] == 4 else True
     writer = Writer(image.shape[1], image.shape[0], alpha=not opaque, level=level)

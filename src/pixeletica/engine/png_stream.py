@@ -31,6 +31,7 @@ _jit.configure_cache()  # before any compiled kernel below is defined
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
 
 #: Adam7 passes as (first column, first row, column step, row step).
 _ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
@@ -43,7 +44,7 @@ def decode(
     data: bytes,
     layout: PngLayout,
     sink: BoxReducer,
-    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    transform: Callable[[NDArray[np.uint8]], NDArray[np.uint8]] | None = None,
 ) -> None:
     """Decode ``layout``'s image data from ``data`` into ``sink``, a batch of rows at a time.
 
@@ -108,7 +109,7 @@ def _inflated(data: bytes, layout: PngLayout) -> Iterator[bytes]:
     yield inflater.flush()  # output zlib still holds once all input is in (less than its 32 KB window)
 
 
-def _passes(layout: PngLayout) -> np.ndarray:
+def _passes(layout: PngLayout) -> NDArray[np.int64]:
     """The non-empty passes as rows of (x0, y0, dx, dy, width, height, bytes per scanline)."""
     grid = _ADAM7 if layout.interlaced else ((0, 0, 1, 1),)
     bits = CHANNELS[layout.color_type] * layout.depth
@@ -121,7 +122,7 @@ def _passes(layout: PngLayout) -> np.ndarray:
     return np.array(rows, np.int64)
 
 
-def _palette_and_key(layout: PngLayout) -> tuple[np.ndarray, np.ndarray]:
+def _palette_and_key(layout: PngLayout) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
     """The palette as 256 RGBA entries (black and opaque past PLTE) and the transparency key (-1: none)."""
     palette = np.zeros((256, 4), np.uint8)
     palette[:, 3] = 255
@@ -141,8 +142,11 @@ def _palette_and_key(layout: PngLayout) -> tuple[np.ndarray, np.ndarray]:
 
 @numba.njit(cache=True, nogil=True)
 def _feed(
-    piece, pos, state, current, previous, passes, bpp, depth, color_type, palette, key, batch, batch_y, batch_pass
-):  # pragma: no cover - compiled
+    piece: NDArray[np.uint8], pos: int, state: NDArray[np.int64], current: NDArray[np.uint8],
+    previous: NDArray[np.uint8], passes: NDArray[np.int64], bpp: int, depth: int, color_type: int,
+    palette: NDArray[np.uint8], key: NDArray[np.int64], batch: NDArray[np.uint8], batch_y: NDArray[np.int64],
+    batch_pass: NDArray[np.int64],
+) -> tuple[int, int, np.int64]:  # pragma: no cover - compiled  # fmt: skip
     """Consume inflated bytes from ``piece[pos:]`` until it ends, the batch is full or the image is done.
 
     Completed scanlines are unfiltered (PNG filters None, Sub, Up, Average, Paeth) and converted to
@@ -181,7 +185,9 @@ def _feed(
 
 
 @numba.njit(cache=True, inline="always")
-def _unfilter(line, previous, size, bpp, kind):  # pragma: no cover - compiled
+def _unfilter(
+    line: NDArray[np.uint8], previous: NDArray[np.uint8], size: int, bpp: int, kind: int
+) -> None:  # pragma: no cover - compiled
     """Undo one scanline's filter in place: ``line[1:size+1]`` from its filtered bytes and ``previous``."""
     if kind == 1:
         for i in range(bpp, size):
@@ -210,7 +216,7 @@ def _unfilter(line, previous, size, bpp, kind):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
-def _sample(line, i, depth):  # pragma: no cover - compiled
+def _sample(line: NDArray[np.uint8], i: int, depth: int) -> np.int64:  # pragma: no cover - compiled
     """Sample ``i`` of an unfiltered scanline (after its filter byte) at 1, 2, 4, 8 or 16 bits."""
     if depth == 8:
         return np.int64(line[1 + i])
@@ -221,13 +227,16 @@ def _sample(line, i, depth):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, inline="always")
-def _to_8bit(value, depth):  # pragma: no cover - compiled
+def _to_8bit(value: np.int64, depth: int) -> np.int64:  # pragma: no cover - compiled
     """A non-gray sample as Pillow keeps it: 8-bit as is, 16-bit by its high byte."""
     return value >> 8 if depth == 16 else value
 
 
 @numba.njit(cache=True, inline="always")
-def _to_rgba(line, width, depth, color_type, palette, key, out):  # pragma: no cover - compiled
+def _to_rgba(
+    line: NDArray[np.uint8], width: int, depth: int, color_type: int, palette: NDArray[np.uint8],
+    key: NDArray[np.int64], out: NDArray[np.uint8],
+) -> None:  # pragma: no cover - compiled  # fmt: skip
     """Convert ``width`` pixels of an unfiltered scanline into ``out`` (W, 4) uint8 RGBA."""
     if color_type == 3:
         for i in range(width):

@@ -8,6 +8,7 @@ says, from the header alone, how much memory a decode will take.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from pixeletica.engine import box_reduce, defaults, image_io, orientation, png_chunks, png_stream
@@ -94,7 +95,7 @@ def _decode_bytes(
     return extra + decoded + strips + sums + result
 
 
-def _reduce_with_pillow(im: Image.Image, factor: int, turn: int) -> np.ndarray:
+def _reduce_with_pillow(im: Image.Image, factor: int, turn: int) -> NDArray[np.uint8]:
     """The stored pixels reduced by ``factor``: a JPEG decoded at 1/2, 1/4 or 1/8 first, anything else whole.
 
     Pillow's image is then converted to RGBA and summed into the boxes a strip of rows at a time,
