@@ -36,4 +36,6 @@ def configure_cache() -> None:
         return
     import numba
 
-    numba.config.CACHE_DIR = str(Path(platformdirs.user_cache_dir("pixeletica")) / "numba" / source_digest())
+    folder = Path(platformdirs.user_cache_dir("pixeletica")) / "numba" / source_digest()
+    # numba.config creates its settings at import (from the environment), so its types do not list them.
+    numba.config.CACHE_DIR = str(folder)  # type: ignore[attr-defined]

@@ -21,8 +21,10 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pixeletica.engine.palette import Palette
 from pixeletica.errors import InvalidInput
@@ -35,15 +37,17 @@ AIR = -1
 class BlockGrid:
     """Palette indices per position plus the palette they index."""
 
-    indices: np.ndarray
+    indices: NDArray[np.int16]
     block_ids: tuple[str, ...]
     names: tuple[str, ...]
-    colors: np.ndarray
+    colors: NDArray[np.uint8]
     face: str = "side"
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_palette(cls, indices: np.ndarray, palette: Palette, meta: dict | None = None) -> BlockGrid:
+    def from_palette(
+        cls, indices: NDArray[np.int16], palette: Palette, meta: dict[str, Any] | None = None
+    ) -> BlockGrid:
         return cls(
             indices=indices,
             block_ids=tuple(palette.ids),
@@ -65,17 +69,18 @@ class BlockGrid:
     def air_count(self) -> int:
         return int((self.indices == AIR).sum())
 
-    def counts(self) -> np.ndarray:
+    def counts(self) -> NDArray[np.intp]:
         """Number of blocks of each palette index, shape (P,); air is not counted."""
         flat = self.indices.ravel()
         return np.bincount(flat[flat >= 0], minlength=len(self.block_ids))
 
-    def to_rgba(self) -> np.ndarray:
+    def to_rgba(self) -> NDArray[np.uint8]:
         """(H, W, 4) uint8 picture: one pixel per block in its colour; air fully transparent."""
         lut = np.zeros((len(self.block_ids) + 1, 4), dtype=np.uint8)
         lut[1:, :3] = self.colors
         lut[1:, 3] = 255
-        return lut[self.indices.astype(np.int32) + 1]
+        rgba: NDArray[np.uint8] = lut[self.indices.astype(np.int32) + 1]
+        return rgba
 
     def to_npz(self) -> bytes:
         buf = io.BytesIO()

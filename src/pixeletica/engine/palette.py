@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pixeletica import fsutil
 from pixeletica.errors import InvalidInput
@@ -45,7 +47,7 @@ class Block:
     since: str = "1.13"
 
     @classmethod
-    def from_record(cls, record: dict) -> Block:
+    def from_record(cls, record: dict[str, Any]) -> Block:
         return cls(
             id=record["id"],
             name=record["name"],
@@ -134,7 +136,7 @@ class Palette:
         return [b.id for b in self.blocks]
 
     @cached_property
-    def colors(self) -> np.ndarray:
+    def colors(self) -> NDArray[np.uint8]:
         """(P, 3) uint8 sRGB colours of the chosen face (read-only)."""
         colors = np.array([b.rgb(self.face) for b in self.blocks], dtype=np.uint8).reshape(-1, 3)
         colors.flags.writeable = False

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pixeletica.errors import InvalidInput, LimitExceeded
 
@@ -76,7 +77,7 @@ def fitting_scale(width: int, height: int, preferred: int = 16, max_pixels: int 
     return scale
 
 
-def render(indices: np.ndarray, tiles: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+def render(indices: NDArray[np.int16], tiles: NDArray[np.uint8], rows: slice = slice(None)) -> NDArray[np.uint8]:
     """Draw rows of a block grid with an atlas from :func:`pixeletica.engine.textures.atlas`.
 
     ``indices`` is (H, W) int16 with -1 for air; returns (h * scale, W * scale, 4) uint8.
@@ -91,7 +92,9 @@ def render(indices: np.ndarray, tiles: np.ndarray, rows: slice = slice(None)) ->
     return out
 
 
-def _paint(image: np.ndarray, index: tuple, color: tuple[int, int, int, int]) -> None:
+def _paint(
+    image: NDArray[np.uint8], index: tuple[slice | NDArray[np.intp], ...], color: tuple[int, int, int, int]
+) -> None:
     """Blend ``color`` over the pixels ``image[index]`` (alpha-over; opaque colours just replace)."""
     if color[3] == 255:
         image[index] = color
@@ -104,12 +107,12 @@ def _paint(image: np.ndarray, index: tuple, color: tuple[int, int, int, int]) ->
     image[index] = pixels
 
 
-def _edges(blocks: list[int], scale: int, width: int) -> np.ndarray:
+def _edges(blocks: list[int], scale: int, width: int) -> NDArray[np.intp]:
     """Pixel offsets of the first ``width`` pixels of each block in ``blocks``."""
     return (np.asarray(blocks, dtype=np.intp)[:, None] * scale + np.arange(width)).ravel()
 
 
-def draw_lines(image: np.ndarray, scale: int, lines: Lines, first_row: int = 0) -> np.ndarray:
+def draw_lines(image: NDArray[np.uint8], scale: int, lines: Lines, first_row: int = 0) -> NDArray[np.uint8]:
     """Draw block and chunk lines onto a render (in place) and return it.
 
     ``first_row`` is the grid row of the image's top row of blocks (for renders made in strips).
@@ -132,7 +135,7 @@ def draw_lines(image: np.ndarray, scale: int, lines: Lines, first_row: int = 0) 
     return image
 
 
-def draw_chunk_labels(image: np.ndarray, scale: int, lines: Lines, first_row: int = 0) -> np.ndarray:
+def draw_chunk_labels(image: NDArray[np.uint8], scale: int, lines: Lines, first_row: int = 0) -> NDArray[np.uint8]:
     """Write the world ``x, z`` of every chunk corner just inside it (in place), on a light box.
 
     A chunk corner is where a vertical and a horizontal chunk line cross; the text is in the chunk
@@ -150,8 +153,8 @@ def draw_chunk_labels(image: np.ndarray, scale: int, lines: Lines, first_row: in
     for row in rows:
         for col in cols:
             text = f"{lines.origin_x + col}, {lines.origin_z + first_row + row}"
-            left, top, right, bottom = font.getbbox(text)
-            label = Image.new("RGBA", (right - left + 4, bottom - top + 4), (255, 255, 255, 200))
+            left, top, right, bottom = font.getbbox(text)  # whole pixels, though typed as floats
+            label = Image.new("RGBA", (int(right - left) + 4, int(bottom - top) + 4), (255, 255, 255, 200))
             ImageDraw.Draw(label).text((2 - left, 2 - top), text, font=font, fill=ink)
             y, x = row * scale + inset, col * scale + inset
             region = image[y : y + label.height, x : x + label.width]

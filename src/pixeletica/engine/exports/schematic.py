@@ -20,6 +20,7 @@ from pathlib import Path
 import nbtlib
 import numpy as np
 from nbtlib.tag import ByteArray, Compound, Int, IntArray, List, Long, Short, String
+from numpy.typing import NDArray
 
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.errors import InvalidInput
@@ -132,7 +133,7 @@ class Placement:
         }[self.facing]
 
 
-def volume(grid: BlockGrid, placement: Placement) -> tuple[np.ndarray, list[str]]:
+def volume(grid: BlockGrid, placement: Placement) -> tuple[NDArray[np.int32], list[str]]:
     """(X, Y, Z) array of indices into a palette whose entry 0 is air, and that palette."""
     placement.validate()
     used = sorted({int(i) for i in np.unique(grid.indices) if i >= 0})
@@ -174,7 +175,7 @@ def _nbt_bytes(root: Compound, name: str = "") -> bytes:
     return gzip.compress(buf.getvalue(), mtime=0)
 
 
-def _varints(values: np.ndarray) -> bytes:
+def _varints(values: NDArray[np.int32]) -> bytes:
     out = bytearray()
     for value in values.tolist():
         while value >= 0x80:
@@ -264,7 +265,11 @@ def _name(tag: int, name: str) -> bytes:
 
 
 def _structure_nbt(
-    size: tuple[int, ...], names: list[str], positions: np.ndarray, states: np.ndarray, data_version: int
+    size: tuple[int, ...],
+    names: list[str],
+    positions: NDArray[np.intp],
+    states: NDArray[np.int32],
+    data_version: int,
 ) -> bytes:
     """A structure file's NBT, written directly: a build has up to 110 592 blocks per piece, and
     building a tag object for each takes seconds. Layout: https://minecraft.wiki/w/Structure_file."""

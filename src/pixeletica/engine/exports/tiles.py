@@ -14,8 +14,10 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pixeletica.engine import png, render
 from pixeletica.engine.blockgrid import BlockGrid
@@ -56,7 +58,7 @@ def plan(width: int, height: int, scale: int, tile_size: int = 256) -> MapInfo:
     return MapInfo(width=width, height=height, scale=scale, tile_size=tile_size, max_zoom=max_zoom)
 
 
-def _half(image: np.ndarray, chunk: int = 1024) -> np.ndarray:
+def _half(image: NDArray[np.uint8], chunk: int = 1024) -> NDArray[np.uint8]:
     """(2h, 2w, 4) -> (h, w, 4): each pixel the mean of four, weighted by alpha (no dark fringes).
 
     Works ``chunk`` output columns at a time to keep the wide integer temporaries small.
@@ -67,10 +69,11 @@ def _half(image: np.ndarray, chunk: int = 1024) -> np.ndarray:
     return out
 
 
-def _half_block(image: np.ndarray) -> np.ndarray:
+def _half_block(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     a = image[0::2, 0::2].astype(np.uint32), image[0::2, 1::2], image[1::2, 0::2], image[1::2, 1::2]
     if all(bool((q[..., 3] == 255).all()) for q in a):
-        return ((a[0] + a[1] + a[2] + a[3] + 2) >> 2).astype(np.uint8)
+        opaque: NDArray[np.uint8] = ((a[0] + a[1] + a[2] + a[3] + 2) >> 2).astype(np.uint8)
+        return opaque
     alpha = a[0][..., 3] + a[1][..., 3] + a[2][..., 3] + a[3][..., 3]
     rgb = sum(q[..., :3].astype(np.uint32) * q[..., 3:4] for q in a)
     out = np.empty(image[0::2, 0::2].shape, np.uint8)
@@ -88,10 +91,10 @@ class _Pyramid:
 
     def __init__(self, info: MapInfo, write: Writer) -> None:
         self.info, self.write = info, write
-        self.waiting: dict[int, np.ndarray] = {}
-        self.top_tile: np.ndarray | None = None
+        self.waiting: dict[int, NDArray[np.uint8]] = {}
+        self.top_tile: NDArray[np.uint8] | None = None
 
-    def add(self, zoom: int, ty: int, strip: np.ndarray) -> None:
+    def add(self, zoom: int, ty: int, strip: NDArray[np.uint8]) -> None:
         """``strip``: row ``ty`` of zoom ``zoom``, tile_size tall, padded to whole tiles across."""
         size = self.info.tile_size
         columns, rows = self.info.tiles(zoom)
@@ -118,12 +121,12 @@ class _Pyramid:
 
 def build(
     grid: BlockGrid,
-    tiles: np.ndarray,
+    tiles: NDArray[np.uint8],
     write: Writer,
     *,
     tile_size: int = 256,
     full_image_max_pixels: int = 8192 * 8192,
-    metadata: dict | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> MapInfo:
     """Write every tile, ``metadata.json``, ``thumbnail.png``, ``blockdata.json`` and (if small
     enough) ``full-image.png``. ``tiles`` is the texture atlas (see :mod:`pixeletica.engine.textures`).
@@ -150,6 +153,7 @@ def build(
         padded[: strip.shape[0], : strip.shape[1]] = strip
         pyramid.add(top, ty, padded)
     w0, h0 = info.zoom_size(0)
+    assert pyramid.top_tile is not None  # the last row of every zoom is passed up: zoom 0 is reached
     write("thumbnail.png", png.encode(pyramid.top_tile[:h0, :w0]))
     if full is not None:
         write("full-image.png", full.finish())
@@ -158,7 +162,7 @@ def build(
     return info
 
 
-def describe(info: MapInfo, full_image: bool, extra: dict | None = None) -> dict:
+def describe(info: MapInfo, full_image: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """``metadata.json``: what map viewers need, in the shape existing Pixeletica clients read.
 
     ``width``/``height`` are pixels of the picture at 16 px per block (clients divide by 16);
@@ -188,7 +192,7 @@ def describe(info: MapInfo, full_image: bool, extra: dict | None = None) -> dict
     }
 
 
-def _blockdata(grid: BlockGrid, metadata: dict) -> bytes:
+def _blockdata(grid: BlockGrid, metadata: dict[str, Any]) -> bytes:
     """``blockdata.json``: the blocks used, by short id, and the short id at every position.
 
     The shape existing Pixeletica clients read: ``blocks`` maps short ids ``"0"``..``"n-1"``
