@@ -12,8 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from pixeletica import __version__
-from pixeletica.api import errors, previews, prometheus, timeouts
-from pixeletica.api.bounded_store import BoundedStore
+from pixeletica.api import bounded_store, errors, previews, prometheus, timeouts
 from pixeletica.api.client_limits import RateLimiter, StreamSlots
 from pixeletica.api.deps import AppState
 from pixeletica.api.routes import admin, conversion, health, maps, options, pages, tasks
@@ -52,7 +51,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.previews = pool
-    bounded = BoundedStore(store, settings.store_timeout)  # what request handlers use: never a hung request
+    bounded = bounded_store.bounded(store, settings.store_timeout)  # what request handlers use: never a hung request
     app.state.pixeletica = AppState(
         settings=settings,
         store=bounded,

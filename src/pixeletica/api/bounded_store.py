@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, cast
 
 from pixeletica.errors import TransientError
 from pixeletica.tasks.store import Store
@@ -32,6 +32,11 @@ THREADS = 16
 
 class StoreSilent(TransientError):
     """the task store does not answer; try again shortly"""
+
+
+def bounded(store: Store, seconds: float) -> Store:
+    """``store`` with each of its methods bounded in time: to its callers, the same :class:`Store`."""
+    return cast(Store, BoundedStore(store, seconds))
 
 
 class BoundedStore:

@@ -14,10 +14,11 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from pixeletica.api import access
-from pixeletica.api.bounded_store import BoundedStore, StoreSilent
+from pixeletica.api.bounded_store import StoreSilent
 from pixeletica.config import Settings
 from pixeletica.errors import NotFound
 from pixeletica.tasks.model import Task
+from pixeletica.tasks.store import Store
 
 log = logging.getLogger("pixeletica.api")
 T = TypeVar("T")
@@ -29,7 +30,7 @@ class AppState:
 
     settings: Settings
     #: The task store, every call bounded by PIXELETICA_STORE_TIMEOUT.
-    store: BoundedStore
+    store: Store
     admin_token: str | None
     #: Set when a task was queued, so that a broker dispatcher (if one runs) sends it at once.
     queued: threading.Event = field(default_factory=threading.Event)

@@ -11,10 +11,10 @@ from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pixeletica.api.bounded_store import BoundedStore
 from pixeletica.tasks.model import Status, beat_recently
+from pixeletica.tasks.store import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600)
@@ -25,7 +25,7 @@ class TaskCollector(Collector):
     """Reads the store at each scrape: tasks by status, queue depth, failures by code, and the
     distribution of wait and processing times of tasks created in the last hour."""
 
-    def __init__(self, store: BoundedStore, heartbeat_seconds: float = 5.0) -> None:
+    def __init__(self, store: Store, heartbeat_seconds: float = 5.0) -> None:
         self.store, self.heartbeat_seconds = store, heartbeat_seconds
 
     def collect(self) -> Iterator[Metric]:
@@ -79,7 +79,7 @@ class HttpMetrics:
             return
         status = [500]
 
-        async def sending(message: dict) -> None:
+        async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)

@@ -141,11 +141,12 @@ class _HeaderTimeout:
         self.transport.close()
 
 
-class HttpToolsProtocol(_HeaderTimeout, httptools_impl.HttpToolsProtocol):
+# (uvicorn's protocols take an asyncio.Transport in connection_made, asyncio's base a BaseTransport.)
+class HttpToolsProtocol(_HeaderTimeout, httptools_impl.HttpToolsProtocol):  # type: ignore[misc]
     """uvicorn's httptools protocol with the header timeout."""
 
 
-class H11Protocol(_HeaderTimeout, h11_impl.H11Protocol):
+class H11Protocol(_HeaderTimeout, h11_impl.H11Protocol):  # type: ignore[misc]
     """uvicorn's h11 protocol with the header timeout."""
 
 

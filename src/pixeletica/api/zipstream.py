@@ -43,7 +43,7 @@ def stream(entries: list[tuple[str, Path]]) -> Iterator[bytes]:
 
 def _chunks(entries: list[tuple[str, Path]]) -> Iterator[bytes]:
     sink = _Sink()
-    with zipfile.ZipFile(sink, "w") as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w") as archive:  # type: ignore[call-overload]  # (a sink, not a path or IO)
         for name, path in entries:
             stat = path.stat()
             when = max(dt.datetime.fromtimestamp(stat.st_mtime), dt.datetime(1980, 1, 1))  # ZIP's epoch

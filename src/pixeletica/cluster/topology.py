@@ -61,12 +61,17 @@ class Service:
 
     def kill(self) -> None:
         """SIGKILL the whole process group at once, as a container being killed."""
-        if self.alive():
+        if self.process is not None and self.alive():
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM), if it runs."""
+        if self.process is not None and self.alive():
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self, grace: float) -> None:
-        if not self.alive():
+        if self.process is None or not self.alive():
             return
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -122,6 +127,7 @@ class Cluster:
         (self.folder / "logs").mkdir(exist_ok=True)
         try:
             self._start_servers()
+            assert self.database_url is not None  # given, or made by _start_servers
             _migrate(self.database_url)
             self._start_services()
             self._wait_healthy(timeout)
@@ -208,8 +214,7 @@ class Cluster:
         with self._lock:
             ordered = self.worker_services + [s for s in self.services if not s.name.startswith("worker")]
             for service in ordered:
-                if service.alive():
-                    service.process.send_signal(signal.SIGTERM)
+                service.terminate()
             for service in ordered:
                 service.stop(grace)
             self.services = []

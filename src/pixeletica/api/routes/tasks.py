@@ -59,7 +59,7 @@ def list_tasks(
         except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
             return dt.datetime.min if value.year == dt.MINYEAR else dt.datetime.max
 
-    filters = {
+    filters: dict[str, Any] = {
         "status": _status(status),
         "created_after": naive(created_after),
         "created_before": naive(created_before),
