@@ -130,7 +130,7 @@ class Exports:
             block_line_color=self.block_line_color,
             chunk_line_color=self.chunk_line_color,
             image_division=self.image_division,
-            chunk_labels=self.chunk_labels,
+            chunk_labels=bool(self.chunk_labels),
         )
 
     def placement(self, stem: str) -> schematic.Placement:
@@ -232,15 +232,15 @@ class ConversionSettings:
     def plan(self, stem: str, source_name: str | None = None) -> production.Plan:
         """The files a task writes: named after ``stem``, with a ZIP of them all naming ``source_name``."""
         exports = self.exports
-        if exports is None or not exports.given:  # picture, block grid and materials only (as tasks read `{}`)
+        if exports is None or not exports.given:  # no exports, or an empty object: picture, grid, materials
             return production.Plan(stem=stem, zip_source=source_name)
         return production.Plan(
             stem=stem,
             rendering=exports.render_options(),
             renders=True,
-            web_map=exports.generate_web_files,
+            web_map=bool(exports.generate_web_files),
             schematics=exports.placement(stem) if exports.generate_schematic else None,
-            schematic_formats=exports.formats(),
+            schematic_formats=exports.formats() if exports.generate_schematic else bundle.SCHEMATIC_FORMATS,
             schematic_stem=names.file_stem(exports.schematic_name or stem),
             zip_source=source_name,
         )
