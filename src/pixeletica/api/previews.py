@@ -82,7 +82,9 @@ class PreviewPool:
         self._admit(need, deadline)
         try:
             loaded = reduced.load_reduced(data, options.width, options.height, max_pixels=max_pixels)
-            made = production.produce(loaded, chosen, options, _PREVIEW, _deadline_check(deadline, self.timeout))
+            made = production.produce(
+                loaded, chosen, options, _PREVIEW, progress=_deadline_check(deadline, self.timeout)
+            )
             return made.conversion
         finally:
             with self._changed:

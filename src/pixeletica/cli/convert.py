@@ -241,7 +241,7 @@ def convert(
     console = Console(stderr=True)
     progress = _DelayedProgress(console)
     try:
-        made = production.produce(data, chosen, options, plan, progress)
+        made = production.produce(data, chosen, options, plan, progress=progress)
     finally:
         progress.close()
     flat = made.flat_colour_blocks

@@ -67,6 +67,7 @@ def produce(
     palette: Palette,
     options: pipeline.ConvertOptions,
     plan: Plan,
+    *,
     progress: pipeline.ProgressCallback | None = None,
     web: WebWriter | None = None,
 ) -> Production:

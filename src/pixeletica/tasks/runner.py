@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pixeletica import fsutil, names
 from pixeletica.engine import production
+from pixeletica.engine.exports import bundle
 from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import conversion, files
 from pixeletica.tasks.model import ErrorCode, Status, Task, took_too_long
@@ -130,7 +131,9 @@ class Runner:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 batch.write(path, data)
 
-            made = production.produce(data, settings.palette(), settings.options, plan, progress, write_web)
+            made = production.produce(
+                data, settings.palette(), settings.options, plan, progress=progress, web=write_web
+            )
             folder.mkdir(parents=True, exist_ok=True)
             for output in made.outputs:
                 path = folder / (output.filename if output.category == "web" else names.file_name(output.filename))
@@ -159,15 +162,11 @@ class Runner:
 
     def _artifact_for_input(self, task: Task) -> NewArtifact:
         path = files.input_path(self.tasks_dir, task.id, task.input_name)
-        suffix = path.suffix.lower().lstrip(".")
-        media = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif"}.get(
-            suffix, "application/octet-stream"
-        )
         return NewArtifact(
             file_id=f"input_{path.name}",
             category="input",
             filename=path.name,
-            media_type=media if suffix not in ("webp", "bmp", "tiff", "tif") else f"image/{suffix}",
+            media_type=bundle.input_media_type(path.name),
             size=task.input_size,
             sha256=task.input_sha256,
             path=str(path.relative_to(self.tasks_dir)),

@@ -6,6 +6,7 @@ import io
 import itertools
 import zipfile
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 
 from pixeletica.engine import defaults, image_io, png, render, textures
 from pixeletica.engine import palette as palettes
@@ -24,6 +25,22 @@ class Output:
     filename: str
     media_type: str
     data: bytes
+
+
+#: Media types of the input images, by file suffix; any other is ``application/octet-stream``.
+_INPUT_MEDIA_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    **{suffix: f"image/{suffix}" for suffix in ("webp", "bmp", "tiff", "tif")},
+}
+
+
+def input_media_type(filename: str) -> str:
+    """The media type of an input image, from its file name's suffix."""
+    suffix = PurePosixPath(filename).suffix.lower().lstrip(".")
+    return _INPUT_MEDIA_TYPES.get(suffix, "application/octet-stream")
 
 
 def basic_outputs(result: Conversion, stem: str, parts: list[split.Part] = ()) -> list[Output]:
