@@ -102,7 +102,8 @@ def parse(text: str) -> StartRequest:
     for key in ("origin_x", "origin_y", "origin_z"):
         exports[key] = _int(meta, key) if key in meta else exports[key]
     division = _int(meta, "image_division", positive=True)
-    exports["image_division"] = division if division is not None else 1
+    if division is not None:
+        exports["image_division"] = division
     for key in ("chunk_line_color", "block_line_color"):
         if key in meta:
             if not isinstance(meta[key], str) or not _RGBA.fullmatch(meta[key]):
