@@ -23,7 +23,7 @@ from pixeletica.errors import InvalidInput
 
 #: The line variants a render can be drawn with, by the name users choose them with.
 LINE_VISIBILITIES = tuple(render.LINE_VARIANTS)
-#: The colour palettes the reference's clients may name (both are the block palette of this version).
+#: The colour palettes the reference's clients may name (either gives the same block palette).
 COLOR_PALETTES = ("minecraft", "minecraft-2024")
 
 #: What a request's exports are when it leaves a field out: the reference's documented defaults.
