@@ -126,10 +126,10 @@ class Runner:
         artifacts = [self._artifact_for_input(task)]
         with fsutil.Batch() as batch:  # every file durable before any is in place, with one sync
 
-            def write_web(relative: str, data: bytes) -> None:
+            def write_web(relative: str, content: bytes) -> None:
                 path = folder / "web" / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
-                batch.write(path, data)
+                batch.write(path, content)
 
             made = production.produce(
                 data, settings.palette(), settings.options, plan, progress=progress, web=write_web
