@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pixeletica.engine import defaults, distance, dither, image_io
 from pixeletica.engine.blockgrid import BlockGrid
@@ -70,7 +71,7 @@ class Conversion:
     """The result of a conversion: the grid, the resized source it was made from, and numbers."""
 
     grid: BlockGrid
-    source: np.ndarray  # (H, W, 4) uint8 resized input
+    source: NDArray[np.uint8]  # (H, W, 4) resized input
     mean_delta_e2000: float
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
@@ -136,14 +137,14 @@ class _Clock:
         self.last = now
 
 
-def _fitted(loaded: image_io.LoadedImage, options: ConvertOptions) -> np.ndarray:
+def _fitted(loaded: image_io.LoadedImage, options: ConvertOptions) -> NDArray[np.uint8]:
     """The image resized to its block grid: (H, W, 4) uint8."""
     size = image_io.target_size(loaded.width, loaded.height, options.width, options.height, max_size=options.max_size)
     return image_io.resize(loaded.rgba, size, options.resample)
 
 
 def _convert_fitted(
-    rgba: np.ndarray,
+    rgba: NDArray[np.uint8],
     palette: Palette,
     options: ConvertOptions,
     report: ProgressCallback,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
@@ -43,7 +44,7 @@ def input_media_type(filename: str) -> str:
     return _INPUT_MEDIA_TYPES.get(suffix, "application/octet-stream")
 
 
-def basic_outputs(result: Conversion, stem: str, parts: list[split.Part] = ()) -> list[Output]:
+def basic_outputs(result: Conversion, stem: str, parts: Sequence[split.Part] = ()) -> list[Output]:
     """Dithered picture, block grid and materials lists of a conversion (also per part of a split build)."""
     grid = result.grid
     rows = materials.materials(grid)
