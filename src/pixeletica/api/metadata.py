@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from pixeletica import names
+from pixeletica.engine import defaults
 from pixeletica.engine import settings as conversion_settings
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
@@ -88,11 +89,11 @@ def parse(text: str) -> StartRequest:
     if width is None and height is None:
         raise _bad("width", "is required (give width, height or both)")
     settings: dict[str, Any] = {"width": width, "height": height}
-    algorithm = meta.get("dithering_algorithm", "floyd_steinberg")
+    algorithm = meta.get("dithering_algorithm", defaults.DEFAULT_ALGORITHM)
     if not isinstance(algorithm, str):
         raise _bad("dithering_algorithm", f"must be a string, got {names.shown(algorithm)}")
     settings["algorithm"] = algorithm
-    palette = meta.get("color_palette", "minecraft")
+    palette = meta.get("color_palette", defaults.DEFAULT_COLOR_PALETTE)
     if not isinstance(palette, str) or palette not in PALETTES:
         raise _bad("color_palette", f"must be one of {', '.join(PALETTES)}, got {names.shown(palette)}")
     for key in EXTRA_OPTIONS:

@@ -93,10 +93,16 @@ def convert(
     metric: Annotated[str, typer.Option("--metric", "-m", help=f"Colour metric: {', '.join(distance.METRICS)}.")] = (
         distance.DEFAULT_METRIC
     ),
-    strength: Annotated[float, typer.Option(help="Dithering strength, 0 (none) to 1 (full).")] = 1.0,
+    strength: Annotated[float, typer.Option(help="Dithering strength, 0 (none) to 1 (full).")] = (
+        defaults.DEFAULT_STRENGTH
+    ),
     serpentine: Annotated[bool, typer.Option(help="Error diffusion alternates direction each row.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed for 'random' dithering (same seed, same result).")] = 0,
-    resample: Annotated[str, typer.Option(help="Resizing: 'lanczos' (photos) or 'nearest' (pixel art).")] = "lanczos",
+    seed: Annotated[int, typer.Option(help="Seed for 'random' dithering (same seed, same result).")] = (
+        defaults.DEFAULT_SEED
+    ),
+    resample: Annotated[str, typer.Option(help="Resizing: 'lanczos' (photos) or 'nearest' (pixel art).")] = (
+        defaults.DEFAULT_RESAMPLE
+    ),
     alpha_threshold: Annotated[
         int, typer.Option(help="Pixels with alpha below this (0-255) become air: no block.")
     ] = defaults.DEFAULT_ALPHA_THRESHOLD,
@@ -162,7 +168,7 @@ def convert(
     origin_y: Annotated[
         int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")
     ] = defaults.DEFAULT_ORIGIN_Y,
-    face: common.Face = "side",
+    face: common.Face = defaults.DEFAULT_FACE,
     palette_file: common.PaletteFile = None,
     category: common.Category = None,
     exclude_category: common.ExcludeCategory = None,

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pixeletica.cli import common
+from pixeletica.engine import defaults
 from pixeletica.engine import palette as palettes
 
 app = typer.Typer(help="Show the block palette.", no_args_is_help=True)
@@ -34,7 +35,7 @@ def _flags(block: palettes.Block) -> str:
 @app.command("list")
 @common.reports_errors
 def list_blocks(
-    face: common.Face = "side",
+    face: common.Face = defaults.DEFAULT_FACE,
     palette_file: common.PaletteFile = None,
     category: common.Category = None,
     exclude_category: common.ExcludeCategory = None,

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
+from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks import analytics, operations
 from pixeletica.tasks.model import Priority, Status, Task, iso
@@ -200,12 +201,12 @@ def submit(
     image: Annotated[Path, typer.Argument(help="Image to convert.", show_default=False)],
     width: Annotated[int | None, typer.Option("--width", "-w", help="Width in blocks.")] = None,
     height: Annotated[int | None, typer.Option("--height", "-h", help="Height in blocks.")] = None,
-    dithering: Annotated[str, typer.Option("--dither", "-d", help="Dithering algorithm.")] = "floyd_steinberg",
-    metric: Annotated[str, typer.Option("--metric", "-m", help="Colour metric.")] = "oklab",
-    strength: Annotated[float, typer.Option(help="Dithering strength 0..1.")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Seed for random dithering.")] = 0,
-    resample: Annotated[str, typer.Option(help="lanczos or nearest.")] = "lanczos",
-    face: common.Face = "side",
+    dithering: Annotated[str, typer.Option("--dither", "-d", help="Dithering algorithm.")] = defaults.DEFAULT_ALGORITHM,
+    metric: Annotated[str, typer.Option("--metric", "-m", help="Colour metric.")] = defaults.DEFAULT_METRIC,
+    strength: Annotated[float, typer.Option(help="Dithering strength 0..1.")] = defaults.DEFAULT_STRENGTH,
+    seed: Annotated[int, typer.Option(help="Seed for random dithering.")] = defaults.DEFAULT_SEED,
+    resample: Annotated[str, typer.Option(help="lanczos or nearest.")] = defaults.DEFAULT_RESAMPLE,
+    face: common.Face = defaults.DEFAULT_FACE,
     category: common.Category = None,
     exclude_category: common.ExcludeCategory = None,
     block: common.BlockId = None,

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from pixeletica.engine import defaults
 from pixeletica.engine.palette import Palette
 from pixeletica.errors import InvalidInput
 
@@ -41,7 +42,7 @@ class BlockGrid:
     block_ids: tuple[str, ...]
     names: tuple[str, ...]
     colors: NDArray[np.uint8]
-    face: str = "side"
+    face: str = defaults.DEFAULT_FACE
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -9,6 +9,17 @@ DEFAULT_MAX_SIZE = 4096
 #: Pixels whose alpha is below this become air.
 DEFAULT_ALPHA_THRESHOLD = 128
 
+#: How a conversion dithers, compares colours and resizes when its settings do not say.
+DEFAULT_ALGORITHM = "floyd_steinberg"
+DEFAULT_METRIC = "oklab"
+DEFAULT_STRENGTH = 1.0
+DEFAULT_SEED = 0
+DEFAULT_RESAMPLE = "lanczos"
+#: The colour palette a request names when it names none (either of the reference's gives the same blocks).
+DEFAULT_COLOR_PALETTE = "minecraft"
+#: The side blocks are seen from when the settings do not say.
+DEFAULT_FACE = "side"
+
 #: Where a build stands when its settings do not say: world y, and how it lies and faces.
 DEFAULT_ORIGIN_Y = 100
 DEFAULT_ORIENTATION = "floor"

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pixeletica import fsutil
+from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput
 
 FACES = ("side", "top")
@@ -62,7 +63,7 @@ class Block:
             since=record["since"],
         )
 
-    def rgb(self, face: str = "side") -> tuple[int, int, int]:
+    def rgb(self, face: str = defaults.DEFAULT_FACE) -> tuple[int, int, int]:
         value = self.colors[face].lstrip("#")
         return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
@@ -120,7 +121,7 @@ class Palette:
     """An ordered list of blocks seen from one face; index i of a block grid means blocks[i]."""
 
     blocks: tuple[Block, ...]
-    face: str = "side"
+    face: str = defaults.DEFAULT_FACE
 
     def __post_init__(self) -> None:
         if not self.blocks:
@@ -170,7 +171,7 @@ def _check_ids(given: tuple[str, ...], known: dict[str, Block]) -> tuple[str, ..
 
 
 def select(
-    spec: PaletteFilter | None = None, *, face: str = "side", blocks: tuple[Block, ...] | None = None
+    spec: PaletteFilter | None = None, *, face: str = defaults.DEFAULT_FACE, blocks: tuple[Block, ...] | None = None
 ) -> Palette:
     """Apply a filter to a block list (the default list unless ``blocks`` is given).
 

@@ -35,10 +35,10 @@ class ConvertOptions:
     height: int | None = None
     algorithm: str = dither.DEFAULT_ALGORITHM
     metric: str = distance.DEFAULT_METRIC
-    strength: float = 1.0
+    strength: float = defaults.DEFAULT_STRENGTH
     serpentine: bool = False
-    seed: int = 0
-    resample: str = "lanczos"
+    seed: int = defaults.DEFAULT_SEED
+    resample: str = defaults.DEFAULT_RESAMPLE
     alpha_threshold: int = defaults.DEFAULT_ALPHA_THRESHOLD
     max_input_pixels: int = defaults.DEFAULT_MAX_INPUT_PIXELS
     max_size: int = defaults.DEFAULT_MAX_SIZE

@@ -166,7 +166,7 @@ class ConversionSettings:
 
     options: pipeline.ConvertOptions = field(default_factory=pipeline.ConvertOptions)
     palette_filter: palette.PaletteFilter = field(default_factory=palette.PaletteFilter)
-    face: str = "side"
+    face: str = defaults.DEFAULT_FACE
     exports: Exports | None = None
 
     @classmethod
@@ -214,7 +214,7 @@ class ConversionSettings:
         return cls(
             options=pipeline.ConvertOptions(**{k: v for k, v in raw.items() if k in _OPTION_FIELDS}),
             palette_filter=palette.PaletteFilter(**filters),
-            face=str(raw.get("face", "side")),
+            face=str(raw.get("face", defaults.DEFAULT_FACE)),
             exports=exports,
         )
 

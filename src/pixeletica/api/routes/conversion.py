@@ -19,6 +19,7 @@ from pixeletica.api import access, deps, metadata, paths, responses, zipstream
 from pixeletica.api.bounded_store import StoreSilent
 from pixeletica.api.client_limits import limited, limited_preview
 from pixeletica.api.deps import AppState, state
+from pixeletica.engine import defaults
 from pixeletica.errors import NotFound
 from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import Artifact, Task
@@ -245,8 +246,10 @@ def preview(
     request: Request,
     width: Annotated[int, Form(gt=0, description="Image width in pixels")],
     height: Annotated[int, Form(gt=0, description="Image height in pixels")],
-    algorithm: Annotated[str, Form(description="Dithering algorithm to apply")] = "floyd_steinberg",
-    color_palette: Annotated[str, Form(description="Color palette to use for block mapping")] = "minecraft",
+    algorithm: Annotated[str, Form(description="Dithering algorithm to apply")] = defaults.DEFAULT_ALGORITHM,
+    color_palette: Annotated[str, Form(description="Color palette to use for block mapping")] = (
+        defaults.DEFAULT_COLOR_PALETTE
+    ),
     image_file: Annotated[UploadFile | None, File(description="Image file to preview (optional)")] = None,
     metadata_json: Annotated[
         str | None,
