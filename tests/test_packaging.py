@@ -28,6 +28,7 @@ def _small_png(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_convert_and_palette_load_no_module_of_the_extras(tmp_path):
     image = _small_png(tmp_path / "red.png")
     code = (
