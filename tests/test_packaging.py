@@ -64,6 +64,29 @@ def test_the_extras_named_by_commands_are_pyproject_s_own():
     assert set(main.NEEDS) == set(main.COMMANDS) - {"convert", "palette"}
 
 
+def _without(modules: tuple[str, ...], args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``pixeletica *args`` in a process where ``modules`` cannot be imported, as if their extra were not installed."""
+    code = (
+        "import sys\n"
+        f"sys.modules.update(dict.fromkeys({modules!r}))\n"
+        "from pixeletica.cli.main import run\n"
+        f"sys.argv = ['pixeletica', *{args!r}]\n"
+        "run()\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_a_missing_extra_is_one_line_and_exit_code_2_before_or_while_running(tmp_path):
+    env = {**_clean_env(), "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "PIXELETICA_DATA_DIR": str(tmp_path)}
+    before = _without(("fastapi",), ["serve"], env)
+    assert before.returncode == 2
+    assert before.stderr == "error: pixeletica serve needs the server extra: pip install 'pixeletica[server]'\n"
+    env["PIXELETICA_BROKER_URL"] = "redis://127.0.0.1:1/0"
+    running = _without(("celery",), ["worker", "--celery"], env)
+    assert running.returncode == 2
+    assert running.stderr == "error: pixeletica worker needs the celery extra: pip install 'pixeletica[celery]'\n"
+
+
 @pytest.mark.slow
 def test_the_bare_package_installs_in_a_fresh_venv_and_converts(tmp_path):
     """pip install pixeletica (no extras) from the source tree, with its dependencies from the package index."""
