@@ -1,7 +1,8 @@
 """The ``pixeletica`` command: each subcommand is imported only when it runs.
 
 ``pixeletica task list`` should not wait for the image engine, the web server or Celery to load,
-so the commands are named here with their one-line help and loaded by name.
+so the commands are named here with their one-line help and loaded by name. A command that needs
+an extra which is not installed (:data:`NEEDS`) says so in one line, with exit code 2.
 """
 
 from __future__ import annotations
