@@ -7,7 +7,7 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN python -m venv /opt/pixeletica \
     && /opt/pixeletica/bin/pip install --no-cache-dir --upgrade pip \
-    && /opt/pixeletica/bin/pip install --no-cache-dir .
+    && /opt/pixeletica/bin/pip install --no-cache-dir '.[all]'
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin pixeletica \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install Pixeletica into ./.venv (created with Python >= 3.11), with optional extras.
-#   scripts/install.sh          # the program
-#   scripts/install.sh test     # the program and what the tests need
+# Install Pixeletica into ./.venv (created with Python >= 3.11), with optional extras (pyproject.toml).
+#   scripts/install.sh          # the engine and `pixeletica convert`/`palette`
+#   scripts/install.sh all      # everything: also the server (API, task store, web), Celery and PostgreSQL
+#   scripts/install.sh test     # everything and what the tests need
 # Re-running is quick: pip is only called again when pyproject.toml or the extras changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Install what the tests need, then run the linters and the whole test suite.
-# Extra arguments go to pytest: scripts/test.sh -k palette
+# Install what the tests need, then run the linters and the tests.
+#   scripts/test.sh          every test (what CI runs), with the real servers they start
+#   scripts/test.sh --fast   the edit-test loop, under a minute: no PostgreSQL, Redis, RabbitMQ, Celery,
+#                            Chromium, and no test marked slow (the markers are in pyproject.toml)
+# Other arguments go to pytest: scripts/test.sh --fast -k palette
 set -euo pipefail
 cd "$(dirname "$0")/.."
+lane=()
+if [ "${1:-}" = "--fast" ]; then
+    shift
+    lane=(-m "not postgres and not cluster and not browser and not slow")
+    # Its tests use neither schemathesis nor anyio: not loading their plugins, nor test_fuzz.py (which builds
+    # the API's schema when imported), saves seconds of start-up.
+    lane+=(-p no:schemathesis -p no:anyio --ignore=tests/api/test_fuzz.py)
+fi
 scripts/install.sh test
-# The tests start real servers: Debian's Chromium (browser tests), redis-server and RabbitMQ
+# The full lane's tests start real servers: Debian's Chromium (browser tests), redis-server and RabbitMQ
 # (Celery brokers), PostgreSQL (initdb/pg_ctl for throwaway clusters). Install what is missing.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -17,7 +28,7 @@ command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # workers whose clocks disagree (tests/tasks/test_holes.py)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
-if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if [ ${#lane[@]} -eq 0 ] && [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # Debian starts the services it installs; the tests run their own on free ports.
@@ -27,4 +38,4 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nu
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest ${lane[@]+"${lane[@]}"} "$@"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pixeletica.config import Settings
@@ -57,6 +58,7 @@ def _expand(text: str) -> str:
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text)
 
 
+@pytest.mark.slow
 def test_service_commands_are_real_pixeletica_commands():
     for name in ("api", "worker", "monitor"):
         command = [_expand(part) for part in COMPOSE["services"][name]["command"]]

@@ -21,7 +21,7 @@ except ModuleNotFoundError as missing:  # run by an interpreter without Pixeleti
         raise  # a broken checkout, not a missing dependency
     sys.stderr.write(
         f"error: {sys.executable} lacks Pixeletica's dependencies (no module {missing.name!r}); run this tool "
-        "with the project's interpreter: ./scripts/install.sh, then .venv/bin/python src/pixeletica/cli_task.py "
+        "with the project's interpreter: ./scripts/install.sh all, then .venv/bin/python src/pixeletica/cli_task.py "
         "... (or .venv/bin/pixeletica task ...)\n"
     )
     raise SystemExit(2) from None

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_input_file_size: int = Field(
         default=512 * 1024 * 1024, gt=0, description="largest image file the command line reads, in bytes"
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="how processes log: 'text' (key=value lines) or 'json' (one object per line)"
+    )
 
     # --- the task system -----------------------------------------------------------------
     database_url: str | None = Field(

@@ -13,6 +13,8 @@ import pytest
 from ..tasks.conftest import fast_settings
 from .conftest import TOKEN, running_server
 
+pytestmark = pytest.mark.slow
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 META = {"width": 24, "height": 16, "generate_web_files": True, "line_visibilities": ["no_lines"]}
 

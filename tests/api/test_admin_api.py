@@ -6,6 +6,8 @@ import pytest
 
 from .test_conversion_api import PHOTO, start, wait_done
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(
     ("headers", "status"),

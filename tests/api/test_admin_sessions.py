@@ -7,9 +7,12 @@ import hashlib
 import hmac
 
 import httpx
+import pytest
 
 from ..tasks.conftest import fast_settings
 from .conftest import TOKEN, running_server
+
+pytestmark = pytest.mark.slow
 
 
 def sign_in(url: str) -> str:

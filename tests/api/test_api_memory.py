@@ -19,6 +19,8 @@ from PIL import Image
 from ..tasks.conftest import fast_settings
 from .conftest import TOKEN, running_server
 
+pytestmark = pytest.mark.slow
+
 
 def _peak_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()

@@ -17,6 +17,8 @@ from PIL import Image
 from ..tasks.conftest import fast_settings
 from .conftest import running_server
 
+pytestmark = pytest.mark.slow
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 METADATA = {
     "width": 64,

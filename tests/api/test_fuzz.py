@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import tempfile
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from pixeletica.api.app import create_app
 from pixeletica.config import Settings
+
+pytestmark = pytest.mark.slow
 
 with tempfile.TemporaryDirectory() as _folder:
     _doc = create_app(Settings(data_dir=_folder), admin_token="x").openapi()

@@ -18,6 +18,8 @@ from pixeletica.tasks.model import Status
 from ..tasks.conftest import fast_settings
 from .conftest import TOKEN, running_server
 
+pytestmark = pytest.mark.slow
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 PHOTO = (SAMPLES / "coffee.jpg").read_bytes()
 

@@ -25,6 +25,8 @@ from ..tasks.conftest import fast_settings
 from .conftest import Server, running_server
 from .test_conversion_api import PHOTO
 
+pytestmark = pytest.mark.slow
+
 HEADER_TIMEOUT = 1.0
 MIN_RATE = 8 * 1024
 LIMIT = 1024 * 1024

@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+pytestmark = pytest.mark.slow
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 #: The metadata the client builds (src/api/conversion.ts: mapFormValuesToApiParams + startConversion)

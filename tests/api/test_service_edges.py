@@ -7,6 +7,7 @@ import stat
 import time
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from pixeletica.cli.serve import admin_token
@@ -15,6 +16,8 @@ from pixeletica.config import Settings
 from ..tasks.conftest import fast_settings
 from .conftest import running_server
 from .test_conversion_api import PHOTO, start
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_broken_store_answers_503_quickly_and_the_service_survives(tmp_path):

@@ -5,7 +5,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
+
 from .test_conversion_api import PHOTO, start, wait_done
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from PIL import Image
 
 from .conftest import TOKEN
 from .test_conversion_api import PHOTO, start, wait_done
+
+pytestmark = pytest.mark.slow
 
 
 def test_pages_are_served_and_root_still_answers_json_to_api_clients(server):

@@ -14,6 +14,8 @@ from PIL import Image
 
 from pixeletica.engine.blockgrid import BlockGrid
 
+pytestmark = pytest.mark.slow
+
 CLI = [sys.executable, "-m", "pixeletica"]
 
 

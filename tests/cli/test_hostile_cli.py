@@ -14,6 +14,8 @@ from PIL import Image
 
 from ..tasks.conftest import fast_settings, settings_env
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 COFFEE = ROOT / "samples" / "coffee.jpg"
 

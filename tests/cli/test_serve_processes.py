@@ -9,8 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ..servers import free_port, wait_for
 from ..tasks.conftest import fast_settings, settings_env
+
+pytestmark = pytest.mark.slow
 
 
 def _descendants(pid: int) -> set[int]:

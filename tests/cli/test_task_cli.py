@@ -17,6 +17,8 @@ from pixeletica.tasks.store import Store
 
 from ..tasks.conftest import fast_settings, settings_env, submit
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -23,6 +23,8 @@ from ..api.conftest import TOKEN, running_server
 from ..servers import redis, wait_for
 from ..tasks.conftest import fast_settings, settings_env
 
+pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
+
 PHOTO = (Path(__file__).resolve().parents[2] / "samples" / "coffee.jpg").read_bytes()
 BIG = (Path(__file__).resolve().parents[2] / "samples" / "astronaut.jpg").read_bytes()
 

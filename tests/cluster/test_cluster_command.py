@@ -9,7 +9,11 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from ..servers import free_port
+
+pytestmark = pytest.mark.slow
 
 
 def pixeletica(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:

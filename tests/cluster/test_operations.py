@@ -18,9 +18,12 @@ import tempfile
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from ..servers import free_port, wait_for
+
+pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "operations.md"

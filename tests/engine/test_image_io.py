@@ -199,6 +199,7 @@ def test_png_encoding_round_trips():
 # --- the header check never decodes, and refuses what is visibly incomplete --------------------------------------
 
 
+@pytest.mark.slow
 def test_probe_of_a_huge_png_never_decodes_its_pixels(flat_8000_png):
     setup = """
         import sys

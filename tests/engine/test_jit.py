@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numba
+import pytest
 
 from pixeletica.engine import _jit
 
@@ -18,6 +19,7 @@ def test_cache_folder_is_keyed_on_the_engine_source():
         assert numba.config.CACHE_DIR.endswith(os.path.join("pixeletica", "numba", digest))
 
 
+@pytest.mark.slow
 def test_user_choice_of_cache_folder_wins(tmp_path):
     code = "import numba, pixeletica.engine.distance; print(numba.config.CACHE_DIR)"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}

@@ -323,6 +323,7 @@ def fuzz_inputs(photo) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     kind=st.sampled_from(["png", "adam7", "jpeg", "gif"]),
@@ -359,6 +360,7 @@ WARM_SETUP = """
 """
 
 
+@pytest.mark.slow
 def test_huge_png_reduces_within_a_few_megabytes(flat_8000_png):
     setup = WARM_SETUP
     work = """
@@ -369,6 +371,7 @@ def test_huge_png_reduces_within_a_few_megabytes(flat_8000_png):
     assert memory.peak_increase(setup, work, str(flat_8000_png)) < 16 * 2**20
 
 
+@pytest.mark.slow
 def test_huge_png_reduced_shows_the_picture(flat_8000_png):
     loaded = load_reduced(flat_8000_png.read_bytes(), 256, 256)
     assert tuple(loaded.rgba[10, 200]) == (90, 160, 230, 255)  # sky
@@ -386,6 +389,7 @@ def test_decode_cost_is_small_for_png_and_jpeg_and_full_size_for_the_rest(flat_8
     assert decode_cost(jpeg, 3000, 3000) >= 4000 * 3000 * 4  # no room to reduce: a full decode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fmt", "params", "size"),
     [

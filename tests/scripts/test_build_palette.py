@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_generator_reproduces_the_committed_file(tmp_path):
     out = tmp_path / "blocks.json"
     run = subprocess.run(

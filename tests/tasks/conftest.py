@@ -37,7 +37,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return {**env, **settings.as_environment()}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest) -> str | None:
     """The task-system tests run on both stores: SQLite in the data folder, and a fresh PostgreSQL database."""
     if request.param == "sqlite":

@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from PIL import Image
 
@@ -38,6 +39,7 @@ def test_a_task_put_in_processing_by_hand_is_found_by_the_lease_sweep(store, set
     assert store.get(task.id).status == Status.QUEUED
 
 
+@pytest.mark.slow
 def test_the_seed_s_update_command_gives_processing_a_lease(tmp_path):
     settings = fast_settings(tmp_path / "data")
     store = Store(settings.store_url)
@@ -66,6 +68,7 @@ def test_a_heartbeat_between_the_sweep_s_read_and_its_change_keeps_the_task(stor
     assert store.get(task.id).status == Status.PROCESSING and store.get(task.id).worker_id == "slow:1"
 
 
+@pytest.mark.postgres
 def test_workers_whose_clocks_are_minutes_off_keep_their_tasks(tmp_path, pg_cluster):
     """Leases come from the database's clock: a worker ten minutes behind (or ahead) loses nothing.
 
@@ -131,6 +134,7 @@ def test_a_bug_in_a_sweep_is_logged_with_its_traceback_and_shown_in_health(store
     assert "JSONDecodeError" in shown
 
 
+@pytest.mark.slow
 def test_find_stuck_and_reset_stuck_default_to_task_max_processing_time(tmp_path):
     settings = fast_settings(tmp_path / "data", task_max_processing_time=60)
     store = Store(settings.store_url)
@@ -156,6 +160,7 @@ def test_find_stuck_and_reset_stuck_default_to_task_max_processing_time(tmp_path
     store.dispose()
 
 
+@pytest.mark.slow
 def test_cancelling_a_running_task_stops_its_worker_and_records_no_files(store, settings):
     photo = io.BytesIO()
     Image.open(SAMPLES / "astronaut.jpg").save(photo, format="PNG")

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
@@ -42,6 +43,8 @@ from pixeletica.tasks.model import Status, Task
 from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.schema import artifacts, events, tasks
 from pixeletica.tasks.store import NewArtifact, Store
+
+pytestmark = pytest.mark.slow
 
 LEASE = 10.0
 MAX_PROCESSING = 100.0

@@ -87,6 +87,7 @@ def test_an_unexpected_error_fails_the_task_with_its_message(store, settings, ru
     assert store.get(task.id).status == Status.FAILED
 
 
+@pytest.mark.slow
 def test_transient_errors_are_retried_with_backoff_then_complete(store, settings, runner):
     task = submit(store, settings)
     blocker = files.attempt_dir(settings.tasks_dir, task.id, 1)
@@ -102,6 +103,7 @@ def test_transient_errors_are_retried_with_backoff_then_complete(store, settings
     assert [e.to_status for e in store.events(task.id)] == ["queued", "processing", "queued", "processing", "completed"]
 
 
+@pytest.mark.slow
 def test_transient_errors_give_up_after_max_attempts(store, settings, runner):
     task = submit(store, settings)
     for attempt in (1, 2, 3):

@@ -116,6 +116,7 @@ print(json.dumps(got))
 """
 
 
+@pytest.mark.slow
 def test_concurrent_workers_never_claim_the_same_task(store, settings):
     created = {make(store, f"t{i}").id for i in range(60)}
     procs = [
@@ -135,6 +136,7 @@ _MIGRATOR = (
 )
 
 
+@pytest.mark.slow
 def test_migrations_run_once_even_when_processes_start_together(tmp_path, database_url):
     url = database_url or f"sqlite:///{tmp_path / 'fresh.db'}"
     procs = [

@@ -18,6 +18,8 @@ from pixeletica.tasks.store import Store
 from ..servers import wait_for
 from .conftest import SAMPLES, fast_settings, settings_env, submit
 
+pytestmark = pytest.mark.slow
+
 CLI = [sys.executable, "-m", "pixeletica"]
 
 

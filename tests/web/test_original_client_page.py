@@ -21,6 +21,8 @@ import pytest
 from ..api.conftest import TOKEN, running_server
 from ..tasks.conftest import fast_settings
 
+pytestmark = pytest.mark.browser
+
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 META = {
     "width": 72,

@@ -20,6 +20,8 @@ from ..api.conftest import TOKEN, running_server
 from ..servers import wait_for
 from ..tasks.conftest import fast_settings
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 SHOTS = Path(os.environ.get("PIXELETICA_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from pixeletica import signals
+from pixeletica import logs, signals
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 
@@ -56,7 +56,7 @@ def up(
     """
     from pixeletica.cluster.topology import Cluster
 
-    logging.basicConfig(level=logging.WARNING)
+    logs.setup(level=logging.WARNING)
     folder = folder.resolve()
     if (pid := _running_pid(folder)) is not None:
         raise InvalidInput(

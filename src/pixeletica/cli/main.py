@@ -1,12 +1,15 @@
 """The ``pixeletica`` command: each subcommand is imported only when it runs.
 
 ``pixeletica task list`` should not wait for the image engine, the web server or Celery to load,
-so the commands are named here with their one-line help and loaded by name.
+so the commands are named here with their one-line help and loaded by name. A command that needs
+an extra which is not installed (:data:`NEEDS`) says so in one line, with exit code 2.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from typing import Annotated, Any
 
 import click
@@ -43,6 +46,47 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 _SETTINGS: dict[str, Any] = {"help_option_names": ["--help"]}  # -h is --height
 
+#: pyproject's extras, each with modules that are there only when it is installed.
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "server": ("fastapi", "uvicorn", "sqlalchemy", "alembic"),
+    "celery": ("celery",),
+    "postgres": ("psycopg",),
+}
+#: The extras a subcommand needs; the others (convert, palette) run on the bare package.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "worker": ("server",),
+    "monitor": ("server",),
+    "serve": ("server",),
+    "task": ("server",),
+    "db": ("server",),
+    "cluster": ("server", "celery", "postgres"),
+}
+_EXIT_MISSING_EXTRA = 2
+
+
+def _missing_extras_message(command: str, extras: list[str]) -> str:
+    names = " and ".join(extras)
+    return (
+        f"{' '.join(('pixeletica', command)).strip()} needs the {names} extra{'s' if len(extras) > 1 else ''}: "
+        f"pip install 'pixeletica[{','.join(extras)}]'"
+    )
+
+
+def missing_extras(command: str) -> str | None:
+    """Why ``command`` cannot run on this installation (an extra it needs is not installed), or None."""
+    missing = [
+        extra
+        for extra in NEEDS.get(command, ())
+        if any(importlib.util.find_spec(module) is None for module in EXTRAS[extra])
+    ]
+    return _missing_extras_message(command, missing) if missing else None
+
+
+def _extra_of(module: str | None) -> str | None:
+    """The extra that provides ``module`` (a top-level name), if it is one of theirs."""
+    top = (module or "").split(".")[0]
+    return next((extra for extra, modules in EXTRAS.items() if top in modules), None)
+
 
 def load(name: str) -> click.Command:
     """The click command of subcommand ``name``, importing its module now."""
@@ -72,6 +116,9 @@ class _Lazy(TyperGroup):
             return None
         if self._listing:  # the top-level help needs names and help lines only
             return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
+        if (message := missing_extras(cmd_name)) is not None:
+            typer.echo(f"error: {message}", err=True)
+            ctx.exit(_EXIT_MISSING_EXTRA)
         return load(cmd_name)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -109,5 +156,14 @@ def main(
 
 
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. An extra found missing only while running (``worker --celery``
+    without Celery) is one line and exit code 2, like one found missing before."""
+    try:
+        app()
+    except ModuleNotFoundError as missing:
+        extra = _extra_of(missing.name)
+        if extra is None:
+            raise
+        command = next((argument for argument in sys.argv[1:] if argument in COMMANDS), "")
+        typer.echo(f"error: {_missing_extras_message(command, [extra])}", err=True)
+        sys.exit(_EXIT_MISSING_EXTRA)

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Annotated
 
 import typer
 
-from pixeletica import config, signals
+from pixeletica import config, logs, signals
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks.executors import local
 from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.store import Store
-
-
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @common.reports_errors
@@ -35,8 +29,8 @@ def worker(
     ] = None,
 ) -> None:
     """Run worker processes that take queued tasks from the store and convert them."""
-    _logging()
     settings = config.get_settings()
+    logs.setup(settings)
     Store.open(settings.store_url).dispose()
     count = concurrency or os.cpu_count() or 1
     if use_celery:
@@ -75,8 +69,8 @@ def monitor(
     once: Annotated[bool, typer.Option("--once", help="Do every sweep once and exit.")] = False,
 ) -> None:
     """Watch over tasks: re-queue those whose worker is gone, fail stuck ones, apply retention."""
-    _logging()
     settings = config.get_settings()
+    logs.setup(settings)
     store = Store.open(settings.store_url)
     sweeper = Monitor.from_settings(store, settings)
     if once:

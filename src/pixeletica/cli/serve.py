@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import secrets
 import signal
@@ -14,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pixeletica import config, fsutil
+from pixeletica import config, fsutil, logs
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 
@@ -87,9 +86,8 @@ def serve(
     from pixeletica.tasks.executors import local
     from pixeletica.tasks.monitor import Monitor
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = config.get_settings()
+    logs.setup(settings)
     check_data_dir(settings)
     token, token_source = admin_token(settings)
     app = create_app(settings, admin_token=token, listens_on_loopback=access.is_loopback(host))
@@ -122,6 +120,7 @@ def serve(
             host=host,
             port=port,
             log_level="info",
+            log_config=None,  # uvicorn's records go through logs.setup like every other
             access_log=False,
             http=timeouts.http_protocol(settings.header_timeout),
             proxy_headers=bool(settings.forwarded_allow_ips),

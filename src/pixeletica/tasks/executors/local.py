@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from pixeletica import signals
+from pixeletica import logs, signals
 from pixeletica.config import Settings
 from pixeletica.tasks.retry import RetryPolicy, report
 from pixeletica.tasks.runner import Runner
@@ -123,9 +123,9 @@ def _die_with_parent(parent: int) -> None:
 
 def _child(settings_json: str, parent: int) -> None:
     _die_with_parent(parent)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    work(Settings.model_validate_json(settings_json))
+    settings = Settings.model_validate_json(settings_json)
+    logs.setup(settings)
+    work(settings)
 
 
 def run_workers(settings: Settings, concurrency: int) -> None:
@@ -163,9 +163,9 @@ def run_workers(settings: Settings, concurrency: int) -> None:
 
 def _supervisor(settings_json: str, concurrency: int, parent: int) -> None:
     _die_with_parent(parent)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    run_workers(Settings.model_validate_json(settings_json), concurrency)
+    settings = Settings.model_validate_json(settings_json)
+    logs.setup(settings)
+    run_workers(settings, concurrency)
 
 
 class Supervisor:

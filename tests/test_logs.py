@@ -1,0 +1,65 @@
+"""Every process logs one line per record: key=value by default, JSON with PIXELETICA_LOG_FORMAT=json."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from pixeletica import logs
+
+_LOG = """
+import logging
+from pixeletica import logs
+logs.setup()
+log = logging.getLogger("pixeletica.worker")
+log.info("task_id=%s status=%s", "t1", "completed", extra={"attempt": 2, "path": "a b"})
+logging.getLogger("alembic.runtime").info("left out: alembic logs warnings only")
+try:
+    {}["missing"]
+except KeyError:
+    log.exception('sweep="lost" failed')
+"""
+
+
+def _log_lines(log_format: str | None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
+    if log_format is not None:
+        env["PIXELETICA_LOG_FORMAT"] = log_format
+    done = subprocess.run([sys.executable, "-c", _LOG], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stderr.splitlines()
+
+
+def test_key_value_lines_by_default():
+    info, failure = _log_lines(None)
+    assert re.fullmatch(
+        r"ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=info logger=pixeletica\.worker "
+        r'msg="task_id=t1 status=completed" attempt=2 path="a b"',
+        info,
+    ), info
+    assert ' level=error logger=pixeletica.worker msg="sweep=\\"lost\\" failed" exc="' in failure
+    assert "Traceback (most recent call last):\\n" in failure and "KeyError: 'missing'" in failure
+
+
+def test_json_lines_with_the_same_fields():
+    info, failure = (json.loads(line) for line in _log_lines("json"))
+    assert list(info) == ["ts", "level", "logger", "msg", "attempt", "path"]
+    assert info["msg"] == "task_id=t1 status=completed" and info["attempt"] == 2 and info["level"] == "info"
+    assert failure["msg"] == 'sweep="lost" failed' and failure["exc"].startswith("Traceback (most recent call last):")
+    assert failure["exc"].rstrip().endswith("KeyError: 'missing'")
+
+
+@pytest.mark.parametrize("log_format", [None, "json"])
+def test_control_characters_never_break_a_line(log_format):
+    record = logging.LogRecord("pixeletica.api", logging.WARNING, __file__, 1, "name %r\n\x1b[31m", ("x\ny",), None)
+    formatter = logs.FORMATTERS[log_format or "text"]()
+    line = formatter.format(record)
+    assert "\n" not in line and "\x1b" not in line
+    shown = json.loads(line)["msg"] if log_format else json.loads(line.split(" msg=", 1)[1])
+    assert shown == "name 'x\\ny'\n\x1b[31m"
