@@ -11,13 +11,14 @@ operations built on it), :mod:`.leases` (a running attempt's lease and progress)
 
 from __future__ import annotations
 
+from pixeletica.tasks.model import NewArtifact
 from pixeletica.tasks.store.database import BACKGROUND_TIMEOUT, HEAD_REVISION
 from pixeletica.tasks.store.heartbeats import Heartbeats
 from pixeletica.tasks.store.leases import Leases
 from pixeletica.tasks.store.outbox import Outbox
 from pixeletica.tasks.store.reads import TaskReads
 from pixeletica.tasks.store.sessions import Sessions
-from pixeletica.tasks.store.status import NewArtifact, StatusChanges
+from pixeletica.tasks.store.status import StatusChanges
 
 __all__ = ["BACKGROUND_TIMEOUT", "HEAD_REVISION", "NewArtifact", "Store"]
 

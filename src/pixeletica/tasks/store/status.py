@@ -11,29 +11,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from pixeletica.errors import TransitionConflict
 from pixeletica.tasks import model
-from pixeletica.tasks.model import Priority, Status, Task
+from pixeletica.tasks.model import NewArtifact, Priority, Status, Task
 from pixeletica.tasks.schema import artifacts, events, tasks
 from pixeletica.tasks.store.database import Database
-
-
-@dataclass(frozen=True, kw_only=True)
-class NewArtifact:
-    """An artifact to record when a task completes."""
-
-    file_id: str
-    category: str
-    filename: str
-    media_type: str
-    size: int
-    sha256: str
-    path: str
 
 
 def change(
