@@ -47,6 +47,11 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _keep_running() -> str | None:
+    """A runner's ``should_stop`` when nothing asks it to stop."""
+    return None
+
+
 @dataclass(kw_only=True)
 class Runner:
     """Runs tasks for one worker. ``should_stop`` is polled between steps of a run."""
@@ -60,7 +65,7 @@ class Runner:
     time_limit: float
     time_limit_errors: tuple[type[BaseException], ...] = ()
     worker_id: str = field(default_factory=default_worker_id)
-    should_stop: Callable[[], str | None] = lambda: None
+    should_stop: Callable[[], str | None] = _keep_running
 
     @classmethod
     def from_settings(
@@ -82,7 +87,7 @@ class Runner:
             time_limit=settings.task_max_processing_time,
             time_limit_errors=time_limit_errors,
             worker_id=worker_id or default_worker_id(),
-            should_stop=should_stop or (lambda: None),
+            should_stop=should_stop or _keep_running,
         )
 
     @property
