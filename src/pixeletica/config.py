@@ -21,6 +21,9 @@ SETTING_HINTS = {
     "max_input_file_size": "PIXELETICA_MAX_INPUT_FILE_SIZE",
 }
 
+#: The broker of a Celery app made from settings without ``broker_url``: Redis on this machine.
+LOCAL_BROKER_URL = "redis://127.0.0.1:6379/0"
+
 
 class Settings(BaseSettings):
     """Pixeletica's settings. Every field can be set as ``PIXELETICA_<NAME>`` in the environment."""

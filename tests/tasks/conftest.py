@@ -60,13 +60,7 @@ def store(settings: Settings) -> Store:
 
 @pytest.fixture
 def runner(store: Store, settings: Settings) -> Runner:
-    return Runner(
-        store=store,
-        tasks_dir=settings.tasks_dir,
-        worker_id="test:1",
-        lease_seconds=settings.lease_seconds,
-        heartbeat_seconds=settings.heartbeat_seconds,
-    )
+    return Runner.from_settings(store, settings, worker_id="test:1")
 
 
 def submit(store: Store, settings: Settings, name: str = "coffee.jpg", **conversion: object):

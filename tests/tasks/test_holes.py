@@ -4,6 +4,7 @@ stuck sweep's default, and cancelling a running task."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -32,7 +33,7 @@ def test_a_task_put_in_processing_by_hand_is_found_by_the_lease_sweep(store, set
     task = submit(store, settings)
     by_hand = operations.update_status(store, task, Status.PROCESSING, actor="cli", lease_seconds=10)
     assert by_hand.started_at is not None and by_hand.lease_expires_at is not None
-    monitor = Monitor(store=store, tasks_dir=settings.tasks_dir)
+    monitor = Monitor.from_settings(store, settings)
     assert monitor.recover_lost().requeued == []  # its lease has not run out
     store.time_offset = 11
     assert monitor.recover_lost().requeued == [task.id]  # nobody renews it: back in the queue
@@ -63,7 +64,7 @@ def test_a_heartbeat_between_the_sweep_s_read_and_its_change_keeps_the_task(stor
     found = store.lease_expired()
     assert [t.id for t in found] == [task.id]
     assert store.heartbeat(claimed, 5)  # ...and then it beat, before the sweep acted
-    monitor = Monitor(store=store, tasks_dir=settings.tasks_dir)
+    monitor = Monitor.from_settings(store, settings)
     assert monitor.recover(found[0]) is None
     assert store.get(task.id).status == Status.PROCESSING and store.get(task.id).worker_id == "slow:1"
 
@@ -89,7 +90,7 @@ def test_workers_whose_clocks_are_minutes_off_keep_their_tasks(tmp_path, pg_clus
         ).id
         for _ in range(2)
     ]
-    monitor = Monitor(store=store, tasks_dir=settings.tasks_dir)
+    monitor = Monitor.from_settings(store, settings)
     stop = threading.Event()
     sweeping = threading.Thread(target=monitor.run, args=(stop,), kwargs={"name": "monitor:test"}, daemon=True)
     sweeping.start()
@@ -119,7 +120,7 @@ def test_a_bug_in_a_sweep_is_logged_with_its_traceback_and_shown_in_health(store
     with store.engine.begin() as connection:  # a row the code cannot read: a bug, not an outage
         connection.execute(sa.update(tasks).where(tasks.c.id == task.id).values(result="{not json"))
     store.time_offset = 5
-    monitor = Monitor(store=store, tasks_dir=settings.tasks_dir, lease_sweep_seconds=0.05)
+    monitor = dataclasses.replace(Monitor.from_settings(store, settings), lease_sweep_seconds=0.05)
     stop = threading.Event()
     with caplog.at_level(logging.WARNING, logger="pixeletica.monitor"):
         sweeping = threading.Thread(target=monitor.run, args=(stop,), kwargs={"name": "monitor:bug"})
@@ -168,7 +169,9 @@ def test_cancelling_a_running_task_stops_its_worker_and_records_no_files(store, 
         store, settings.tasks_dir, data=photo.getvalue(), filename="big.png",
         settings={"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"},
     )  # fmt: skip
-    runner = Runner(store=store, tasks_dir=settings.tasks_dir, worker_id="w:1", lease_seconds=5, heartbeat_seconds=0.2)
+    runner = dataclasses.replace(
+        Runner.from_settings(store, settings, worker_id="w:1"), lease_seconds=5, heartbeat_seconds=0.2
+    )
     outcome: dict[str, object] = {}
     running = threading.Thread(target=lambda: outcome.setdefault("task", runner.run_next()))
     running.start()

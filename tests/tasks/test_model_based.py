@@ -71,6 +71,7 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
             self.monitor = Monitor(
                 store=store, tasks_dir=self.tasks_dir, max_processing_time=MAX_PROCESSING,
                 retention_days=300 / 86400, failed_retention_days=600 / 86400,
+                lease_sweep_seconds=1.0, interval=MAX_PROCESSING,  # (its sweeps are called here, never timed)
             )  # fmt: skip
             self.ids: list[str] = []
             self.held: dict[str, tuple[Task, float]] = {}  # worker -> (its claimed task, lease until)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -17,7 +18,7 @@ from .conftest import submit
 
 
 def monitor_for(store, settings, **kw) -> Monitor:
-    return Monitor(store=store, tasks_dir=settings.tasks_dir, **kw)
+    return dataclasses.replace(Monitor.from_settings(store, settings), **kw)
 
 
 def test_expired_lease_is_requeued_and_its_files_removed(store, settings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -127,14 +128,14 @@ def test_a_second_delivery_does_nothing(store, settings, runner):
 
 def test_a_worker_that_lost_its_task_keeps_no_results(store, settings):
     task = submit(store, settings)
-    slow = Runner(
-        store=store, tasks_dir=settings.tasks_dir, worker_id="old:1", lease_seconds=0.01, heartbeat_seconds=60
+    slow = dataclasses.replace(
+        Runner.from_settings(store, settings, worker_id="old:1"), lease_seconds=0.01, heartbeat_seconds=60
     )
     claimed = store.claim(slow.worker_id, 0.01)
     time.sleep(0.05)
     # The monitor re-queues it and another worker finishes it first.
     store.transition(claimed, Status.QUEUED, actor="monitor", message="worker lost")
-    fresh = Runner(store=store, tasks_dir=settings.tasks_dir, worker_id="new:2")
+    fresh = Runner.from_settings(store, settings, worker_id="new:2")
     assert fresh.run_next().status == Status.COMPLETED
     # The old worker now finishes its run of attempt 1: its completion must not apply.
     after = slow.execute(claimed)

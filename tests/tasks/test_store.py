@@ -17,7 +17,9 @@ from pixeletica.tasks.store import Store
 
 
 def make(store: Store, name: str = "a.png", priority: Priority = Priority.NORMAL):
-    return store.create(settings={"width": 8}, input_name=name, input_size=1, input_sha256="0" * 64, priority=priority)
+    return store.create(
+        settings={"width": 8}, input_name=name, input_size=1, input_sha256="0" * 64, priority=priority, max_attempts=3
+    )
 
 
 def test_create_read_list_and_count(store):
@@ -37,7 +39,7 @@ def test_unknown_and_ambiguous_ids(store):
     for suffix in ("1111", "2222"):
         store.create(
             task_id=f"aaaa{suffix}-0000-4000-8000-000000000000", settings={}, input_name="x.png", input_size=1,
-            input_sha256="0" * 64,
+            input_sha256="0" * 64, max_attempts=3,
         )  # fmt: skip
     with pytest.raises(NotFound):
         store.get("00000000-0000-0000-0000-000000000000")
@@ -151,7 +153,7 @@ def test_head_revision_constant_matches_the_migrations():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from pixeletica.tasks import store as store_module
+    from pixeletica.tasks.store import database as store_module
 
     cfg = Config()
     cfg.set_main_option("script_location", str(store_module._MIGRATIONS))

@@ -25,7 +25,7 @@ class TaskCollector(Collector):
     """Reads the store at each scrape: tasks by status, queue depth, failures by code, and the
     distribution of wait and processing times of tasks created in the last hour."""
 
-    def __init__(self, store: Store, heartbeat_seconds: float = 5.0) -> None:
+    def __init__(self, store: Store, heartbeat_seconds: float) -> None:
         self.store, self.heartbeat_seconds = store, heartbeat_seconds
 
     def collect(self) -> Iterator[Metric]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -94,9 +94,15 @@ def took_too_long(limit: float, *, by: str, from_setting: bool = True) -> str:
     return f"processing took longer than {limit:g} seconds{setting}; marked failed by {by}"
 
 
-def beat_recently(seen: dt.datetime, now: dt.datetime, heartbeat_seconds: float) -> bool:
-    """A process (worker, monitor) counts as alive while it missed fewer than three heartbeats."""
-    return (now - seen).total_seconds() <= 3 * heartbeat_seconds
+#: How many of its beats a process (worker, monitor) may miss and still count as alive.
+MISSED_BEATS = 3
+
+
+def beat_recently(seen: dt.datetime, now: dt.datetime, every: float, *, slack: float = 0.0) -> bool:
+    """Whether a process that beats ``every`` seconds, last seen at ``seen``, is alive at ``now``: it
+    missed fewer than :data:`MISSED_BEATS` beats (give or take ``slack`` seconds, for beats that come
+    after work of their own, like the monitor's after each sweep)."""
+    return (now - seen).total_seconds() <= MISSED_BEATS * every + slack
 
 
 def utcnow() -> dt.datetime:
@@ -223,10 +229,9 @@ class Event:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Artifact:
-    """A file a task produced, kept in the task's folder."""
+class NewArtifact:
+    """A file a task produced, to record with the task when it completes."""
 
-    task_id: str
     file_id: str
     category: str
     filename: str
@@ -235,9 +240,14 @@ class Artifact:
     sha256: str
     path: str  # relative to the tasks folder
 
+
+@dataclass(frozen=True, kw_only=True)
+class Artifact(NewArtifact):
+    """A file a task produced, kept in the task's folder."""
+
+    task_id: str
+
     @classmethod
     def from_row(cls, row: Any) -> Artifact:
         m = row._mapping
-        return cls(
-            **{k: m[k] for k in ("task_id", "file_id", "category", "filename", "media_type", "size", "sha256", "path")}
-        )
+        return cls(**{f.name: m[f.name] for f in fields(cls)})

@@ -41,11 +41,11 @@ class Monitor:
 
     store: Store
     tasks_dir: Path
-    max_processing_time: float = 3600.0
-    retention_days: float = 7.0
-    failed_retention_days: float = 30.0
-    lease_sweep_seconds: float = 3.0
-    interval: float = 900.0
+    max_processing_time: float
+    retention_days: float
+    failed_retention_days: float
+    lease_sweep_seconds: float
+    interval: float
     dispatcher: Any = None  # a broker's outbox dispatcher (tasks.executors.celery.Dispatcher), if any
 
     @classmethod

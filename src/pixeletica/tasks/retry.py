@@ -66,8 +66,8 @@ def classify(exc: BaseException) -> Failure:
 class RetryPolicy:
     """Exponential backoff with jitter: base * 2**(attempt - 1), capped, times a factor in [0.5, 1.5)."""
 
-    base_seconds: float = 2.0
-    max_seconds: float = 300.0
+    base_seconds: float
+    max_seconds: float
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         raw = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pixeletica import fsutil, names
+from pixeletica.config import Settings
 from pixeletica.engine import production
 from pixeletica.engine.exports import bundle
 from pixeletica.errors import InvalidInput, TransitionConflict
@@ -45,20 +46,48 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _keep_running() -> str | None:
+    """A runner's ``should_stop`` when nothing asks it to stop."""
+    return None
+
+
 @dataclass(kw_only=True)
 class Runner:
     """Runs tasks for one worker. ``should_stop`` is polled between steps of a run."""
 
     store: Store
     tasks_dir: Path
-    worker_id: str = field(default_factory=default_worker_id)
-    lease_seconds: float = 15.0
-    heartbeat_seconds: float = 5.0
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    should_stop: Callable[[], str | None] = lambda: None
-    #: Exceptions by which an executor stops a task at its time limit (Celery's soft time limit), and that limit.
+    lease_seconds: float
+    heartbeat_seconds: float
+    policy: RetryPolicy
+    #: A task's time limit, and the exceptions by which an executor stops a task at it (Celery's soft time limit).
+    time_limit: float
     time_limit_errors: tuple[type[BaseException], ...] = ()
-    time_limit: float = 3600.0
+    worker_id: str = field(default_factory=default_worker_id)
+    should_stop: Callable[[], str | None] = _keep_running
+
+    @classmethod
+    def from_settings(
+        cls,
+        store: Store,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        should_stop: Callable[[], str | None] | None = None,
+        time_limit_errors: tuple[type[BaseException], ...] = (),
+    ) -> Runner:
+        """A runner with the lease, heartbeat, retry delays and time limit of these settings."""
+        return cls(
+            store=store,
+            tasks_dir=settings.tasks_dir,
+            lease_seconds=settings.lease_seconds,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            policy=RetryPolicy(base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds),
+            time_limit=settings.task_max_processing_time,
+            time_limit_errors=time_limit_errors,
+            worker_id=worker_id or default_worker_id(),
+            should_stop=should_stop or _keep_running,
+        )
 
     @property
     def actor(self) -> str:

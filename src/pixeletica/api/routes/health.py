@@ -43,7 +43,7 @@ async def health(app: State, request: Request) -> JSONResponse:
         name, seen, info = monitors[0]
         age = (now - seen).total_seconds()
         monitor = {"name": name, "last_sweep": iso(seen), "seconds_ago": round(age, 1), **info}
-    monitor_ok = monitor is not None and monitor["seconds_ago"] <= 3 * settings.lease_sweep_seconds + 5
+    monitor_ok = monitor is not None and beat_recently(monitors[0][1], now, settings.lease_sweep_seconds, slack=5)
     if not operator:
         live_names: list[str] = []
         if monitor is not None:

@@ -12,20 +12,17 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import time
-from typing import Any
 
 from celery import Celery, signals
 from celery.exceptions import SoftTimeLimitExceeded
 from kombu import Queue
 
-from pixeletica.config import Settings
+from pixeletica.config import LOCAL_BROKER_URL, Settings
+from pixeletica.tasks.executors.worker import Worker
 from pixeletica.tasks.model import Priority
-from pixeletica.tasks.retry import RetryPolicy, report
-from pixeletica.tasks.runner import Runner
+from pixeletica.tasks.retry import report
+from pixeletica.tasks.runner import Runner, default_worker_id
 from pixeletica.tasks.store import Store
 
 log = logging.getLogger("pixeletica.celery")
@@ -37,7 +34,7 @@ QUEUES = {Priority.HIGH: "pixeletica-0-high", Priority.NORMAL: "pixeletica-1-nor
 
 def make_app(settings: Settings) -> Celery:
     """The Celery app for these settings (broker ``settings.broker_url``)."""
-    app = Celery("pixeletica", broker=settings.broker_url or "redis://127.0.0.1:6379/0", set_as_current=False)
+    app = Celery("pixeletica", broker=settings.broker_url or LOCAL_BROKER_URL, set_as_current=False)
     limit = settings.task_max_processing_time
     app.conf.update(
         task_acks_late=True,
@@ -62,59 +59,36 @@ def make_app(settings: Settings) -> Celery:
         },
         broker_heartbeat=0,
     )
-    _worker["settings"] = settings
+    process = _WorkerProcess(settings)
+    signals.worker_process_init.connect(process.fresh, weak=False)
 
     @app.task(name=TASK_NAME, ignore_result=True)
     def run_task(task_id: str) -> str:
-        task = _runner(settings).run_task(task_id)
+        task = process.runner().run_task(task_id)
         return task.status.value if task is not None else "not runnable"
 
     return app
 
 
-_worker: dict[str, Any] = {}
+class _WorkerProcess:
+    """The :class:`Worker` of a Celery worker process, made after the fork (on start or on first use)."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._worker: Worker | None = None
 
-def _runner(settings: Settings) -> Runner:
-    """This worker process's runner (made after the fork, on start or on first use)."""
-    if "runner" not in _worker:
-        store = Store(settings.store_url)
-        store.upgrade()
-        runner = Runner(
-            store=store,
-            tasks_dir=settings.tasks_dir,
-            worker_id=f"celery:{socket.gethostname()}:{os.getpid()}",
-            lease_seconds=settings.lease_seconds,
-            heartbeat_seconds=settings.heartbeat_seconds,
-            policy=RetryPolicy(base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds),
-            time_limit_errors=(SoftTimeLimitExceeded,),
-            time_limit=settings.task_max_processing_time,
-        )
-        threading.Thread(
-            target=_beat, args=(store, runner.worker_id, settings.heartbeat_seconds), daemon=True, name="beat"
-        ).start()
-        _worker["runner"] = runner
-    return _worker["runner"]
+    def runner(self) -> Runner:
+        if self._worker is None:
+            self._worker = Worker.start(
+                self.settings, worker_id=f"celery:{default_worker_id()}", time_limit_errors=(SoftTimeLimitExceeded,)
+            )
+        return self._worker.runner
 
-
-def _beat(store: Store, name: str, every: float) -> None:
-    """Tell the store this worker process is alive, for health checks (tasks have their own leases)."""
-    while True:
+    def fresh(self, **_: object) -> None:
+        """In a newly forked pool process: nothing made in the parent is shared; start this process's own."""
+        self._worker = None
         try:
-            store.beat(name, "worker")
-        except Exception as exc:  # a missed beat only makes health look worse for a while
-            report(log, f"worker={name} heartbeat failed", exc)
-        time.sleep(every)
-
-
-@signals.worker_process_init.connect
-def _fresh_process(**_: object) -> None:
-    settings = _worker.get("settings")
-    _worker.clear()  # nothing made in the parent is shared with a forked child
-    if settings is not None:
-        _worker["settings"] = settings
-        try:
-            _runner(settings)
+            self.runner()
         except Exception as exc:  # the store may be down; the first task tries again
             report(log, "worker could not reach the store yet", exc)
 

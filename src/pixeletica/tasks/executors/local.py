@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from pixeletica import logs, signals
 from pixeletica.config import Settings
-from pixeletica.tasks.retry import RetryPolicy, report
-from pixeletica.tasks.runner import Runner
-from pixeletica.tasks.store import Store
+from pixeletica.tasks.executors.worker import Worker
+from pixeletica.tasks.retry import report
 
 log = logging.getLogger("pixeletica.worker")
 
@@ -52,22 +51,9 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, shutdown.ask)
         signal.signal(signal.SIGINT, shutdown.ask)
-    store = Store(settings.store_url)
-    store.upgrade()
-    runner = Runner(
-        store=store,
-        tasks_dir=settings.tasks_dir,
-        lease_seconds=settings.lease_seconds,
-        heartbeat_seconds=settings.heartbeat_seconds,
-        policy=RetryPolicy(base_seconds=settings.retry_base_seconds, max_seconds=settings.retry_max_seconds),
-        should_stop=shutdown.reason,
-    )
+    worker = Worker.start(settings, should_stop=shutdown.reason)
+    runner = worker.runner
     log.info("worker=%s started", runner.worker_id)
-    alive = threading.Event()
-    beating = threading.Thread(
-        target=_beat, args=(store, runner.worker_id, settings.heartbeat_seconds, alive), daemon=True, name="beat"
-    )
-    beating.start()
     done = 0
     while not shutdown.asked and (max_tasks is None or done < max_tasks):
         try:
@@ -80,25 +66,8 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
         else:
             done += 1
     log.info("worker=%s stopped after %d tasks", runner.worker_id, done)
-    alive.set()
-    beating.join(settings.heartbeat_seconds + 1)
-    try:
-        store.forget(runner.worker_id)
-    except Exception as exc:  # the store may be gone; the heartbeat then simply ages
-        report(log, f"worker={runner.worker_id} could not remove its heartbeat", exc)
-    store.dispose()
+    worker.stop()
     return done
-
-
-def _beat(store: Store, name: str, every: float, stop: threading.Event) -> None:
-    """Tell the store this worker is alive, for health checks (tasks have their own leases)."""
-    while True:
-        try:
-            store.beat(name, "worker")
-        except Exception as exc:  # a missed beat only makes health look worse for a while
-            report(log, f"worker={name} heartbeat failed", exc)
-        if stop.wait(every):
-            return
 
 
 def _sleep(seconds: float, shutdown: _Shutdown) -> None:
