@@ -78,8 +78,10 @@ def test_workers_whose_clocks_are_minutes_off_keep_their_tasks(tmp_path, pg_clus
     """
     faketime = shutil.which("faketime")
     assert faketime, "faketime is installed by scripts/test.sh"
+    # A lease long enough for a loaded machine (a heartbeat late by seconds is not what this is about),
+    # short beside the ten minutes the clocks are off by.
     settings = fast_settings(
-        tmp_path / "data", lease_seconds=2.0, heartbeat_seconds=0.3, database_url=pg_cluster.database()
+        tmp_path / "data", lease_seconds=8.0, heartbeat_seconds=0.5, database_url=pg_cluster.database()
     )
     store = Store(settings.store_url)
     store.upgrade()
