@@ -38,4 +38,5 @@ if [ ${#lane[@]} -eq 0 ] && [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && co
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy  # src/, as pyproject.toml's [tool.mypy] says (strict for engine/ and tasks/)
 exec .venv/bin/python -m pytest ${lane[@]+"${lane[@]}"} "$@"

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -33,7 +33,7 @@ class _DelayedProgress:
         self._console = console
         self._started = time.perf_counter()
         self._progress: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __call__(self, fraction: float, step: str) -> None:
         if self._progress is None:
@@ -50,6 +50,7 @@ class _DelayedProgress:
             )
             self._progress.start()
             self._task = self._progress.add_task(step, total=100)
+        assert self._task is not None  # added with the bar above
         self._progress.update(self._task, completed=fraction * 100, description=step)
 
     def close(self) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:  # the click that Typer carries (its group's methods are typed with it)
+    from typer._click import Command, Context, HelpFormatter
 
 from pixeletica import __version__
 
@@ -88,13 +90,13 @@ def _extra_of(module: str | None) -> str | None:
     return next((extra for extra, modules in EXTRAS.items() if top in modules), None)
 
 
-def load(name: str) -> click.Command:
+def load(name: str) -> Command:
     """The click command of subcommand ``name``, importing its module now."""
     where, _ = COMMANDS[name]
     module, attribute = where.split(":")
     found = getattr(importlib.import_module(module), attribute)
     if isinstance(found, typer.Typer):
-        command: click.Command = typer.main.get_group(found)
+        command: Command = typer.main.get_group(found)
     else:
         single = typer.Typer(add_completion=False, pretty_exceptions_enable=False, context_settings=_SETTINGS)
         single.command(name)(found)
@@ -108,20 +110,20 @@ class _Lazy(TyperGroup):
 
     _listing = False
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name not in COMMANDS:
             return None
         if self._listing:  # the top-level help needs names and help lines only
-            return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
         if (message := missing_extras(cmd_name)) is not None:
             typer.echo(f"error: {message}", err=True)
             ctx.exit(_EXIT_MISSING_EXTRA)
         return load(cmd_name)
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)

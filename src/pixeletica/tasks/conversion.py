@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pixeletica.engine import palette, pipeline
 from pixeletica.engine.settings import ConversionSettings
 
 
@@ -24,9 +23,3 @@ def normalise(settings: dict[str, Any], image_size: tuple[int, int] | None = Non
 def settings_of(stored: dict[str, Any]) -> ConversionSettings:
     """The typed settings a task's stored settings describe."""
     return ConversionSettings.from_stored(stored)
-
-
-def engine_inputs(settings: dict[str, Any]) -> tuple[palette.Palette, pipeline.ConvertOptions]:
-    """The palette and options stored settings describe."""
-    parsed = settings_of(settings)
-    return parsed.palette(), parsed.options

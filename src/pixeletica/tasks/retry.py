@@ -70,5 +70,6 @@ class RetryPolicy:
     max_seconds: float
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        raw = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        return raw * (0.5 + (rng or random).random())
+        raw = min(self.max_seconds, self.base_seconds * 2.0 ** max(0, attempt - 1))
+        jitter = rng.random() if rng is not None else random.random()
+        return raw * (0.5 + jitter)

@@ -262,7 +262,7 @@ def preview(
     (see :mod:`pixeletica.api.previews`): never at full size in the API process.
     """
     from pixeletica.engine import image_io
-    from pixeletica.tasks import conversion
+    from pixeletica.engine.settings import ConversionSettings
 
     settings = app.settings
     if width * height > settings.preview_max_pixels:
@@ -277,8 +277,8 @@ def preview(
     if metadata_json:  # the page previews with the metric and palette it will submit; all of it is checked
         given = dict(metadata.parse(metadata_json).settings)
     given.update(width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels)
-    chosen, options = conversion.engine_inputs(conversion.normalise(given))
-    result = request.app.state.previews.run(data, chosen, options, settings.max_input_pixels)
+    parsed = ConversionSettings.from_dict(given)
+    result = request.app.state.previews.run(data, parsed.palette(), parsed.options, settings.max_input_pixels)
     return Response(image_io.encode_png(result.grid.to_rgba()), media_type="image/png")
 
 

@@ -16,6 +16,8 @@ from pixeletica.tasks.model import Status, beat_recently, iso
 from pixeletica.tasks.store import Store
 
 router = APIRouter(tags=["health"])
+#: A store that is silent (timed out) or refusing: either way, not ready.
+_NOT_READY: tuple[type[BaseException], ...] = (HTTPException, *retry.RETRYABLE)
 State = Annotated[AppState, Depends(state)]
 
 
@@ -31,7 +33,7 @@ async def health(app: State, request: Request) -> JSONResponse:
     try:
         counts, workers, monitors, now = await deps.bounded(request, _read, app.store)
         operator = await deps.bounded(request, _sees_everything, request)
-    except (HTTPException, *retry.RETRYABLE):  # silent (timed out) or refusing: either way not ready
+    except _NOT_READY:
         return JSONResponse(
             {"status": "unavailable", "store": "unreachable", "detail": "the task store does not answer"},
             status_code=503,

@@ -43,7 +43,7 @@ def make_app(settings: Settings) -> Celery:
         task_soft_time_limit=limit,
         task_time_limit=limit + 60,
         task_ignore_result=True,
-        task_queues=[Queue(name) for name in QUEUES.values()],
+        task_queues=[Queue(name) for name in QUEUES.values()],  # type: ignore[no-untyped-call]  # kombu: no types
         task_default_queue=QUEUES[Priority.NORMAL],
         task_serializer="json",
         accept_content=["json"],
@@ -62,7 +62,7 @@ def make_app(settings: Settings) -> Celery:
     process = _WorkerProcess(settings)
     signals.worker_process_init.connect(process.fresh, weak=False)
 
-    @app.task(name=TASK_NAME, ignore_result=True)
+    @app.task(name=TASK_NAME, ignore_result=True)  # type: ignore[untyped-decorator]  # celery: no types
     def run_task(task_id: str) -> str:
         task = process.runner().run_task(task_id)
         return task.status.value if task is not None else "not runnable"

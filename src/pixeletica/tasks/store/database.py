@@ -132,7 +132,7 @@ def _engine(url: str, is_sqlite: bool, timeout: float) -> sa.Engine:
                 "like sqlite:////var/lib/pixeletica/pixeletica.db"
             )
         if is_sqlite:
-            folder = Path(parsed.database).expanduser().parent
+            folder = Path(parsed.database or "").expanduser().parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

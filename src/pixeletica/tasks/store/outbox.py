@@ -21,7 +21,7 @@ class Outbox(Database):
         their message may have been lost (a broker restarted without persistence, or flushed).
         """
         now = self._now()
-        told = tasks.c.dispatched_at.is_(None)
+        told: sa.ColumnElement[bool] = tasks.c.dispatched_at.is_(None)
         if redispatch_after is not None:
             told = sa.or_(told, tasks.c.dispatched_at < self._now(-redispatch_after))
         query = (

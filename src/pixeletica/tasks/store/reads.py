@@ -3,6 +3,7 @@ analytics, and what the monitor's sweeps look for. Nothing here writes."""
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from typing import Any
 
@@ -75,7 +76,7 @@ class TaskReads(Database):
         search: str | None = None,
         oldest_first: bool = False,
         sort: str = "created_at",
-    ) -> list[Task]:
+    ) -> builtins.list[Task]:
         """Tasks, newest (largest) first unless ``oldest_first``; ``search`` matches id prefix or file name."""
         if sort not in self.SORTABLE:
             raise ValueError(f"sort must be one of {', '.join(self.SORTABLE)}")
@@ -111,7 +112,7 @@ class TaskReads(Database):
             found = {Status(s): int(n) for s, n in connection.execute(query)}
         return {s: found.get(s, 0) for s in Status}
 
-    def stats_rows(self, created_after: dt.datetime) -> list[Any]:
+    def stats_rows(self, created_after: dt.datetime) -> builtins.list[Any]:
         """(status, created_at, started_at, finished_at, error_code) of tasks created after a time."""
         query = sa.select(
             tasks.c.status, tasks.c.created_at, tasks.c.started_at, tasks.c.finished_at, tasks.c.error_code
@@ -131,7 +132,7 @@ class TaskReads(Database):
 
     def with_artifact(
         self, file_id: str, limit: int = 200, *, everyone: bool = True, owner: str | None = None
-    ) -> list[Task]:
+    ) -> builtins.list[Task]:
         """Completed tasks that have an artifact with this file id, newest first.
 
         Unless ``everyone``, only the public ones and those of ``owner`` (an owner key's digest).
@@ -150,7 +151,7 @@ class TaskReads(Database):
 
     # --- what the monitor looks for ---------------------------------------------------------
 
-    def processing_longer_than(self, seconds: float, limit: int = 1000) -> list[Task]:
+    def processing_longer_than(self, seconds: float, limit: int = 1000) -> builtins.list[Task]:
         """``processing`` tasks started more than ``seconds`` ago (the seed's stuck tasks), oldest first."""
         started = tasks.c.started_at
         return self._tasks(
@@ -160,7 +161,7 @@ class TaskReads(Database):
             .limit(limit)
         )
 
-    def lease_expired(self, limit: int = 1000) -> list[Task]:
+    def lease_expired(self, limit: int = 1000) -> builtins.list[Task]:
         """``processing`` tasks whose lease ran out: their worker is gone."""
         lease = tasks.c.lease_expires_at
         return self._tasks(
@@ -170,7 +171,7 @@ class TaskReads(Database):
             .limit(limit)
         )
 
-    def finished_longer_than(self, status: Status, seconds: float, limit: int = 1000) -> list[Task]:
+    def finished_longer_than(self, status: Status, seconds: float, limit: int = 1000) -> builtins.list[Task]:
         """Finished tasks of ``status`` that finished more than ``seconds`` ago (for retention)."""
         finished = tasks.c.finished_at
         return self._tasks(
@@ -180,13 +181,19 @@ class TaskReads(Database):
             .limit(limit)
         )
 
-    def _tasks(self, query: sa.Select) -> list[Task]:
+    def _tasks(self, query: sa.Select[Any]) -> builtins.list[Task]:
         """The tasks ``query`` selects, in its order."""
         with self._read() as connection:
             return [Task.from_row(r) for r in connection.execute(query)]
 
 
-def _matching(query, status, created_after, created_before, search):
+def _matching(
+    query: sa.Select[Any],
+    status: Status | None,
+    created_after: dt.datetime | None,
+    created_before: dt.datetime | None,
+    search: str | None,
+) -> sa.Select[Any]:
     """``query`` restricted to tasks with this status, created in this range, matching ``search``."""
     if status is not None:
         query = query.where(tasks.c.status == status.value)
