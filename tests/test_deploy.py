@@ -54,6 +54,13 @@ def test_every_setting_is_an_environment_variable_of_the_pixeletica_services():
     assert defaults["TASK_MAX_PROCESSING_TIME"] == "${TASK_MAX_PROCESSING_TIME:-3600}"
 
 
+def test_every_setting_is_in_the_readmes_configuration_table():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") : readme.index("## Scale-out")]
+    missing = {name for name in _env_names() if f"`{name}`" not in table}
+    assert not missing, missing
+
+
 def _expand(text: str) -> str:
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text)
 
