@@ -12,10 +12,11 @@ queue, within the same limit, so the server itself never hangs and recovers on i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, cast
@@ -64,11 +65,16 @@ class BoundedStore:
         future: Future[Any] = Future()
         self._calls.put((future, function, args, kwargs))
         try:
-            return future.result(self.seconds)
+            result = future.result(self.seconds)
         except FutureTimeout:
             future.cancel()  # not started yet: it never will be
             log.warning("the task store did not answer within %g s (%s)", self.seconds, function.__name__)
             raise StoreSilent(StoreSilent.__doc__) from None
+        if isinstance(result, Iterator | contextlib.AbstractContextManager):  # would go on outside the bound
+            raise TypeError(
+                f"Store.{function.__name__} returns {type(result).__name__}; a bounded call must return values"
+            )
+        return result
 
     def _start(self) -> None:
         if self._started:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import threading
@@ -38,37 +37,30 @@ class AppState:
     listens_on_loopback: bool = False
 
 
-async def bounded(request: Request, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``function`` (which reads the store) off the event loop, within PIXELETICA_STORE_TIMEOUT.
+async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function`` (which reads the store) off the event loop.
 
-    A database that stops answering without refusing (a stopped process, dropped packets) then
-    means a 503 with Retry-After in seconds, not a request that hangs.
+    Its calls of the store are bounded in time (:mod:`pixeletica.api.bounded_store`): a database
+    that stops answering without refusing means :class:`StoreSilent`, a 503 with Retry-After.
     """
-    return await _within_limit(request, _SILENT, function, *args, **kwargs)
+    return await run_in_threadpool(function, *args, **kwargs)
 
 
-async def bounded_write(request: Request, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """:func:`bounded` for a call that writes: its 503 says the write may still happen.
+async def write_in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """:func:`in_thread` for a call that writes: its 503 says the write may still happen.
 
-    (The call goes on in its thread and finishes whenever the database answers again.)
+    (The store call goes on in its thread and finishes whenever the database answers again.)
     """
-    return await _within_limit(request, _SILENT_WRITE, function, *args, **kwargs)
+    try:
+        return await run_in_threadpool(function, *args, **kwargs)
+    except StoreSilent:
+        raise StoreSilent(_SILENT_WRITE) from None
 
 
-_SILENT = "the task store does not answer; try again shortly"
 _SILENT_WRITE = (
     "the task store does not answer; the task may still be queued when it does, "
     "so look at your tasks before sending it again"
 )
-
-
-async def _within_limit(request: Request, detail: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    limit = state(request).settings.store_timeout
-    try:
-        return await asyncio.wait_for(run_in_threadpool(function, *args, **kwargs), limit)
-    except (TimeoutError, StoreSilent):
-        log.warning("the task store did not answer within %g s (%s)", limit, getattr(function, "__name__", function))
-        raise HTTPException(503, detail, headers={"Retry-After": "5"}) from None
 
 
 def state(request: Request) -> AppState:

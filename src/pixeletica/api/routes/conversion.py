@@ -70,8 +70,7 @@ async def start(
     asked = metadata.parse(metadata_json)
     data = await _read_upload_async(image_file, app.settings.max_upload_size)
     key = access.owner_key_for(request, response)
-    task = await deps.bounded_write(
-        request,
+    task = await deps.write_in_thread(
         operations.submit,
         app.store,
         app.settings.tasks_dir,
@@ -96,7 +95,7 @@ async def status(request: Request, task_id: str) -> Response:
     The hottest endpoint (clients poll it): one indexed read (and, for an operator's cookie, one
     more), in a thread and within PIXELETICA_STORE_TIMEOUT, and the JSON written directly.
     """
-    task = await deps.bounded(request, deps.visible_task, request, task_id)
+    task = await deps.in_thread(deps.visible_task, request, task_id)
     body = responses.TaskResponse.of(task).model_dump_json()
     return Response(body, media_type="application/json")
 

@@ -31,8 +31,8 @@ async def health(app: State, request: Request) -> JSONResponse:
     """
     settings = app.settings
     try:
-        counts, workers, monitors, now = await deps.bounded(request, _read, app.store)
-        operator = await deps.bounded(request, _sees_everything, request)
+        counts, workers, monitors, now = await deps.in_thread(_read, app.store)
+        operator = await deps.in_thread(_sees_everything, request)
     except _NOT_READY:
         return JSONResponse(
             {"status": "unavailable", "store": "unreachable", "detail": "the task store does not answer"},

@@ -60,9 +60,11 @@ def make_app(settings: Settings) -> Celery:
         broker_heartbeat=0,
     )
     process = _WorkerProcess(settings)
-    signals.worker_process_init.connect(process.fresh, weak=False)
+    # Held weakly: the receiver lives as long as this app (its task holds ``process``), so the apps
+    # that one-off sweeps make for their dispatcher leave nothing behind when they are gone.
+    signals.worker_process_init.connect(process.fresh)
 
-    @app.task(name=TASK_NAME, ignore_result=True)  # type: ignore[untyped-decorator]  # celery: no types
+    @app.task(name=TASK_NAME, ignore_result=True, shared=False)  # type: ignore[untyped-decorator]  # celery: no types
     def run_task(task_id: str) -> str:
         task = process.runner().run_task(task_id)
         return task.status.value if task is not None else "not runnable"
