@@ -64,6 +64,24 @@ def test_the_extras_named_by_commands_are_pyproject_s_own():
     assert set(main.NEEDS) == set(main.COMMANDS) - {"convert", "palette"}
 
 
+def test_each_extra_s_modules_are_what_its_requirements_install():
+    """cli/main.py's EXTRAS (the modules that tell an extra is there) name each requirement of that extra."""
+    import importlib.metadata
+    import re
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    provided_by = importlib.metadata.packages_distributions()
+
+    def distribution(requirement: str) -> str:
+        return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+    for extra, modules in main.EXTRAS.items():
+        wanted = {distribution(r) for r in extras[extra]}
+        named = {d.lower().replace("_", "-") for m in modules for d in provided_by.get(m, [])}
+        assert named == wanted, (extra, wanted - named, named - wanted)
+
+
 def _without(modules: tuple[str, ...], args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``pixeletica *args`` in a process where ``modules`` cannot be imported, as if their extra were not installed."""
     code = (

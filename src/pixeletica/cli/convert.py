@@ -90,9 +90,9 @@ def convert(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the output files.")] = Path("."),
     dithering: Annotated[
         str, typer.Option("--dither", "-d", help=f"Dithering: {', '.join(dither.ALGORITHMS)}.")
-    ] = dither.DEFAULT_ALGORITHM,
+    ] = defaults.DEFAULT_ALGORITHM,
     metric: Annotated[str, typer.Option("--metric", "-m", help=f"Colour metric: {', '.join(distance.METRICS)}.")] = (
-        distance.DEFAULT_METRIC
+        defaults.DEFAULT_METRIC
     ),
     strength: Annotated[float, typer.Option(help="Dithering strength, 0 (none) to 1 (full).")] = (
         defaults.DEFAULT_STRENGTH
@@ -108,11 +108,17 @@ def convert(
         int, typer.Option(help="Pixels with alpha below this (0-255) become air: no block.")
     ] = defaults.DEFAULT_ALPHA_THRESHOLD,
     max_size: Annotated[
-        int | None, typer.Option(help="Largest width/height in blocks (default: PIXELETICA_MAX_SIZE, else 4096).")
+        int | None,
+        typer.Option(
+            help=f"Largest width/height in blocks (default: PIXELETICA_MAX_SIZE, else {defaults.DEFAULT_MAX_SIZE})."
+        ),
     ] = None,
     max_input_pixels: Annotated[
         int | None,
-        typer.Option(help="Largest input image in pixels (default: PIXELETICA_MAX_INPUT_PIXELS, else 64 million)."),
+        typer.Option(
+            help="Largest input image in pixels (default: PIXELETICA_MAX_INPUT_PIXELS, else "
+            f"{defaults.DEFAULT_MAX_INPUT_PIXELS / 1e6:g} million)."
+        ),
     ] = None,
     lines: Annotated[
         list[str] | None,
@@ -128,7 +134,7 @@ def convert(
     ] = None,
     division: Annotated[
         int, typer.Option("--division", help="Also split each render into this many parts along chunk lines.")
-    ] = 1,
+    ] = defaults.DEFAULT_IMAGE_DIVISION,
     chunk_labels: Annotated[
         bool, typer.Option("--chunk-labels", help="Write each chunk corner's world x, z on renders with chunk lines.")
     ] = False,
@@ -216,7 +222,7 @@ def convert(
         origin_y=origin_y,
         origin_z=origin_z,
         name=names.label(input.stem, 100) or "build",
-        game_version=game_version or schematic.DEFAULT_GAME_VERSION,
+        game_version=game_version or defaults.DEFAULT_GAME_VERSION,
     )
     placement.validate()
     formats = bundle.check_schematic_formats(schematic_format) if schematic_format else bundle.SCHEMATIC_FORMATS

@@ -50,7 +50,7 @@ _SETTINGS: dict[str, Any] = {"help_option_names": ["--help"]}  # -h is --height
 
 #: pyproject's extras, each with modules that are there only when it is installed.
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "server": ("fastapi", "uvicorn", "sqlalchemy", "alembic"),
+    "server": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "multipart", "prometheus_client"),
     "celery": ("celery",),
     "postgres": ("psycopg",),
 }

@@ -1,4 +1,5 @@
-"""``pixeletica worker`` and ``pixeletica monitor``: the long-running processes of the task system."""
+"""``pixeletica worker`` and ``pixeletica monitor``, the long-running processes of the task system, and
+``pixeletica db upgrade``, which prepares the database they share."""
 
 from __future__ import annotations
 

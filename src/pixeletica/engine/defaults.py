@@ -27,5 +27,15 @@ DEFAULT_FACING = "south"
 #: Line colours of the textured renders, #RRGGBBAA.
 DEFAULT_BLOCK_LINE_COLOR = "#000000FF"
 DEFAULT_CHUNK_LINE_COLOR = "#FF0000FF"
-#: The author written into a task's schematics when its settings name none.
+#: The author written into a task's schematics when its settings name none (the reference API's).
 DEFAULT_SCHEMATIC_AUTHOR = "Pixeletica API"
+#: The author of any other build whose placement names none (``pixeletica convert``'s schematics).
+DEFAULT_AUTHOR = "Pixeletica"
+#: The game version schematics are written for when none is named.
+DEFAULT_GAME_VERSION = "1.21.1"
+#: The textured renders a request gets when it names none (the reference's default).
+DEFAULT_LINE_VISIBILITIES = ("chunk_lines_only",)
+#: Largest textured render, in pixels (a render's scale halves until it fits).
+DEFAULT_MAX_RENDER_PIXELS = 16384 * 16384
+#: How many parts each render is split into along chunk lines (1: whole).
+DEFAULT_IMAGE_DIVISION = 1

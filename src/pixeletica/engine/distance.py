@@ -29,7 +29,7 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
-from pixeletica.engine import color, defaults  # noqa: E402
+from pixeletica.engine import color  # noqa: E402
 from pixeletica.errors import InvalidInput  # noqa: E402
 
 SPACE_SRGB = 0
@@ -86,7 +86,6 @@ METRICS: dict[str, Metric] = {
         Metric(name="oklab", space=SPACE_OKLAB, distance=DIST_EUCLID, description="Euclidean OKLab (default)"),
     )
 }
-DEFAULT_METRIC = defaults.DEFAULT_METRIC
 
 
 def get_metric(name: str) -> Metric:

@@ -26,7 +26,6 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from pixeletica.engine import defaults
 from pixeletica.engine.distance import image_to_space
 from pixeletica.engine.nearest import Indices, Matcher, Points, fill_nearest, fill_pair, nearest_one
 from pixeletica.errors import InvalidInput
@@ -104,7 +103,6 @@ ALGORITHMS: dict[str, Algorithm] = {
     "ordered_8x8": Algorithm(name="ordered_8x8", family="ordered", description="Bayer 8x8", bayer_size=8),
     "random": Algorithm(name="random", family="random", description="seeded random thresholds"),
 }
-DEFAULT_ALGORITHM = defaults.DEFAULT_ALGORITHM
 _ALIASES = {"fs": "floyd_steinberg", "floyd": "floyd_steinberg", "jjn": "jarvis_judice_ninke", "bayer": "ordered"}
 
 

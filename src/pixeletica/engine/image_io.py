@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from pixeletica.engine import color, completeness, orientation, png_chunks
+from pixeletica.engine import color, completeness, defaults, orientation, png_chunks
 from pixeletica.engine.defaults import DEFAULT_ALPHA_THRESHOLD, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_SIZE
 from pixeletica.errors import InvalidInput, LimitExceeded, UnsupportedImage
 
@@ -288,7 +288,9 @@ def target_size(
     return int(width), int(height)
 
 
-def resize(rgba: NDArray[np.uint8], size: tuple[int, int], resample: str = "lanczos") -> NDArray[np.uint8]:
+def resize(
+    rgba: NDArray[np.uint8], size: tuple[int, int], resample: str = defaults.DEFAULT_RESAMPLE
+) -> NDArray[np.uint8]:
     """Resize (H, W, 4) uint8 RGBA to ``size`` = (width, height).
 
     ``lanczos`` filters in linear light with premultiplied alpha, so neither dark fringes nor

@@ -33,8 +33,8 @@ class ConvertOptions:
 
     width: int | None = None
     height: int | None = None
-    algorithm: str = dither.DEFAULT_ALGORITHM
-    metric: str = distance.DEFAULT_METRIC
+    algorithm: str = defaults.DEFAULT_ALGORITHM
+    metric: str = defaults.DEFAULT_METRIC
     strength: float = defaults.DEFAULT_STRENGTH
     serpentine: bool = False
     seed: int = defaults.DEFAULT_SEED

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput, LimitExceeded
 
 #: The reference's line visibilities and the file-list group each one goes in.
@@ -22,7 +23,6 @@ LINE_VARIANTS: dict[str, tuple[bool, bool, str]] = {
     "chunk_lines_only": (False, True, "chunk_lines"),
     "both": (True, True, "both_lines"),
 }
-DEFAULT_MAX_RENDER_PIXELS = 16384 * 16384
 #: Chunk labels need at least this many pixels per block to be readable.
 MIN_LABEL_SCALE = 4
 _HEX = re.compile(r"#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?")
@@ -37,14 +37,18 @@ def parse_rgba(value: str, field: str = "colour") -> tuple[int, int, int, int]:
     return int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16), int(alpha, 16)
 
 
+_DEFAULT_BLOCK_COLOR = parse_rgba(defaults.DEFAULT_BLOCK_LINE_COLOR)
+_DEFAULT_CHUNK_COLOR = parse_rgba(defaults.DEFAULT_CHUNK_LINE_COLOR)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Lines:
     """Which lines to draw and how."""
 
     block: bool = False
     chunk: bool = False
-    block_color: tuple[int, int, int, int] = (0, 0, 0, 255)
-    chunk_color: tuple[int, int, int, int] = (255, 0, 0, 255)
+    block_color: tuple[int, int, int, int] = _DEFAULT_BLOCK_COLOR
+    chunk_color: tuple[int, int, int, int] = _DEFAULT_CHUNK_COLOR
     origin_x: int = 0
     origin_z: int = 0
 
@@ -57,7 +61,7 @@ class Lines:
         return cls(block=block, chunk=chunk, **kw)  # type: ignore[arg-type]
 
 
-def check_size(width: int, height: int, scale: int, max_pixels: int = DEFAULT_MAX_RENDER_PIXELS) -> None:
+def check_size(width: int, height: int, scale: int, max_pixels: int = defaults.DEFAULT_MAX_RENDER_PIXELS) -> None:
     """Refuse a full render larger than ``max_pixels`` with a message that says what to do."""
     pixels = width * scale * height * scale
     if pixels > max_pixels:
@@ -68,7 +72,9 @@ def check_size(width: int, height: int, scale: int, max_pixels: int = DEFAULT_MA
         )
 
 
-def fitting_scale(width: int, height: int, preferred: int = 16, max_pixels: int = DEFAULT_MAX_RENDER_PIXELS) -> int:
+def fitting_scale(
+    width: int, height: int, preferred: int = 16, max_pixels: int = defaults.DEFAULT_MAX_RENDER_PIXELS
+) -> int:
     """The largest scale, halving from ``preferred`` down to 1, at which a render fits in ``max_pixels``."""
     scale = preferred
     while scale > 1 and width * scale * height * scale > max_pixels:

@@ -33,8 +33,8 @@ REQUEST_EXPORT_DEFAULTS: dict[str, Any] = {
     "origin_z": 0,
     "chunk_line_color": defaults.DEFAULT_CHUNK_LINE_COLOR,
     "block_line_color": defaults.DEFAULT_BLOCK_LINE_COLOR,
-    "line_visibilities": ["chunk_lines_only"],
-    "image_division": 1,
+    "line_visibilities": list(defaults.DEFAULT_LINE_VISIBILITIES),
+    "image_division": defaults.DEFAULT_IMAGE_DIVISION,
     "generate_schematic": False,
     "schematic_name": None,
     "schematic_author": defaults.DEFAULT_SCHEMATIC_AUTHOR,
@@ -65,7 +65,7 @@ class Exports:
     chunk_line_color: str = defaults.DEFAULT_CHUNK_LINE_COLOR
     block_line_color: str = defaults.DEFAULT_BLOCK_LINE_COLOR
     line_visibilities: tuple[str, ...] = ()
-    image_division: int = 1
+    image_division: int = defaults.DEFAULT_IMAGE_DIVISION
     chunk_labels: bool = False
     generate_web_files: bool = False
     generate_schematic: bool = False
@@ -141,7 +141,7 @@ class Exports:
             origin_x=self.origin_x,
             origin_y=self.origin_y,
             origin_z=self.origin_z,
-            game_version=self.game_version or schematic.DEFAULT_GAME_VERSION,
+            game_version=self.game_version or defaults.DEFAULT_GAME_VERSION,
             name=names.label(self.schematic_name or stem, _TEXT_LIMITS["schematic_name"]),
             author=names.label(
                 self.schematic_author or defaults.DEFAULT_SCHEMATIC_AUTHOR, _TEXT_LIMITS["schematic_author"]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
-from pixeletica.engine import distance, dither, palette
+from pixeletica.engine import defaults, distance, dither, palette
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
@@ -23,9 +23,9 @@ def options(app: State) -> dict[str, Any]:
     settings = app.settings
     return {
         "algorithms": [{"name": a.name, "description": a.description} for a in dither.ALGORITHMS.values()],
-        "default_algorithm": dither.DEFAULT_ALGORITHM,
+        "default_algorithm": defaults.DEFAULT_ALGORITHM,
         "metrics": [{"name": m.name, "description": m.description} for m in distance.METRICS.values()],
-        "default_metric": distance.DEFAULT_METRIC,
+        "default_metric": defaults.DEFAULT_METRIC,
         "categories": palette.categories(),
         "line_visibilities": list(metadata.LINE_VISIBILITIES),
         "export_defaults": metadata.EXPORT_DEFAULTS,
@@ -33,7 +33,7 @@ def options(app: State) -> dict[str, Any]:
         "orientations": list(schematic.ORIENTATIONS),
         "facings": list(schematic.FACINGS),
         "game_versions": list(schematic.DATA_VERSIONS),
-        "default_game_version": schematic.DEFAULT_GAME_VERSION,
+        "default_game_version": defaults.DEFAULT_GAME_VERSION,
         "priorities": [p.label for p in sorted(Priority, reverse=True)],
         "limits": {
             "max_size": settings.max_size,

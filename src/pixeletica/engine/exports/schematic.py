@@ -22,6 +22,7 @@ import numpy as np
 from nbtlib.tag import ByteArray, Compound, Int, IntArray, List, Long, Short, String
 from numpy.typing import NDArray
 
+from pixeletica.engine import defaults
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.errors import InvalidInput
 
@@ -39,7 +40,6 @@ DATA_VERSIONS = {
     "1.20": 3463, "1.20.1": 3465, "1.20.2": 3578, "1.20.3": 3698, "1.20.4": 3700, "1.20.5": 3837, "1.20.6": 3839,
     "1.21": 3953, "1.21.1": 3955, "1.21.2": 4080, "1.21.3": 4082, "1.21.4": 4189,
 }  # fmt: skip
-DEFAULT_GAME_VERSION = "1.21.1"
 STRUCTURE_LIMIT = 48  # largest structure-block size per axis
 AIR = "minecraft:air"
 #: Blocks can be placed up to this far from 0 along x and z (the world border's reach).
@@ -53,14 +53,14 @@ BUILD_HEIGHT_BEFORE_1_18 = (0, 255)
 class Placement:
     """Where and how a build stands in the world, and for which game version."""
 
-    orientation: str = "wall"
-    facing: str = "south"  # which way a wall's picture faces; ignored for floor
+    orientation: str = defaults.DEFAULT_ORIENTATION
+    facing: str = defaults.DEFAULT_FACING  # which way a wall's picture faces; ignored for floor
     origin_x: int = 0
-    origin_y: int = 100
+    origin_y: int = defaults.DEFAULT_ORIGIN_Y
     origin_z: int = 0
-    game_version: str = DEFAULT_GAME_VERSION
+    game_version: str = defaults.DEFAULT_GAME_VERSION
     name: str = "pixeletica"
-    author: str = "Pixeletica"
+    author: str = defaults.DEFAULT_AUTHOR
     description: str = ""
 
     def validate(self) -> None:
@@ -71,7 +71,7 @@ class Placement:
         if self.game_version not in DATA_VERSIONS:
             raise InvalidInput(
                 f"unknown game version {self.game_version!r} for schematics; choose a Java release from "
-                f"1.13 to {list(DATA_VERSIONS)[-1]}, e.g. {DEFAULT_GAME_VERSION}"
+                f"1.13 to {list(DATA_VERSIONS)[-1]}, e.g. {defaults.DEFAULT_GAME_VERSION}"
             )
         for axis in ("origin_x", "origin_y", "origin_z"):
             value = getattr(self, axis)
