@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from pixeletica.engine import palette, pipeline, production, settings
+from pixeletica.engine import conversion_settings as settings
+from pixeletica.engine import palette, pipeline, production
 
 
 @pytest.fixture(scope="module")

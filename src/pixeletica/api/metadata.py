@@ -10,8 +10,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from pixeletica import names
-from pixeletica.engine import defaults
-from pixeletica.engine import settings as conversion_settings
+from pixeletica.engine import conversion_settings, defaults
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 

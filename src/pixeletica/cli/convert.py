@@ -15,8 +15,7 @@ from rich.text import Text
 
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
-from pixeletica.engine import defaults, distance, dither, image_io, pipeline, production
-from pixeletica.engine import settings as engine_settings
+from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, pipeline, production
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput
 
@@ -125,7 +124,7 @@ def convert(
         typer.Option(
             "--lines",
             help="Also write a textured render per entry: "
-            f"{', '.join(engine_settings.LINE_VISIBILITIES)} (repeatable).",
+            f"{', '.join(conversion_settings.LINE_VISIBILITIES)} (repeatable).",
         ),
     ] = None,
     scale: Annotated[

@@ -38,10 +38,10 @@ def submit(
     that cannot be written raises :class:`StorageUnavailable` and leaves nothing behind.
     """
     from pixeletica.engine import image_io  # the engine (numpy, Pillow, compiled kernels): only submit needs it
-    from pixeletica.tasks import conversion
+    from pixeletica.engine.conversion_settings import ConversionSettings
 
     _, width, height = image_io.probe(data, max_pixels=max_input_pixels)
-    normalised = conversion.normalise({**settings, "max_input_pixels": max_input_pixels}, (width, height))
+    checked = ConversionSettings.from_dict({**settings, "max_input_pixels": max_input_pixels}, (width, height))
     task_id = str(uuid.uuid4())
     name = names.file_name(filename, "input")
     path = files.input_path(tasks_dir, task_id, name)
@@ -55,7 +55,7 @@ def submit(
     try:
         return store.create(
             task_id=task_id,
-            settings=normalised,
+            settings=checked.to_dict(),
             input_name=name,
             input_size=len(data),
             input_sha256=hashlib.sha256(data).hexdigest(),

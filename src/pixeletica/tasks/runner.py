@@ -22,9 +22,10 @@ from pathlib import Path
 from pixeletica import fsutil, names
 from pixeletica.config import Settings
 from pixeletica.engine import production
+from pixeletica.engine.conversion_settings import ConversionSettings
 from pixeletica.engine.exports import bundle
 from pixeletica.errors import InvalidInput, TransitionConflict
-from pixeletica.tasks import conversion, files
+from pixeletica.tasks import files
 from pixeletica.tasks.model import ErrorCode, Status, Task, took_too_long
 from pixeletica.tasks.retry import Failure, RetryPolicy, classify, report
 from pixeletica.tasks.store import NewArtifact, Store
@@ -129,7 +130,7 @@ class Runner:
     # --- the run itself -----------------------------------------------------------------------
 
     def _convert(self, task: Task, lost: threading.Event) -> Task:
-        settings = conversion.settings_of(task.settings)
+        settings = ConversionSettings.from_stored(task.settings)
         source = files.input_path(self.tasks_dir, task.id, task.input_name)
         try:
             data = source.read_bytes()

@@ -261,7 +261,7 @@ def preview(
     (see :mod:`pixeletica.api.previews`): never at full size in the API process.
     """
     from pixeletica.engine import image_io
-    from pixeletica.engine.settings import ConversionSettings
+    from pixeletica.engine.conversion_settings import ConversionSettings
 
     settings = app.settings
     if width * height > settings.preview_max_pixels:

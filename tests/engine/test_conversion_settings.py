@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pixeletica.engine import settings
+from pixeletica.engine import conversion_settings as settings
 from pixeletica.errors import InvalidInput
 
 
