@@ -4,11 +4,14 @@ stuck sweep's default, and cancelling a running task."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import io
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -100,14 +103,20 @@ def test_workers_whose_clocks_are_minutes_off_keep_their_tasks(tmp_path, pg_clus
     for offset in ("-10m", "+10m"):
         command = [faketime, "-f", offset, sys.executable, "-m", "pixeletica", "worker", "--concurrency", "1"]
         log = (tmp_path / f"worker{offset}.log").open("w")
-        workers.append(subprocess.Popen(command, env=settings_env(settings), stdout=log, stderr=subprocess.STDOUT))
+        workers.append(
+            subprocess.Popen(
+                command, env=settings_env(settings), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        )
     try:
         wait_for(lambda: all(store.get(i).finished for i in ids), 180, "both tasks to finish")
     finally:
         stop.set()
-        for worker in workers:
-            worker.terminate()
+        for worker in workers:  # faketime and the worker under it: the whole group
+            os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(60)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
         sweeping.join(10)
     for task_id in ids:
         done = store.get(task_id)
