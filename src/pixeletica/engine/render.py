@@ -58,7 +58,7 @@ class Lines:
             block, chunk, _ = LINE_VARIANTS[name]
         except KeyError:
             raise InvalidInput(f"unknown line visibility {name!r}; choose from: {', '.join(LINE_VARIANTS)}") from None
-        return cls(block=block, chunk=chunk, **kw)  # type: ignore[arg-type]
+        return cls(block=block, chunk=chunk, **kw)  # type: ignore[arg-type]  # (kw: the other fields, by name)
 
 
 def check_size(width: int, height: int, scale: int, max_pixels: int = defaults.DEFAULT_MAX_RENDER_PIXELS) -> None:

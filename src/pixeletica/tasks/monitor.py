@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from pixeletica.config import Settings
 from pixeletica.errors import InvalidInput, TransitionConflict
@@ -21,6 +21,13 @@ from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import ErrorCode, Status, Task, took_too_long, utcnow
 from pixeletica.tasks.retry import report
 from pixeletica.tasks.store import Store
+
+
+class Dispatching(Protocol):
+    """What the monitor asks of a broker's outbox dispatcher (``tasks.executors.celery.Dispatcher``)."""
+
+    def dispatch(self, *, redispatch: bool = False) -> int: ...
+
 
 log = logging.getLogger("pixeletica.monitor")
 ACTOR = "monitor"
@@ -46,7 +53,7 @@ class Monitor:
     failed_retention_days: float
     lease_sweep_seconds: float
     interval: float
-    dispatcher: Any = None  # a broker's outbox dispatcher (tasks.executors.celery.Dispatcher), if any
+    dispatcher: Dispatching | None = None  # a broker's outbox dispatcher, if any
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Monitor:
@@ -170,7 +177,7 @@ class Monitor:
             report(log, "could not remove the monitor's heartbeat", exc)
 
 
-def _dispatcher(store: Store, settings: Settings) -> Any:
+def _dispatcher(store: Store, settings: Settings) -> Dispatching | None:
     if not settings.broker_url:
         return None
     from pixeletica.tasks.executors import celery as celery_executor  # only loaded when a broker is used
