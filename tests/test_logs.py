@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -63,3 +64,29 @@ def test_control_characters_never_break_a_line(log_format):
     assert "\n" not in line and "\x1b" not in line
     shown = json.loads(line)["msg"] if log_format else json.loads(line.split(" msg=", 1)[1])
     assert shown == "name 'x\\ny'\n\x1b[31m"
+
+
+def test_a_monitor_with_json_logs_writes_nothing_but_json_lines(tmp_path):
+    """Its start-up message too: every line of its stderr is one JSON object."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
+    env.update(PIXELETICA_DATA_DIR=str(tmp_path / "data"), PIXELETICA_LOG_FORMAT="json")
+    monitor = subprocess.Popen(
+        [sys.executable, "-m", "pixeletica", "monitor"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert monitor.stderr is not None
+        first = json.loads(monitor.stderr.readline())  # the start-up message
+        assert first["msg"].startswith("pixeletica monitor: lease sweep every"), first
+    finally:
+        monitor.send_signal(signal.SIGTERM)
+        _, rest = monitor.communicate(timeout=60)
+    records = [json.loads(line) for line in rest.splitlines()]  # each line parses
+    assert all({"ts", "level", "logger", "msg"} <= set(r) for r in records), records
+
+
+def test_a_warning_is_a_record_in_the_same_format():
+    code = "import warnings; from pixeletica import logs; logs.setup(); warnings.warn('careful')"
+    env = {**os.environ, "PIXELETICA_LOG_FORMAT": "json", "PYTHONWARNINGS": "always"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    (line,) = done.stderr.splitlines()
+    assert "careful" in json.loads(line)["msg"]

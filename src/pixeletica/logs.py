@@ -91,5 +91,15 @@ def setup(settings: Settings | None = None, *, level: int = logging.INFO) -> Non
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(FORMATTERS[settings.log_format]())
     logging.basicConfig(level=level, handlers=[handler])
+    logging.captureWarnings(True)  # a library's warning is a record too, in the same format
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
+def announce(text: str, settings: Settings) -> None:
+    """Tell whoever started the process ``text``: as it is on stderr, or one JSON record a line with ``json`` logs."""
+    if settings.log_format == "json":
+        for line in text.splitlines():
+            logging.getLogger("pixeletica").info(line.strip())
+    else:
+        print(text, file=sys.stderr, flush=True)

@@ -103,11 +103,23 @@ def test_wrong_types_are_400_naming_the_field_on_start_and_preview(server, extra
         '{"width": Infinity}',
         '{"width": ' + "9" * 5000 + "}",
         '{"width": 10, "strength": 1e999}',
+        '{"width": 10, "strength": 1' + "0" * 400 + "}",
         "x" * 100_000,
         '"just a string"',
         "",
     ],
-    ids=["deep-list", "deep-value", "nan", "infinity", "huge-number", "overflow", "huge", "string", "empty"],
+    ids=[
+        "deep-list",
+        "deep-value",
+        "nan",
+        "infinity",
+        "huge-number",
+        "overflow",
+        "int-beyond-float",
+        "huge",
+        "string",
+        "empty",
+    ],
 )
 def test_malformed_metadata_is_400(server, text):
     answer = start(server, text)

@@ -45,6 +45,15 @@ def test_endless_inputs_are_refused_without_reading_them_all(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_a_palette_file_nested_too_deeply_is_one_line(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 50_000 + "]" * 50_000)
+    for command in (["convert", str(COFFEE), "-w", "8", "--out", str(tmp_path / "o")], ["palette", "list"]):
+        line = one_error_line(run(*command, "--palette-file", str(deep)))
+        assert "too deeply" in line, line
+    assert not (tmp_path / "o").exists()
+
+
 def test_bad_input_leaves_no_output_folder(tmp_path):
     out = tmp_path / "new" / "deeper" / "out"
     one_error_line(run("convert", str(tmp_path / "missing.png"), "--out", str(out)))

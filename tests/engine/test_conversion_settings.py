@@ -29,6 +29,7 @@ def test_empty_exports_ask_for_nothing_beyond_picture_grid_and_materials():
     ("raw", "named"),
     [
         ({"width": "wide"}, "width must be a whole number"),
+        ({"strength": 10**400}, "strength must be a number"),  # too large for a float
         ({"colour": "red"}, "unknown conversion setting"),
         ({"exports": {"orientation": "up"}}, "orientation"),
         ({"exports": {"generate_web_files": "yes"}}, "generate_web_files must be true or false"),

@@ -51,10 +51,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.previews = pool
-    bounded = bounded_store.bounded(store, settings.store_timeout)  # what request handlers use: never a hung request
+    bounded = bounded_store.BoundedStore(store, settings.store_timeout)  # what requests use: never a hung request
     app.state.pixeletica = AppState(
         settings=settings,
-        store=bounded,
+        store=bounded.as_store(),
+        store_calls=bounded,
         admin_token=admin_token or settings.admin_token,
         listens_on_loopback=listens_on_loopback,
     )
@@ -78,7 +79,7 @@ def create_app(
     app.add_middleware(UploadLimit, limit=settings.max_upload_size)
     app.add_middleware(timeouts.BodyRate, grace=settings.header_timeout, min_rate=settings.body_min_rate)
     registry = CollectorRegistry()
-    registry.register(prometheus.TaskCollector(bounded, settings.heartbeat_seconds))
+    registry.register(prometheus.TaskCollector(bounded.as_store(), settings.heartbeat_seconds))
     app.add_middleware(prometheus.HttpMetrics, registry=registry)
     app.add_route("/metrics", prometheus.endpoint(registry), include_in_schema=False)
     return app

@@ -8,6 +8,12 @@ call raises :class:`StoreSilent`, which the API answers 503 with Retry-After. Th
 on, and finishes or fails whenever the database answers again; calls that had not started by then
 are dropped. While the pool's threads all wait on a silent database, later calls wait in its
 queue, within the same limit, so the server itself never hangs and recovers on its own.
+
+A call that went on may still change something after its 503. One store call is one transaction,
+so that is whole or nothing. An operation of several steps that cleans up when a step fails
+(a submission keeps the input file only if its task is stored; a deletion sets the files aside
+and puts them back if the record stays) must see its steps end, not a time limit: it runs as a
+whole with :meth:`BoundedStore.run`, on the store itself, and goes on to its end in its thread.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from pixeletica.errors import TransientError
 from pixeletica.tasks.store import Store
 
 log = logging.getLogger("pixeletica.api")
+T = TypeVar("T")
 
 #: Threads that talk to the store for request handlers (more wait on a silent database than this
 #: only in the queue).
@@ -32,12 +39,7 @@ THREADS = 16
 
 
 class StoreSilent(TransientError):
-    """the task store does not answer; try again shortly"""
-
-
-def bounded(store: Store, seconds: float) -> Store:
-    """``store`` with each of its methods bounded in time: to its callers, the same :class:`Store`."""
-    return cast(Store, BoundedStore(store, seconds))
+    """the task store does not answer; try again shortly (a change asked for may still be made when it answers)"""
 
 
 class BoundedStore:
@@ -52,6 +54,18 @@ class BoundedStore:
         ]
         self._started = False
         self._lock = threading.Lock()
+
+    def as_store(self) -> Store:
+        """This view, to its callers the same :class:`Store` (each method bounded in time)."""
+        return cast(Store, self)
+
+    def run(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``operation(store, *args, **kwargs)`` on the store itself, waited for at most the limit as a whole.
+
+        Past the limit, :class:`StoreSilent`; the operation goes on to its end in its thread.
+        """
+        result: T = self.call(operation, self.inner, *args, **kwargs)
+        return result
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)

@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from pixeletica.api import access
-from pixeletica.api.bounded_store import StoreSilent
+from pixeletica.api.bounded_store import BoundedStore, StoreSilent
 from pixeletica.config import Settings
 from pixeletica.errors import NotFound
 from pixeletica.tasks.model import Task
@@ -30,6 +30,8 @@ class AppState:
     settings: Settings
     #: The task store, every call bounded by PIXELETICA_STORE_TIMEOUT.
     store: Store
+    #: The same bound for operations of several steps (:meth:`BoundedStore.run`).
+    store_calls: BoundedStore
     admin_token: str | None
     #: Set when a task was queued, so that a broker dispatcher (if one runs) sends it at once.
     queued: threading.Event = field(default_factory=threading.Event)
@@ -46,13 +48,11 @@ async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await run_in_threadpool(function, *args, **kwargs)
 
 
-async def write_in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """:func:`in_thread` for a call that writes: its 503 says the write may still happen.
-
-    (The store call goes on in its thread and finishes whenever the database answers again.)
-    """
+async def submit_in_thread(app: AppState, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``operation(store, ...)``, a submission, off the event loop and bounded as a whole; its 503 says
+    the task may still be queued (the submission goes on in its thread to its end)."""
     try:
-        return await run_in_threadpool(function, *args, **kwargs)
+        return await run_in_threadpool(app.store_calls.run, operation, *args, **kwargs)
     except StoreSilent:
         raise StoreSilent(_SILENT_WRITE) from None
 

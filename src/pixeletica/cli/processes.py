@@ -41,10 +41,10 @@ def worker(
             )
         from pixeletica.tasks.executors import celery as celery_executor
 
-        typer.echo(f"pixeletica worker: Celery, {count} process(es)", err=True)
+        logs.announce(f"pixeletica worker: Celery, {count} process(es)", settings)
         celery_executor.make_app(settings).worker_main(argv=celery_executor.worker_argv(count, hostname=name))
         return
-    typer.echo(f"pixeletica worker: {count} process(es), store {settings.store_url}", err=True)
+    logs.announce(f"pixeletica worker: {count} process(es), store {config.safe_url(settings.store_url)}", settings)
     local.run_workers(settings, count)
 
 
@@ -80,10 +80,10 @@ def monitor(
         typer.echo(f"requeued {len(lost.requeued)}, failed {failed}, deleted {len(pruned.deleted)}")
         return
     stop = signals.stop_event()
-    typer.echo(
+    logs.announce(
         f"pixeletica monitor: lease sweep every {settings.lease_sweep_seconds:g} s, stuck/retention sweep every "
         f"{settings.task_monitor_interval:g} s (TASK_MONITOR_INTERVAL), max processing "
         f"{settings.task_max_processing_time:g} s (TASK_MAX_PROCESSING_TIME)",
-        err=True,
+        settings,
     )
     sweeper.run(stop)

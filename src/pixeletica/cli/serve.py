@@ -135,7 +135,7 @@ def serve(
     signal.signal(signal.SIGINT, _stop)
     celery = f", Celery on {config.safe_url(settings.broker_url)}" if settings.broker_url else ""
     shown_host = host if host not in ("0.0.0.0", "::") else "127.0.0.1"
-    typer.echo(
+    logs.announce(
         f"Pixeletica on http://{shown_host}:{port}  (API under /api, docs at /docs)\n"
         f"  data directory: {settings.data_dir}\n"
         f"  admin token:    {token_source}\n"
@@ -143,7 +143,7 @@ def serve(
         f", store {config.safe_url(settings.store_url)}\n"
         f"  monitor:        {'in this process' if with_monitor else 'runs apart'}\n"
         f"  tasks visible:  {access.describe(settings.task_access, access.is_loopback(host))}",
-        err=True,
+        settings,
     )
     try:
         server.run()
@@ -153,4 +153,4 @@ def serve(
             supervisor.stop()
         for thread in threads:
             thread.join(5)
-        typer.echo("Pixeletica stopped", err=True)
+        logs.announce("Pixeletica stopped", settings)

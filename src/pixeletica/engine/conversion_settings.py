@@ -281,7 +281,7 @@ def _check_type(name: str, value: Any, expected: Any) -> None:
     elif kind is int:
         ok, what = isinstance(value, int) and not isinstance(value, bool), "a whole number"
     elif kind is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and _finite(value)
         what = "a number"
     elif kind is str:
         ok, what = isinstance(value, str), "a string"
@@ -290,3 +290,11 @@ def _check_type(name: str, value: Any, expected: Any) -> None:
         what = "a list of names"
     if not ok:
         raise InvalidInput(f"{name} must be {what}, got {names.shown(value)}")
+
+
+def _finite(value: float) -> bool:
+    """A number a float can hold (a whole number of hundreds of digits cannot)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

@@ -276,6 +276,8 @@ def _rows_from_json(text: str, source: str) -> list[Block]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InvalidInput(f"{source} nests lists or objects too deeply to be a palette") from None
     if isinstance(data, dict) and "blocks" in data:
         data = data["blocks"]
     if isinstance(data, dict):

@@ -70,9 +70,9 @@ async def start(
     asked = metadata.parse(metadata_json)
     data = await _read_upload_async(image_file, app.settings.max_upload_size)
     key = access.owner_key_for(request, response)
-    task = await deps.write_in_thread(
+    task = await deps.submit_in_thread(
+        app,
         operations.submit,
-        app.store,
         app.settings.tasks_dir,
         data=data,
         filename=image_file.filename or "upload",
@@ -156,8 +156,10 @@ async def _progress(app: AppState, task_id: str, task: Task) -> AsyncIterator[st
 def delete(app: State, request: Request, task_id: str) -> responses.MessageResponse:
     """Delete a task and its files (its owner or an operator; anyone on an open server)."""
     task = deps.visible_task(request, task_id)
-    if not operations.delete(app.store, app.settings.tasks_dir, task):
-        operations.delete(app.store, app.settings.tasks_dir, deps.visible_task(request, task_id))  # it changed: again
+    # As a whole (it sets the files aside, then deletes the record or puts them back): see bounded_store.
+    if not app.store_calls.run(operations.delete, app.settings.tasks_dir, task):
+        again = deps.visible_task(request, task_id)  # it changed meanwhile: once more, as it is now
+        app.store_calls.run(operations.delete, app.settings.tasks_dir, again)
     return responses.MessageResponse(message=f"Task {task_id} deletion initiated", success=True)
 
 
