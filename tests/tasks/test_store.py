@@ -35,6 +35,25 @@ def test_create_read_list_and_count(store):
     assert (event.from_status, event.to_status, event.actor) == (None, "queued", "api")
 
 
+def test_search_matches_what_is_written_whatever_its_case_not_wildcards(store):
+    percent = make(store, "100%_Done.png")
+    make(store, "plain.png")
+    assert [t.id for t in store.list(search="%")] == [percent.id]
+    assert [t.id for t in store.list(search="_d")] == [percent.id]
+    assert [t.id for t in store.list(search="100%_done")] == [percent.id]
+    assert store.list(search="\x00") == store.list()  # nothing left to look for: every task
+    assert store.count_matching(search="%") == 1
+
+
+def test_a_task_completed_by_hand_no_longer_shows_its_error(store):
+    from pixeletica.tasks import operations
+
+    task = operations.cancel(store, make(store), actor="test")
+    assert task.error == "cancelled"
+    done = operations.update_status(store, task, Status.COMPLETED, actor="test", lease_seconds=15)
+    assert (done.status, done.error, done.error_code) == (Status.COMPLETED, None, None)
+
+
 def test_unknown_and_ambiguous_ids(store):
     for suffix in ("1111", "2222"):
         store.create(
@@ -43,6 +62,8 @@ def test_unknown_and_ambiguous_ids(store):
         )  # fmt: skip
     with pytest.raises(NotFound):
         store.get("00000000-0000-0000-0000-000000000000")
+    with pytest.raises(NotFound):
+        store.get("aaaa1111\x00")
     with pytest.raises(NotFound, match="not a task id"):
         store.resolve("zz")
     with pytest.raises(InvalidInput, match="ambiguous"):

@@ -109,6 +109,8 @@ def update_status(store: Store, task: Task, status: Status, *, actor: str, lease
         fields = {"error": f"marked failed by {actor}", "error_code": ErrorCode.MANUAL.value}
     elif status == Status.QUEUED:
         fields = {"error": None, "error_code": None, "traceback": None, "not_before": None}
+    elif status == Status.COMPLETED:  # completed by hand: no longer failed with the error it may have had
+        fields = {"error": None, "error_code": None, "traceback": None}
     elif status == Status.PROCESSING:
         fields = {"lease_seconds": lease_seconds}
     return store.transition(

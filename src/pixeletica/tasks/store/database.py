@@ -150,7 +150,8 @@ def _engine(url: str, is_sqlite: bool, timeout: float) -> sa.Engine:
     except ImportError as missing:  # a dialect whose driver is not installed (mysql, asyncpg...)
         raise InvalidInput(
             f"the task database URL {safe_url(url)!r} needs the Python module {missing.name!r}, which is not "
-            "installed; Pixeletica's store runs on PostgreSQL (postgresql+psycopg://...) or SQLite"
+            "installed; Pixeletica's store runs on PostgreSQL (postgresql+psycopg://..., with "
+            "pip install 'pixeletica[postgres]') or SQLite"
         ) from None
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError):
         raise InvalidInput(

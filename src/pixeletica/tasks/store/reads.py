@@ -22,6 +22,8 @@ class TaskReads(Database):
 
     def get(self, task_id: str) -> Task:
         """The task with exactly this id; :class:`NotFound` if there is none."""
+        if "\x00" in task_id:  # no id has one, and PostgreSQL refuses text that does
+            raise NotFound("task not found: an id has no NUL character")
         with self._read() as connection:
             row = connection.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
         if row is None:
@@ -201,7 +203,12 @@ def _matching(
         query = query.where(tasks.c.created_at >= created_after)
     if created_before is not None:
         query = query.where(tasks.c.created_at < created_before)
-    if search:
-        needle = search.strip().lower()
-        query = query.where(sa.or_(tasks.c.id.startswith(needle), tasks.c.input_name.ilike(f"%{needle}%")))
+    needle = (search or "").replace("\x00", "").strip().lower()
+    if needle:  # matched as it is written: % and _ are characters here, not wildcards
+        query = query.where(
+            sa.or_(
+                tasks.c.id.startswith(needle, autoescape=True),
+                sa.func.lower(tasks.c.input_name).contains(needle, autoescape=True),
+            )
+        )
     return query
