@@ -2,11 +2,11 @@
 
 ``key=value`` (the default, ``PIXELETICA_LOG_FORMAT=text``)::
 
-    ts=2026-12-03T14:53:31.123Z level=info logger=pixeletica.worker msg="worker=w1 started"
+    ts=2026-12-03T14:53:31.123Z level=info logger=pixeletica.tasks msg="completed" task_id=3f1c… attempt=1
 
 JSON (``PIXELETICA_LOG_FORMAT=json``), one object per line with the same keys::
 
-    {"ts": "2026-12-03T14:53:31.123Z", "level": "info", "logger": "pixeletica.worker", "msg": "worker=w1 started"}
+    {"ts": "2026-12-03T14:53:31.123Z", "level": "info", "logger": "pixeletica.tasks", "msg": "completed", ...}
 
 Fields given with ``extra={...}`` follow ``msg``; a record's traceback is the ``exc`` field, its stack ``stack``.
 """

@@ -52,7 +52,7 @@ def set_aside(tasks_dir: Path, task_id: str) -> Path | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        log.error("task_id=%s cannot move its files to delete them: %s", task_id, exc)
+        log.error("cannot move its files to delete them: %s", exc, extra={"task_id": task_id})
         raise StorageUnavailable("the task's files cannot be deleted right now; try again later") from None
     return aside
 

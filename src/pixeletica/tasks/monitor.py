@@ -154,14 +154,17 @@ class Monitor:
                     self.dispatcher.dispatch(redispatch=True)
                 lost = self.recover_lost()
                 if lost.requeued or lost.failed:
-                    log.info("sweep=lost requeued=%d failed=%d", len(lost.requeued), len(lost.failed))
+                    log.info(
+                        "swept", extra={"sweep": "lost", "requeued": len(lost.requeued), "failed": len(lost.failed)}
+                    )
                 if started >= next_full:
                     stuck = self.fail_stuck()
                     pruned = self.prune()
-                    log.info(
-                        "sweep=full stuck_failed=%d deleted=%d lost_requeued=%d lost_failed=%d",
-                        len(stuck.failed), len(pruned.deleted), len(lost.requeued), len(lost.failed),
-                    )  # fmt: skip
+                    swept = {
+                        "sweep": "full", "stuck_failed": len(stuck.failed), "deleted": len(pruned.deleted),
+                        "lost_requeued": len(lost.requeued), "lost_failed": len(lost.failed),
+                    }  # fmt: skip
+                    log.info("swept", extra=swept)
                     next_full = started + self.interval
                     last_full = utcnow().isoformat(timespec="seconds") + "Z"
             except Exception as exc:  # the store briefly out of reach: next sweep; a bug: logged, shown in health

@@ -103,7 +103,7 @@ class Runner:
         """Run one delivered task. A task that is not queued (already claimed or finished) is left alone."""
         task = self.store.claim(self.worker_id, self.lease_seconds, task_id=task_id)
         if task is None:
-            log.info("task_id=%s not claimable; delivery ignored", task_id)
+            log.info("not claimable; delivery ignored", extra={"task_id": task_id})
             return None
         return self.execute(task)
 
@@ -113,7 +113,10 @@ class Runner:
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(task, lost, done), daemon=True, name="heartbeat")
         beat.start()
-        log.info("task_id=%s status=processing attempt=%d worker=%s", task.id, task.attempt, self.worker_id)
+        log.info(
+            "claimed",
+            extra={"task_id": task.id, "status": "processing", "attempt": task.attempt, "worker": self.worker_id},
+        )
         try:
             return self._convert(task, lost)
         except StopRun as stop:
@@ -185,9 +188,11 @@ class Runner:
             finished = self.store.complete(task, artifacts, made.summary, self.actor)
         except TransitionConflict:
             files.remove_attempt(self.tasks_dir, task.id, task.attempt)
-            log.warning("task_id=%s attempt=%d finished but no longer ours; results dropped", task.id, task.attempt)
+            log.warning(
+                "finished but no longer ours; results dropped", extra={"task_id": task.id, "attempt": task.attempt}
+            )
             return self.store.get(task.id)
-        log.info("task_id=%s status=completed attempt=%d", task.id, task.attempt)
+        log.info("completed", extra={"task_id": task.id, "status": "completed", "attempt": task.attempt})
         return finished
 
     def _artifact_for_input(self, task: Task) -> NewArtifact:
@@ -232,7 +237,9 @@ class Runner:
             if failure.transient:
                 message = f"gave up after {task.attempt} attempts: {failure.message}"
                 code = ErrorCode.RETRIES_EXHAUSTED
-            log.warning("task_id=%s status=failed attempt=%d code=%s", task.id, task.attempt, code.value)
+            log.warning(
+                "failed", extra={"task_id": task.id, "status": "failed", "attempt": task.attempt, "code": code.value}
+            )
             unforeseen = failure.code in (ErrorCode.INTERNAL, ErrorCode.TRANSIENT)
             event = f"{message} ({_detail(exc)})" if unforeseen else message
             return self.store.transition(
@@ -245,7 +252,7 @@ class Runner:
     def _hand_back(self, task: Task, reason: str) -> Task:
         files.remove_attempt(self.tasks_dir, task.id, task.attempt)
         try:
-            log.info("task_id=%s attempt=%d handed back: %s", task.id, task.attempt, reason)
+            log.info("handed back: %s", reason, extra={"task_id": task.id, "attempt": task.attempt})
             return self.store.transition(task, Status.QUEUED, actor=self.actor, message=f"handed back: {reason}")
         except TransitionConflict:
             return self.store.get(task.id)

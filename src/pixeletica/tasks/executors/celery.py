@@ -122,7 +122,7 @@ class Dispatcher:
         finally:
             self.store.mark_dispatched(sent)
         if sent:
-            log.info("dispatched=%d redispatch=%s", len(sent), redispatch)
+            log.info("dispatched", extra={"dispatched": len(sent), "redispatch": redispatch})
         return len(sent)
 
     def run(self, stop: threading.Event, every: float = 1.0) -> None:

@@ -53,7 +53,7 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
         signal.signal(signal.SIGINT, shutdown.ask)
     worker = Worker.start(settings, should_stop=shutdown.reason)
     runner = worker.runner
-    log.info("worker=%s started", runner.worker_id)
+    log.info("started", extra={"worker": runner.worker_id})
     done = 0
     while not shutdown.asked and (max_tasks is None or done < max_tasks):
         try:
@@ -65,7 +65,7 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
             _sleep(settings.worker_poll_seconds, shutdown)
         else:
             done += 1
-    log.info("worker=%s stopped after %d tasks", runner.worker_id, done)
+    log.info("stopped", extra={"worker": runner.worker_id, "tasks": done})
     worker.stop()
     return done
 
