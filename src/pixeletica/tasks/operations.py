@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pixeletica import fsutil, names
+from pixeletica.config import Settings
 from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput, StorageUnavailable
 from pixeletica.tasks import files
@@ -16,6 +17,8 @@ from pixeletica.tasks.model import ErrorCode, Priority, Status, Task
 from pixeletica.tasks.store import Store
 
 log = logging.getLogger("pixeletica.tasks")
+#: The server's own default (PIXELETICA_MAX_ATTEMPTS), for callers that submit without settings at hand.
+_DEFAULT_MAX_ATTEMPTS: int = Settings.model_fields["max_attempts"].default
 
 
 def submit(
@@ -26,7 +29,7 @@ def submit(
     filename: str,
     settings: dict[str, Any],
     priority: Priority = Priority.NORMAL,
-    max_attempts: int = 3,
+    max_attempts: int = _DEFAULT_MAX_ATTEMPTS,
     actor: str = "api",
     max_input_pixels: int = defaults.DEFAULT_MAX_INPUT_PIXELS,
     owner: str | None = None,
