@@ -45,49 +45,42 @@ class Algorithm:
     bayer_size: int = 0
 
 
-def _kernel(divisor: float, *entries: tuple[int, int, int]) -> tuple[tuple[int, int, float], ...]:
-    return tuple((dx, dy, w / divisor) for dx, dy, w in entries)
+def _kernel(divisor: float, *rows: str) -> tuple[tuple[int, int, float], ...]:
+    """A diffusion kernel as the papers print it: rows of weights, ``*`` the pixel being set.
+
+    The first row holds ``*`` (only the weights after it count); each row is centred on it.
+    Returns (dx, dy, weight / divisor) for every non-zero weight.
+    """
+    cells = [row.split() for row in rows]
+    centre = cells[0].index("*")
+    return tuple(
+        (dx - centre, dy, int(w) / divisor)
+        for dy, row in enumerate(cells)
+        for dx, w in enumerate(row)
+        if w not in ("*", "-", "0") and (dy > 0 or dx > centre)
+    )
 
 
 # fmt: off
 _DIFFUSION = {
-    "floyd_steinberg": ("Floyd-Steinberg (default)", _kernel(16, (1, 0, 7), (-1, 1, 3), (0, 1, 5), (1, 1, 1))),
-    "atkinson": (
-        "Atkinson: 3/4 of the error, crisp",
-        _kernel(8, (1, 0, 1), (2, 0, 1), (-1, 1, 1), (0, 1, 1), (1, 1, 1), (0, 2, 1)),
-    ),
-    "jarvis_judice_ninke": (
-        "Jarvis-Judice-Ninke: wide, smooth",
-        _kernel(
-            48,
-            (1, 0, 7), (2, 0, 5),
-            (-2, 1, 3), (-1, 1, 5), (0, 1, 7), (1, 1, 5), (2, 1, 3),
-            (-2, 2, 1), (-1, 2, 3), (0, 2, 5), (1, 2, 3), (2, 2, 1),
-        ),
-    ),
-    "stucki": (
-        "Stucki: wide, sharp",
-        _kernel(
-            42,
-            (1, 0, 8), (2, 0, 4),
-            (-2, 1, 2), (-1, 1, 4), (0, 1, 8), (1, 1, 4), (2, 1, 2),
-            (-2, 2, 1), (-1, 2, 2), (0, 2, 4), (1, 2, 2), (2, 2, 1),
-        ),
-    ),
-    "burkes": (
-        "Burkes: two rows",
-        _kernel(32, (1, 0, 8), (2, 0, 4), (-2, 1, 2), (-1, 1, 4), (0, 1, 8), (1, 1, 4), (2, 1, 2)),
-    ),
-    "sierra": (
-        "Sierra: three rows",
-        _kernel(
-            32,
-            (1, 0, 5), (2, 0, 3),
-            (-2, 1, 2), (-1, 1, 4), (0, 1, 5), (1, 1, 4), (2, 1, 2),
-            (-1, 2, 2), (0, 2, 3), (1, 2, 2),
-        ),
-    ),
-    "sierra_lite": ("Sierra Lite: fast, small", _kernel(4, (1, 0, 2), (-1, 1, 1), (0, 1, 1))),
+    "floyd_steinberg": ("Floyd-Steinberg (default)", _kernel(16, "- * 7",
+                                                                  "3 5 1")),
+    "atkinson": ("Atkinson: 3/4 of the error, crisp", _kernel(8, "- * 1 1",
+                                                                 "1 1 1 -",
+                                                                 "- 1 - -")),
+    "jarvis_judice_ninke": ("Jarvis-Judice-Ninke: wide, smooth", _kernel(48, "- - * 7 5",
+                                                                             "3 5 7 5 3",
+                                                                             "1 3 5 3 1")),
+    "stucki": ("Stucki: wide, sharp", _kernel(42, "- - * 8 4",
+                                                  "2 4 8 4 2",
+                                                  "1 2 4 2 1")),
+    "burkes": ("Burkes: two rows", _kernel(32, "- - * 8 4",
+                                               "2 4 8 4 2")),
+    "sierra": ("Sierra: three rows", _kernel(32, "- - * 5 3",
+                                                 "2 4 5 4 2",
+                                                 "- 2 3 2 -")),
+    "sierra_lite": ("Sierra Lite: fast, small", _kernel(4, "- * 2",
+                                                           "1 1 -")),
 }
 # fmt: on
 
