@@ -54,6 +54,15 @@ def test_a_task_completed_by_hand_no_longer_shows_its_error(store):
     assert (done.status, done.error, done.error_code) == (Status.COMPLETED, None, None)
 
 
+def test_a_cancel_of_a_task_claimed_since_it_was_read_cancels_it_as_it_is_now(store):
+    from pixeletica.tasks import operations
+
+    read = make(store)
+    store.claim("w", 30, task_id=read.id)  # a worker took it after the operator looked
+    cancelled = operations.cancel(store, read, actor="test")
+    assert (cancelled.status, cancelled.error, cancelled.attempt) == (Status.FAILED, "cancelled", 1)
+
+
 def test_unknown_and_ambiguous_ids(store):
     for suffix in ("1111", "2222"):
         store.create(

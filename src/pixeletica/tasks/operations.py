@@ -11,7 +11,7 @@ from typing import Any
 from pixeletica import fsutil, names
 from pixeletica.config import Settings
 from pixeletica.engine import defaults
-from pixeletica.errors import InvalidInput, StorageUnavailable
+from pixeletica.errors import InvalidInput, StorageUnavailable, TransitionConflict
 from pixeletica.tasks import files
 from pixeletica.tasks.model import ErrorCode, Priority, Status, Task
 from pixeletica.tasks.store import Store
@@ -91,12 +91,24 @@ def retry(store: Store, task: Task, *, actor: str) -> Task:
 
 
 def cancel(store: Store, task: Task, *, actor: str) -> Task:
-    """queued or processing -> failed, with the error 'cancelled'."""
-    if task.finished:
-        raise InvalidInput(f"task {task.id} is already {task.status.value}")
-    return store.transition(
-        task, Status.FAILED, actor=actor, message="cancelled", error="cancelled", error_code=ErrorCode.CANCELLED.value
-    )
+    """queued or processing -> failed, with the error 'cancelled'.
+
+    A task that changed since it was read (a worker claimed it meanwhile) is cancelled as it is now.
+    """
+    tries = 3
+    while True:
+        if task.finished:
+            raise InvalidInput(f"task {task.id} is already {task.status.value}")
+        try:
+            return store.transition(
+                task, Status.FAILED, actor=actor, message="cancelled", error="cancelled",
+                error_code=ErrorCode.CANCELLED.value,
+            )  # fmt: skip
+        except TransitionConflict:
+            tries -= 1
+            if not tries:
+                raise
+            task = store.get(task.id)
 
 
 def update_status(store: Store, task: Task, status: Status, *, actor: str, lease_seconds: float) -> Task:
