@@ -90,3 +90,16 @@ def test_a_warning_is_a_record_in_the_same_format():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     (line,) = done.stderr.splitlines()
     assert "careful" in json.loads(line)["msg"]
+
+
+@pytest.mark.parametrize("command", [["monitor", "--once"], ["worker"], ["serve", "--port", "0"]])
+def test_an_unknown_log_format_is_one_line_and_exit_2(tmp_path, command):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
+    env.update(PIXELETICA_DATA_DIR=str(tmp_path / "data"), PIXELETICA_LOG_FORMAT="xml")
+    done = subprocess.run(
+        [sys.executable, "-m", "pixeletica", *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: PIXELETICA_LOG_FORMAT='xml' is not valid: Input should be 'text' or 'json'"
+    ]
