@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pixeletica.engine import color, distance, dither, nearest, palette
+from pixeletica.engine import color, distance, dither, nearest, palette, thresholds
 from pixeletica.errors import InvalidInput
 
 ALL = list(dither.ALGORITHMS)
@@ -43,12 +43,13 @@ def test_an_exact_palette_colour_yields_that_block_everywhere(name, metric, defa
     assert (out == index).all()
 
 
-def _mean_oklab(rgb: np.ndarray) -> np.ndarray:
-    return color.linear_to_oklab(color.srgb_to_linear(rgb.reshape(-1, 3) / 255.0)).mean(axis=0)
+def _mean_light(rgb: np.ndarray) -> np.ndarray:
+    """The mean colour as the eye sees it from afar: light averages linearly."""
+    return color.srgb_to_linear(rgb.reshape(-1, 3) / 255.0).mean(axis=0)
 
 
 @pytest.mark.parametrize("name", DIFFUSION)
-def test_error_diffusion_keeps_the_mean_colour_of_a_gradient(name):
+def test_error_diffusion_keeps_the_mean_light_of_a_gradient(name):
     # A coarse palette makes the test meaningful: plain nearest-colour is far off on average.
     pal = palette.select(palette.PaletteFilter(include_categories=("wool",)))
     ramp = np.linspace(0.0, 1.0, 256)
@@ -58,15 +59,16 @@ def test_error_diffusion_keeps_the_mean_colour_of_a_gradient(name):
     rgb[..., 2] = 90
     opaque = np.ones(rgb.shape[:2], dtype=bool)
     matcher = matcher_for(pal)
-    target = _mean_oklab(rgb)
+    target = _mean_light(rgb)
 
     out = dither.dither(rgb, opaque, matcher, dither.get_algorithm(name))
-    got = _mean_oklab(pal.colors[out])
-    plain = _mean_oklab(pal.colors[dither.dither(rgb, opaque, matcher, dither.get_algorithm("none"))])
+    got = _mean_light(pal.colors[out])
+    plain = _mean_light(pal.colors[dither.dither(rgb, opaque, matcher, dither.get_algorithm("none"))])
 
-    tolerance = 0.02 if name == "atkinson" else 0.008  # Atkinson passes on only 3/4 of the error
+    # Atkinson passes on only 3/4 of the error; every kernel lets go of what wool cannot reach at the ends.
+    tolerance = 0.02 if name == "atkinson" else 0.01
     assert np.abs(got - target).max() < tolerance
-    assert np.abs(got - target).max() < np.abs(plain - target).max()
+    assert np.abs(got - target).max() < np.abs(plain - target).max() / 3
 
 
 def test_random_dithering_is_reproducible_by_seed(small_photo_rgb, default_palette):
@@ -110,8 +112,8 @@ def test_none_is_the_exact_nearest_colour(small_photo_rgb, default_palette):
 
 
 def test_ordered_uses_the_bayer_pattern():
-    assert dither.bayer_matrix(2).tolist() == [[0.125, 0.625], [0.875, 0.375]]
-    m8 = dither.bayer_matrix(8)
+    assert thresholds.bayer_matrix(2).tolist() == [[0.125, 0.625], [0.875, 0.375]]
+    m8 = thresholds.bayer_matrix(8)
     assert sorted(m8.ravel()) == pytest.approx((np.arange(64) + 0.5) / 64)
     assert dither.get_algorithm("ordered").bayer_size == 4
 
@@ -135,8 +137,8 @@ def test_original_names_and_aliases_are_accepted(alias):
 
 
 def test_unknown_algorithm_and_bad_strength_are_refused(small_photo_rgb, default_palette):
-    with pytest.raises(InvalidInput, match="unknown dithering algorithm 'blue_noise'; choose one of: none, "):
-        dither.get_algorithm("blue_noise")
+    with pytest.raises(InvalidInput, match="unknown dithering algorithm 'pink_noise'; choose one of: none, "):
+        dither.get_algorithm("pink_noise")
     with pytest.raises(InvalidInput, match="between 0 and 1"):
         dither.dither(
             small_photo_rgb,

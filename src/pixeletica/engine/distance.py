@@ -140,9 +140,24 @@ def srgb8_to_space(
         out[1] = g
         out[2] = b
         return
-    lr = _SRGB8_LINEAR[r]
-    lg = _SRGB8_LINEAR[g]
-    lb = _SRGB8_LINEAR[b]
+    linear_to_space(_SRGB8_LINEAR[r], _SRGB8_LINEAR[g], _SRGB8_LINEAR[b], space, out)
+
+
+@numba.njit(cache=True, inline="always")
+def _encode_srgb(c: float) -> float:
+    """Linear light (clamped to 0..1) to sRGB 0..255."""
+    c = min(max(c, 0.0), 1.0)
+    return 255.0 * (c * 12.92 if c <= 0.0031308 else 1.055 * c ** (1.0 / 2.4) - 0.055)
+
+
+@numba.njit(cache=True, inline="always")
+def linear_to_space(lr: float, lg: float, lb: float, space: int, out: NDArray[np.float64]) -> None:
+    """Convert one linear-light sRGB colour (0..1) into ``space``, writing the three channels into ``out``."""
+    if space == SPACE_SRGB:
+        out[0] = _encode_srgb(lr)
+        out[1] = _encode_srgb(lg)
+        out[2] = _encode_srgb(lb)
+        return
     if space == SPACE_LAB:
         m = _SRGB_TO_XYZ
         fx = _lab_f((m[0, 0] * lr + m[0, 1] * lg + m[0, 2] * lb) / _D65[0])
@@ -160,49 +175,6 @@ def srgb8_to_space(
     out[0] = k[0, 0] * lc + k[0, 1] * mc + k[0, 2] * sc
     out[1] = k[1, 0] * lc + k[1, 1] * mc + k[1, 2] * sc
     out[2] = k[2, 0] * lc + k[2, 1] * mc + k[2, 2] * sc
-
-
-@numba.njit(cache=True, nogil=True)
-def image_to_space(
-    rgb: NDArray[np.uint8], space: int, pad: int = 0
-) -> NDArray[np.float32]:  # pragma: no cover - compiled
-    """Convert an (H, W, 3) uint8 sRGB image into ``space`` as float32.
-
-    The result has ``pad`` extra zero rows below and ``pad`` zero columns on each side, so
-    that error-diffusion kernels can write past the edges without bounds checks; pixel (y, x)
-    lands at ``[y, x + pad]``.
-    """
-    h, w = rgb.shape[0], rgb.shape[1]
-    out = np.zeros((h + pad, w + 2 * pad, 3), dtype=np.float32)
-    lin = _SRGB8_LINEAR
-    if space == SPACE_SRGB:
-        for y in range(h):
-            for x in range(w):
-                for c in range(3):
-                    out[y, x + pad, c] = rgb[y, x, c]
-    elif space == SPACE_LAB:
-        tmp = np.empty(3)
-        for y in range(h):
-            for x in range(w):
-                srgb8_to_space(rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2], SPACE_LAB, tmp)
-                out[y, x + pad, 0] = tmp[0]
-                out[y, x + pad, 1] = tmp[1]
-                out[y, x + pad, 2] = tmp[2]
-    else:
-        m = _SRGB_TO_LMS
-        k = _LMS_TO_OKLAB
-        for y in range(h):
-            for x in range(w):
-                lr = lin[rgb[y, x, 0]]
-                lg = lin[rgb[y, x, 1]]
-                lb = lin[rgb[y, x, 2]]
-                lc = fast_cbrt(m[0, 0] * lr + m[0, 1] * lg + m[0, 2] * lb)
-                mc = fast_cbrt(m[1, 0] * lr + m[1, 1] * lg + m[1, 2] * lb)
-                sc = fast_cbrt(m[2, 0] * lr + m[2, 1] * lg + m[2, 2] * lb)
-                out[y, x + pad, 0] = k[0, 0] * lc + k[0, 1] * mc + k[0, 2] * sc
-                out[y, x + pad, 1] = k[1, 0] * lc + k[1, 1] * mc + k[1, 2] * sc
-                out[y, x + pad, 2] = k[2, 0] * lc + k[2, 1] * mc + k[2, 2] * sc
-    return out
 
 
 @numba.njit(cache=True, inline="always")
@@ -275,28 +247,3 @@ def distance2(kind: int, p0: float, p1: float, p2: float, q0: float, q1: float, 
         return (2.0 + rmean / 256.0) * d0 * d0 + 4.0 * d1 * d1 + (2.0 + (255.0 - rmean) / 256.0) * d2 * d2
     d = _ciede2000(p0, p1, p2, q0, q1, q2)
     return d * d
-
-
-@numba.njit(cache=True, nogil=True)
-def mean_ciede2000(
-    rgb: NDArray[np.uint8], opaque: NDArray[np.bool_], indices: NDArray[np.int16], palette_rgb: NDArray[np.uint8]
-) -> float:
-    """Mean CIEDE2000 between each opaque pixel of ``rgb`` and the palette colour it became."""  # pragma: no cover
-    pal_lab = np.empty((palette_rgb.shape[0], 3))
-    tmp = np.empty(3)
-    for p in range(palette_rgb.shape[0]):
-        srgb8_to_space(palette_rgb[p, 0], palette_rgb[p, 1], palette_rgb[p, 2], SPACE_LAB, tmp)
-        pal_lab[p, 0] = tmp[0]
-        pal_lab[p, 1] = tmp[1]
-        pal_lab[p, 2] = tmp[2]
-    total = 0.0
-    count = 0
-    for y in range(rgb.shape[0]):
-        for x in range(rgb.shape[1]):
-            if not opaque[y, x] or indices[y, x] < 0:
-                continue
-            srgb8_to_space(rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2], SPACE_LAB, tmp)
-            p = indices[y, x]
-            total += _ciede2000(tmp[0], tmp[1], tmp[2], pal_lab[p, 0], pal_lab[p, 1], pal_lab[p, 2])
-            count += 1
-    return total / count if count else 0.0

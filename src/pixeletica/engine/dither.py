@@ -1,24 +1,30 @@
 """Dithering: turn an image into palette indices, one block per pixel.
 
-Three families, chosen by name from :data:`ALGORITHMS`:
+Four families, chosen by name from :data:`ALGORITHMS`:
 
 - ``none``: every pixel takes its exact nearest palette colour.
 - error diffusion (``floyd_steinberg`` and friends): pixels are visited in scan order (optionally
-  serpentine); each pixel's quantisation error, measured in the metric's working space, is
-  pushed to its unvisited neighbours with the kernel's weights. The value a pixel carries is
-  clamped to the sRGB gamut's box in that space, so accumulated error cannot run away.
+  serpentine); each pixel takes the block nearest (in the metric) to its colour plus the error
+  it was given, and passes its own error on to its unvisited neighbours with the kernel's
+  weights. The error is carried in linear light, where averaging neighbouring blocks is what the
+  eye does; where no block comes within :data:`_REACH` of the colour (too dark, too saturated),
+  only that much of the error is passed on, so that it cannot pile up and burst out as streaks.
   Kernels: Floyd & Steinberg (1976); Jarvis, Judice & Ninke (1976); Stucki (1981); Burkes
   (1988); Sierra (1989) and Sierra Lite; Atkinson (Apple, 1984; passes on only 3/4 of the error).
-- threshold dithering (``ordered`` = Bayer 4x4, ``ordered_2x2``, ``ordered_8x8``, ``random``):
-  each pixel is between its nearest colour p1 and the next colour p2 along its error, at a ratio
-  r (see :func:`pixeletica.engine.nearest.memo_pair`); it takes p2 when the pixel's threshold
-  (Bayer matrix or seeded noise) is below r. Exact palette colours have r = 0 and never move.
+- threshold dithering (``ordered`` = Bayer 4x4, ``ordered_2x2``, ``ordered_8x8``,
+  ``blue_noise``, ``random``): each pixel is between its nearest colour p1 and the next colour
+  p2 along its error, at a ratio r (see :func:`pixeletica.engine.nearest.memo_pair`); it takes p2
+  when the pixel's threshold (:mod:`pixeletica.engine.thresholds`, or seeded noise) is below r.
+  Exact palette colours have r = 0 and never move.
+- ``optimise``: Floyd-Steinberg, then :func:`pixeletica.engine.optimise.refine` changes blocks
+  wherever that brings the blurred picture closer to the source.
 
 Pixels marked transparent become air (-1) and neither give nor take error.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,12 +32,17 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from pixeletica.engine.distance import image_to_space
+from pixeletica.engine import optimise, thresholds
+from pixeletica.engine.color import SRGB8_TO_LINEAR
+from pixeletica.engine.distance import SPACE_OKLAB, linear_to_space
 from pixeletica.engine.nearest import Indices, Matcher, Points, fill_nearest, fill_pair, nearest_one
 from pixeletica.errors import InvalidInput
 
 AIR = -1
 _PAD = 2  # widest kernel reach (2 columns, 2 rows)
+#: OKLab distance (lightness runs from 0 to 1) beyond which the palette is taken not to reach a
+#: colour: error diffusion passes on only this much of a larger error (chosen with bench_quality.py).
+_REACH = 0.15
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,10 +50,10 @@ class Algorithm:
     """A dithering method: its family and, for error diffusion, its kernel."""
 
     name: str
-    family: str  # "none" | "diffusion" | "ordered" | "random"
+    family: str  # "none" | "diffusion" | "ordered" | "random" | "optimise"
     description: str
-    kernel: tuple[tuple[int, int, float], ...] = ()  # (dx, dy, weight) for diffusion
-    bayer_size: int = 0
+    kernel: tuple[tuple[int, int, float], ...] = ()  # (dx, dy, weight) for diffusion and optimise's start
+    bayer_size: int = 0  # ordered: a Bayer matrix of this size, or 0 for the blue-noise map
 
 
 def _kernel(divisor: float, *rows: str) -> tuple[tuple[int, int, float], ...]:
@@ -94,9 +105,23 @@ ALGORITHMS: dict[str, Algorithm] = {
     "ordered_2x2": Algorithm(name="ordered_2x2", family="ordered", description="Bayer 2x2", bayer_size=2),
     "ordered_4x4": Algorithm(name="ordered_4x4", family="ordered", description="Bayer 4x4", bayer_size=4),
     "ordered_8x8": Algorithm(name="ordered_8x8", family="ordered", description="Bayer 8x8", bayer_size=8),
+    "blue_noise": Algorithm(name="blue_noise", family="ordered", description="blue-noise threshold map, fine grain"),
     "random": Algorithm(name="random", family="random", description="seeded random thresholds"),
+    "optimise": Algorithm(
+        name="optimise",
+        family="optimise",
+        description="Floyd-Steinberg, then blocks changed wherever that brings the picture closer (slower, best)",
+        kernel=_DIFFUSION["floyd_steinberg"][1],
+    ),
 }
-_ALIASES = {"fs": "floyd_steinberg", "floyd": "floyd_steinberg", "jjn": "jarvis_judice_ninke", "bayer": "ordered"}
+_ALIASES = {
+    "fs": "floyd_steinberg",
+    "floyd": "floyd_steinberg",
+    "jjn": "jarvis_judice_ninke",
+    "bayer": "ordered",
+    "optimize": "optimise",
+    "dbs": "optimise",
+}
 
 
 def get_algorithm(name: str) -> Algorithm:
@@ -107,16 +132,6 @@ def get_algorithm(name: str) -> Algorithm:
         return ALGORITHMS[key]
     except KeyError:
         raise InvalidInput(f"unknown dithering algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}") from None
-
-
-def bayer_matrix(size: int) -> NDArray[np.float64]:
-    """Bayer threshold matrix of ``size`` (a power of two) with values (k + 0.5) / size**2 in (0, 1)."""
-    if size < 2 or size & (size - 1):
-        raise ValueError(f"Bayer matrix size must be a power of two >= 2, got {size}")
-    m = np.array([[0, 2], [3, 1]])
-    while m.shape[0] < size:
-        m = np.block([[4 * m, 4 * m + 2], [4 * m + 3, 4 * m + 1]])
-    return (m + 0.5) / (size * size)
 
 
 # --- compiled kernels -------------------------------------------------------------------------
@@ -178,15 +193,14 @@ def _match_threshold(
 
 @numba.njit(cache=True, nogil=True)
 def _diffuse(
-    work: NDArray[np.float32], opaque: NDArray[np.bool_], pts: Points, box: Points, n: int, cs: Indices, cand: Indices,
-    kind: int, dxs: NDArray[np.int64], dys: NDArray[np.int64], weights: NDArray[np.float32], serpentine: bool,
-    strength: float, out: NDArray[np.int16], y0: int, y1: int,
+    work: NDArray[np.float64], opaque: NDArray[np.bool_], pts: Points, box: Points, n: int, cs: Indices, cand: Indices,
+    kind: int, space: int, linear: Points, oklab: Points, dxs: NDArray[np.int64], dys: NDArray[np.int64],
+    weights: NDArray[np.float64], serpentine: bool, strength: float, out: NDArray[np.int16], y0: int, y1: int,
 ) -> None:  # fmt: skip
-    """Error diffusion over rows y0..y1 of ``work`` (padded by _PAD, see image_to_space)."""  # pragma: no cover
-    w = out.shape[1]
+    """Error diffusion in linear light over rows y0..y1 of ``work`` (padded by _PAD, see :func:`dither`)."""
+    w = out.shape[1]  # pragma: no cover - compiled
     k_count = dxs.shape[0]
-    lo0, lo1, lo2 = box[0], box[1], box[2]
-    hi0, hi1, hi2 = box[3], box[4], box[5]
+    seen = np.empty(3)
     for y in range(y0, y1):
         reverse = serpentine and (y & 1) == 1
         sign = -1 if reverse else 1
@@ -196,15 +210,18 @@ def _diffuse(
                 out[y, x] = AIR
                 continue
             xp = x + _PAD
-            # Clamp the carried value to the gamut box: accumulated error cannot run away.
-            q0 = min(max(np.float64(work[y, xp, 0]), lo0), hi0)
-            q1 = min(max(np.float64(work[y, xp, 1]), lo1), hi1)
-            q2 = min(max(np.float64(work[y, xp, 2]), lo2), hi2)
-            p = nearest_one(pts, box, n, cs, cand, kind, q0, q1, q2)
+            linear_to_space(work[y, xp, 0], work[y, xp, 1], work[y, xp, 2], space, seen)
+            p = nearest_one(pts, box, n, cs, cand, kind, seen[0], seen[1], seen[2])
             out[y, x] = p
-            e0 = np.float32((q0 - pts[p, 0]) * strength)
-            e1 = np.float32((q1 - pts[p, 1]) * strength)
-            e2 = np.float32((q2 - pts[p, 2]) * strength)
+            # Where no block comes near the colour, pass on only part of the error: it cannot be
+            # paid back, and carried on it would burst out as streaks further along.
+            if space != SPACE_OKLAB:
+                linear_to_space(work[y, xp, 0], work[y, xp, 1], work[y, xp, 2], SPACE_OKLAB, seen)
+            miss = math.sqrt((seen[0] - oklab[p, 0]) ** 2 + (seen[1] - oklab[p, 1]) ** 2 + (seen[2] - oklab[p, 2]) ** 2)
+            scale = strength * (_REACH / miss if miss > _REACH else 1.0)
+            e0 = (work[y, xp, 0] - linear[p, 0]) * scale
+            e1 = (work[y, xp, 1] - linear[p, 1]) * scale
+            e2 = (work[y, xp, 2] - linear[p, 2]) * scale
             for k in range(k_count):
                 nx = xp + sign * dxs[k]
                 ny = y + dys[k]
@@ -250,14 +267,18 @@ def dither(
     family = "none" if strength == 0.0 else algorithm.family
     args = matcher.kernel_args
 
-    if family == "diffusion":
-        work = image_to_space(rgb, matcher.metric.space, _PAD)
+    if family in ("diffusion", "optimise"):
+        work = np.zeros((h + _PAD, rgb.shape[1] + 2 * _PAD, 3))
+        work[:h, _PAD:-_PAD] = SRGB8_TO_LINEAR[rgb]
         dxs = np.array([k[0] for k in algorithm.kernel], dtype=np.int64)
         dys = np.array([k[1] for k in algorithm.kernel], dtype=np.int64)
-        weights = np.array([k[2] for k in algorithm.kernel], dtype=np.float32)
+        weights = np.array([k[2] for k in algorithm.kernel], dtype=np.float64)
 
         def run(y0: int, y1: int) -> None:
-            _diffuse(work, opaque, *args[:6], dxs, dys, weights, serpentine, float(strength), out, y0, y1)
+            _diffuse(
+                work, opaque, *args, matcher.linear, matcher.oklab, dxs, dys, weights, serpentine, float(strength),
+                out, y0, y1,
+            )  # fmt: skip
 
     elif family == "none":
         nearest_memo = matcher.nearest_memo()
@@ -267,7 +288,12 @@ def dither(
 
     else:
         pair_memo = matcher.pair_memo()
-        matrix = bayer_matrix(algorithm.bayer_size) if family == "ordered" else np.zeros((1, 1))
+        if family == "random":
+            matrix = np.zeros((1, 1))
+        elif algorithm.bayer_size:
+            matrix = thresholds.bayer_matrix(algorithm.bayer_size)
+        else:
+            matrix = thresholds.blue_noise_matrix()
         seed64 = np.uint64(seed & 0xFFFFFFFFFFFFFFFF)
 
         def run(y0: int, y1: int) -> None:
@@ -281,5 +307,9 @@ def dither(
         y1 = min(h, y0 + band)
         run(y0, y1)
         if progress is not None:
-            progress(y1, h)
+            progress(y1 // 2 if family == "optimise" else y1, h)
+    if family == "optimise":
+        optimise.refine(rgb, opaque, out, matcher)
+        if progress is not None:
+            progress(h, h)
     return out

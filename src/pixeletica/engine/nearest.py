@@ -30,6 +30,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from pixeletica.engine import color
 from pixeletica.engine.distance import DIST_CIEDE2000, DIST_EUCLID, DIST_REDMEAN, Metric, distance2, srgb8_to_space
 
 #: Largest palette the packed memo can index (12 bits per palette index).
@@ -321,6 +322,9 @@ class Matcher:
         self.metric = metric
         self.colors_srgb8 = colors
         self.points = np.ascontiguousarray(metric.from_srgb(colors / 255.0), dtype=np.float64)
+        #: The colours in linear light and in OKLab, for kernels that mix light or weigh errors.
+        self.linear = np.ascontiguousarray(color.SRGB8_TO_LINEAR[colors])
+        self.oklab = np.ascontiguousarray(color.srgb_to_oklab(colors / 255.0))
         lo, hi = gamut_box(metric)
         n = 1 if metric.distance == DIST_CIEDE2000 else _GRID_CELLS_PER_AXIS
         self.box = np.concatenate([lo, hi, n / (hi - lo)])

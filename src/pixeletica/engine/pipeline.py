@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from pixeletica.engine import defaults, distance, dither, image_io
+from pixeletica.engine import defaults, distance, dither, image_io, quality
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.nearest import MAX_PALETTE_SIZE, Matcher
 from pixeletica.engine.palette import Palette
@@ -20,8 +20,6 @@ from pixeletica.errors import InvalidInput, LimitExceeded
 #: Options worth keeping in the block grid's metadata.
 _RECORDED_OPTIONS = ("strength", "serpentine", "seed", "resample", "alpha_threshold")
 
-#: The mean colour error is measured on an evenly spaced sample of at most this many pixels.
-_ERROR_SAMPLE_PIXELS = 1_000_000
 
 #: progress(fraction 0..1, step name)
 ProgressCallback = Callable[[float, str], None]
@@ -72,7 +70,8 @@ class Conversion:
 
     grid: BlockGrid
     source: NDArray[np.uint8]  # (H, W, 4) resized input
-    mean_delta_e2000: float
+    mean_delta_e2000: float  # per pixel
+    blurred_delta_e2000: float  # as the eye sees it from a few steps back (see quality.py)
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -116,7 +115,7 @@ def convert_image(
 ) -> Conversion:
     """Convert an image decoded already (a preview's, decoded at a reduced size) into a block grid.
 
-    ``measure=False`` skips the colour error (``mean_delta_e2000`` is then NaN): a preview does not show it.
+    ``measure=False`` skips the colour error (both ΔE2000 are then NaN): a preview does not show it.
     """
     report = progress or (lambda fraction, step: None)
     options.validated()
@@ -173,12 +172,10 @@ def _convert_fitted(
         progress=rows_done,
     )
     clock.lap("dither")
-    error = float("nan")
+    score = quality.Score(math.nan, math.nan)
     if measure:
         report(0.95, "measuring error")
-        step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / _ERROR_SAMPLE_PIXELS)))
-        sample = (slice(None, None, step), slice(None, None, step))
-        error = distance.mean_ciede2000(rgb[sample], opaque[sample], indices[sample], palette.colors)
+        score = quality.score(rgb, palette.colors[np.maximum(indices, 0)], opaque)
         clock.lap("measure")
     meta = {
         "algorithm": algorithm.name,
@@ -190,7 +187,8 @@ def _convert_fitted(
     return Conversion(
         grid=grid,
         source=rgba,
-        mean_delta_e2000=float(error),
+        mean_delta_e2000=score.per_pixel,
+        blurred_delta_e2000=score.blurred,
         seconds=time.perf_counter() - clock.started,
         timings=clock.timings,
     )

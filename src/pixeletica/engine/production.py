@@ -114,6 +114,7 @@ def produce(
         "air": grid.air_count,
         "block_types": int((grid.counts() > 0).sum()),
         "mean_delta_e2000": round(result.mean_delta_e2000, 3),
+        "blurred_delta_e2000": round(result.blurred_delta_e2000, 3),
         "seconds": round(result.seconds, 3),
     }
     if plan.renders:
