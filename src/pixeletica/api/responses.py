@@ -6,7 +6,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pixeletica.engine import quality as quality_explanation
 from pixeletica.tasks.model import Artifact, Task, iso
+
+
+class Quality(BaseModel):
+    """How close a completed task's picture is to its source (CIEDE2000; lower is better)."""
+
+    blurredDeltaE2000: float = Field(description="after both pictures are blurred as the eye sees them from afar")
+    meanDeltaE2000: float = Field(description="per block, without the blur (dithering raises it on purpose)")
+    explanation: str
 
 
 class TaskResponse(BaseModel):
@@ -18,6 +27,7 @@ class TaskResponse(BaseModel):
     timestamp: str | None = None
     error: str | None = None
     step: str | None = Field(default=None, description="current step (beyond the reference)")
+    quality: Quality | None = Field(default=None, description="a completed task's fidelity (beyond the reference)")
 
     @classmethod
     def of(cls, task: Task) -> TaskResponse:
@@ -28,7 +38,16 @@ class TaskResponse(BaseModel):
             timestamp=iso(task.updated_at),
             error=task.public_error,
             step=task.step,
+            quality=_quality(task),
         )
+
+
+def _quality(task: Task) -> Quality | None:
+    """The scores a completed task's result holds (tasks finished by older versions have only one)."""
+    blurred, mean = task.result.get("blurred_delta_e2000"), task.result.get("mean_delta_e2000")
+    if task.status.value != "completed" or not isinstance(blurred, float | int) or not isinstance(mean, float | int):
+        return None
+    return Quality(blurredDeltaE2000=blurred, meanDeltaE2000=mean, explanation=quality_explanation.EXPLANATION)
 
 
 class StartResponse(TaskResponse):

@@ -23,14 +23,14 @@ function follow() {
     const task = JSON.parse(e.data);
     if (task.status === "deleted") { $("error").textContent = "This task was deleted."; return; }
     show(task);
-    if (task.status === "completed") results();
+    if (task.status === "completed") results(task);
   });
   stream.onerror = async () => {  // the server went away: fall back to asking now and then
     stream.close();
     const answer = await api(`/api/conversion/${encodeURIComponent(taskId)}`);
     if (answer.ok) {
       show(answer.data);
-      if (answer.data.status === "completed") return results();
+      if (answer.data.status === "completed") return results(answer.data);
       if (answer.data.status !== "failed") setTimeout(follow, 2000);
     } else {
       $("error").textContent = answer.detail;
@@ -49,7 +49,16 @@ function flatten(categories) {
   return out;
 }
 
-async function results() {
+function fidelity(quality) {
+  if (!quality) return;
+  $("fidelity").replaceChildren(
+    "Fidelity: ", el("strong", { text: `${quality.blurredDeltaE2000.toFixed(2)} ΔE2000 blurred` }),
+    `, ${quality.meanDeltaE2000.toFixed(2)} per block. `, el("span", { class: "hint", text: `(${quality.explanation})` }));
+  $("fidelity").hidden = false;
+}
+
+async function results(task) {
+  fidelity(task.quality);
   const listing = await api(`/api/conversion/${encodeURIComponent(taskId)}/files`);
   if (!listing.ok) { $("error").textContent = listing.detail; return; }
   const all = flatten(listing.data.categories);
@@ -85,7 +94,7 @@ async function start() {
   const answer = await api(`/api/conversion/${encodeURIComponent(taskId)}`);
   if (!answer.ok) { $("error").textContent = answer.status === 404 ? `There is no task ${taskId}.` : answer.detail; return; }
   show(answer.data);
-  if (answer.data.status === "completed") results();
+  if (answer.data.status === "completed") results(answer.data);
   else if (answer.data.status !== "failed") follow();
 }
 
