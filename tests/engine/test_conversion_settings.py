@@ -35,6 +35,7 @@ def test_empty_exports_ask_for_nothing_beyond_picture_grid_and_materials():
         ({"exports": {"generate_web_files": "yes"}}, "generate_web_files must be true or false"),
         ({"exports": {"schematic_author": 5}}, "schematic_author must be a string"),
         ({"exports": {"tiles": True}}, "unknown export setting"),
+        ({"exports": {"textures": "/etc"}}, "unknown export setting"),  # the command line's alone
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(raw, named):
@@ -47,3 +48,16 @@ def test_what_depends_on_the_build_s_size_is_checked_with_the_image_s_size():
     settings.ConversionSettings.from_dict(raw)  # the size is not known: fits, as far as can be told
     with pytest.raises(InvalidInput, match="past the world's edge"):
         settings.ConversionSettings.from_dict(raw, (100, 80))
+
+
+def test_the_command_line_s_plan_renders_only_the_line_variants_given():
+    """``pixeletica convert`` draws no plain render of its own accord, yet splits the picture into parts."""
+    split = settings.ConversionSettings(exports=settings.Exports.of(image_division=4))
+    plan = split.plan("pic", plain_render=False)
+    assert not plan.renders and plan.rendering.image_division == 4 and plan.zip_source is None
+    lined = settings.Exports.of(line_visibilities=("both",), scale=8, textures="pack.zip")
+    plan = settings.ConversionSettings(exports=lined).plan("pic", plain_render=False)
+    assert plan.renders and plan.rendering.line_visibilities == ("both",)
+    assert (plan.rendering.scale, plan.rendering.textures) == (8, "pack.zip")
+    with pytest.raises(InvalidInput, match="scale must be a whole number"):
+        settings.Exports.of(scale=0)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
+import typing
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,10 +15,11 @@ import typer
 from rich.console import Console
 
 from pixeletica import config, names
+from pixeletica.engine import defaults
 from pixeletica.errors import LimitExceeded, NotFound, PixeleticaError, TransitionConflict
 
 if TYPE_CHECKING:
-    from pixeletica.engine.palette import Palette
+    from pixeletica.engine.palette import Block, PaletteFilter
 
 EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
@@ -104,41 +108,75 @@ GameVersion = Annotated[
 ]
 
 
-def build_palette(
-    *,
-    face: str,
-    palette_file: Path | None,
-    category: list[str] | None,
-    exclude_category: list[str] | None,
-    block: list[str] | None,
-    exclude_block: list[str] | None,
-    survival_only: bool | None,
-    stable_only: bool | None,
-    no_gravity: bool,
-    no_light: bool,
-    game_version: str | None,
-) -> Palette:
-    """Apply the palette options: a user file replaces the default list, filters apply to either.
+@dataclass(frozen=True, kw_only=True)
+class PaletteChoice:
+    """The palette options of ``convert`` and ``palette list``: which blocks, seen from which face.
 
-    A user's own file is taken as chosen: the survival and stability filters apply to it only
-    when asked for explicitly.
+    A command takes them as one parameter annotated with this class, under :func:`palette_options`.
     """
-    from pixeletica.engine import palette  # the engine: only the commands that choose blocks need it
 
-    source = palette.load_palette_file(palette_file) if palette_file is not None else None
-    if survival_only is None:
-        survival_only = source is None
-    if stable_only is None:
-        stable_only = source is None
-    spec = palette.PaletteFilter(
-        include_categories=tuple(category or ()),
-        exclude_categories=tuple(exclude_category or ()),
-        include_blocks=tuple(block or ()),
-        exclude_blocks=tuple(exclude_block or ()),
-        survival_only=survival_only,
-        stable_only=stable_only,
-        no_gravity=no_gravity,
-        no_light=no_light,
-        game_version=game_version,
-    )
-    return palette.select(spec, face=face, blocks=source)
+    face: Face = defaults.DEFAULT_FACE
+    palette_file: PaletteFile = None
+    category: Category = None
+    exclude_category: ExcludeCategory = None
+    block: BlockId = None
+    exclude_block: ExcludeBlock = None
+    survival_only: SurvivalOnly = None
+    stable_only: StableOnly = None
+    no_gravity: NoGravity = False
+    no_light: NoLight = False
+    game_version: GameVersion = None
+
+    def palette_filter(self) -> PaletteFilter:
+        """The filter asked for, over the default list or a user's own file.
+
+        A user's own file is taken as chosen: the survival and stability filters apply to it only
+        when asked for explicitly.
+        """
+        from pixeletica.engine import palette  # the engine: only the commands that choose blocks need it
+
+        default_list = self.palette_file is None
+        return palette.PaletteFilter(
+            include_categories=tuple(self.category or ()),
+            exclude_categories=tuple(self.exclude_category or ()),
+            include_blocks=tuple(self.block or ()),
+            exclude_blocks=tuple(self.exclude_block or ()),
+            survival_only=default_list if self.survival_only is None else self.survival_only,
+            stable_only=default_list if self.stable_only is None else self.stable_only,
+            no_gravity=self.no_gravity,
+            no_light=self.no_light,
+            game_version=self.game_version,
+        )
+
+    def own_blocks(self) -> tuple[Block, ...] | None:
+        """The blocks of ``--palette-file``, read and checked; None without one (the default list)."""
+        from pixeletica.engine import palette
+
+        return palette.load_palette_file(self.palette_file) if self.palette_file is not None else None
+
+
+def palette_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the palette options as flags, and pass them to it as one :class:`PaletteChoice`.
+
+    Typer reads a command's flags from its signature: the signature it is shown has the
+    choice's fields (each with its flag) in place of the parameter annotated ``PaletteChoice``.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    (name,) = (p.name for p in signature.parameters.values() if p.annotation is PaletteChoice)
+    kind = signature.parameters[name].kind
+    hints = typing.get_type_hints(PaletteChoice, include_extras=True)  # the Annotated flags, not strings
+    options = [
+        inspect.Parameter(f.name, kind, default=f.default, annotation=hints[f.name]) for f in fields(PaletteChoice)
+    ]
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        parameters += options if parameter.name == name else [parameter]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        choice = PaletteChoice(**{o.name: kwargs.pop(o.name) for o in options if o.name in kwargs})
+        return command(*args, **kwargs, **{name: choice})
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper

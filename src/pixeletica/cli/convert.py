@@ -80,6 +80,7 @@ def _write(out: Path, files: dict[Path, bytes]) -> None:
 
 
 @common.reports_errors
+@common.palette_options
 def convert(
     input: Annotated[
         Path, typer.Argument(help="Image to convert (PNG, JPEG, GIF, WebP, BMP, TIFF).", show_default=False)
@@ -174,20 +175,11 @@ def convert(
     origin_y: Annotated[
         int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")
     ] = defaults.DEFAULT_ORIGIN_Y,
-    face: common.Face = defaults.DEFAULT_FACE,
-    palette_file: common.PaletteFile = None,
-    category: common.Category = None,
-    exclude_category: common.ExcludeCategory = None,
-    block: common.BlockId = None,
-    exclude_block: common.ExcludeBlock = None,
-    survival_only: common.SurvivalOnly = None,
-    stable_only: common.StableOnly = None,
-    no_gravity: common.NoGravity = False,
-    no_light: common.NoLight = False,
-    game_version: common.GameVersion = None,
+    *,
+    choice: common.PaletteChoice,
 ) -> None:
     """Convert an image into Minecraft block art: dithered picture, block grid, materials list."""
-    settings = config.get_settings()
+    limits = config.get_settings()
     options = pipeline.ConvertOptions(
         width=width,
         height=height,
@@ -198,54 +190,35 @@ def convert(
         seed=seed,
         resample=resample,
         alpha_threshold=alpha_threshold,
-        max_size=max_size if max_size is not None else settings.max_size,
-        max_input_pixels=max_input_pixels if max_input_pixels is not None else settings.max_input_pixels,
+        max_size=max_size if max_size is not None else limits.max_size,
+        max_input_pixels=max_input_pixels if max_input_pixels is not None else limits.max_input_pixels,
     )
     options.validated()  # bad options fail before the image is read
-    render_options = bundle.RenderOptions(
+    exports = conversion_settings.Exports.of(
         line_visibilities=tuple(lines or ()),
         scale=scale,
-        origin_x=origin_x,
-        origin_z=origin_z,
-        block_line_color=block_line_color,
-        chunk_line_color=chunk_line_color,
         textures=str(textures) if textures else None,
         image_division=division,
         chunk_labels=chunk_labels,
-    )
-    render_options.validate()
-    placement = schematic.Placement(
-        orientation=orientation,
-        facing=facing,
+        block_line_color=block_line_color,
+        chunk_line_color=chunk_line_color,
         origin_x=origin_x,
         origin_y=origin_y,
         origin_z=origin_z,
-        name=names.label(input.stem, 100) or "build",
-        game_version=game_version or defaults.DEFAULT_GAME_VERSION,
+        generate_schematic=schematics,
+        schematic_formats=tuple(schematic_format or ()),
+        schematic_name=input.stem,
+        schematic_author=defaults.DEFAULT_AUTHOR,
+        orientation=orientation,
+        facing=facing,
+        game_version=choice.game_version,
     )
-    placement.validate()
-    formats = bundle.check_schematic_formats(schematic_format) if schematic_format else bundle.SCHEMATIC_FORMATS
-    plan = production.Plan(
-        stem=names.file_stem(input.stem),
-        rendering=render_options,
-        renders=bool(render_options.line_visibilities),
-        schematics=placement if schematics else None,
-        schematic_formats=formats,
+    settings = conversion_settings.ConversionSettings(
+        options=options, palette_filter=choice.palette_filter(), face=choice.face, exports=exports
     )
-    chosen = common.build_palette(
-        face=face,
-        palette_file=palette_file,
-        category=category,
-        exclude_category=exclude_category,
-        block=block,
-        exclude_block=exclude_block,
-        survival_only=survival_only,
-        stable_only=stable_only,
-        no_gravity=no_gravity,
-        no_light=no_light,
-        game_version=game_version,
-    )
-    data = fsutil.read_capped(input, settings.max_input_file_size, "input file", "max_input_file_size")
+    plan = settings.plan(names.file_stem(input.stem), plain_render=False)  # renders only for --lines given
+    chosen = settings.palette(choice.own_blocks())
+    data = fsutil.read_capped(input, limits.max_input_file_size, "input file", "max_input_file_size")
     _check_out(out)
     # What depends on the build's size is checked from the image's header, before converting.
     _, src_width, src_height = image_io.probe(data, max_pixels=options.max_input_pixels)

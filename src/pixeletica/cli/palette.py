@@ -12,7 +12,6 @@ from rich.table import Table
 from rich.text import Text
 
 from pixeletica.cli import common
-from pixeletica.engine import defaults
 from pixeletica.engine import palette as palettes
 
 app = typer.Typer(help="Show the block palette.", no_args_is_help=True)
@@ -34,36 +33,17 @@ def _flags(block: palettes.Block) -> str:
 
 @app.command("list")
 @common.reports_errors
+@common.palette_options
 def list_blocks(
-    face: common.Face = defaults.DEFAULT_FACE,
-    palette_file: common.PaletteFile = None,
-    category: common.Category = None,
-    exclude_category: common.ExcludeCategory = None,
-    block: common.BlockId = None,
-    exclude_block: common.ExcludeBlock = None,
-    survival_only: common.SurvivalOnly = None,
-    stable_only: common.StableOnly = None,
-    no_gravity: common.NoGravity = False,
-    no_light: common.NoLight = False,
-    game_version: common.GameVersion = None,
+    *,
+    choice: common.PaletteChoice,
     output: Annotated[str, typer.Option("--format", help=f"{_CHOICES}.")] = _FORMATS[0],
 ) -> None:
     """List the blocks the palette options select, with colour swatches."""
     if output not in _FORMATS:
         raise common.fail(f"unknown --format {output!r}; choose {_CHOICES}")
-    chosen = common.build_palette(
-        face=face,
-        palette_file=palette_file,
-        category=category,
-        exclude_category=exclude_category,
-        block=block,
-        exclude_block=exclude_block,
-        survival_only=survival_only,
-        stable_only=stable_only,
-        no_gravity=no_gravity,
-        no_light=no_light,
-        game_version=game_version,
-    )
+    face = choice.face
+    chosen = palettes.select(choice.palette_filter(), face=face, blocks=choice.own_blocks())
     if output == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["id", "name", "color", "categories", "since"])

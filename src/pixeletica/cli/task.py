@@ -49,6 +49,14 @@ def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2))
 
 
+def _report(task: Task, as_json: bool, sentence: str) -> None:
+    """What a command did to a task: the task as JSON with --json, else one sentence."""
+    if as_json:
+        _print_json(task_dict(task))
+    else:
+        typer.echo(sentence)
+
+
 def _cell(value: object) -> Text:
     """A table cell of stored text: shown as it is (no markup), control characters as escapes."""
     return Text(names.printable("" if value is None else value))
@@ -174,7 +182,7 @@ def update(
     task = operations.update_status(
         store, store.resolve(task_id), Status.parse(status), actor=ACTOR, lease_seconds=settings.lease_seconds
     )
-    _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} is now {task.status.value}")
+    _report(task, as_json, f"{task.id} is now {task.status.value}")
 
 
 @app.command("retry")
@@ -183,7 +191,7 @@ def retry(task_id: TaskId, as_json: Json = False) -> None:
     """Queue a failed (or completed) task again."""
     store, _ = open_store()
     task = operations.retry(store, store.resolve(task_id), actor=ACTOR)
-    _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} is queued again")
+    _report(task, as_json, f"{task.id} is queued again")
 
 
 @app.command("cancel")
@@ -192,7 +200,7 @@ def cancel(task_id: TaskId, as_json: Json = False) -> None:
     """Cancel a queued or processing task (it becomes failed with the error 'cancelled')."""
     store, _ = open_store()
     task = operations.cancel(store, store.resolve(task_id), actor=ACTOR)
-    _print_json(task_dict(task)) if as_json else typer.echo(f"{task.id} cancelled")
+    _report(task, as_json, f"{task.id} cancelled")
 
 
 @app.command("submit")
@@ -248,7 +256,7 @@ def submit(
         actor=ACTOR,
         max_input_pixels=settings.max_input_pixels,
     )
-    _print_json(task_dict(task)) if as_json else typer.echo(task.id)
+    _report(task, as_json, task.id)
 
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw]?)$")

