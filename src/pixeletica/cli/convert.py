@@ -15,7 +15,7 @@ from rich.text import Text
 
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
-from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, pipeline, production
+from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, pipeline, production, quality
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput
 
@@ -248,7 +248,10 @@ def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path],
     table.add_row("Blocks placed", f"{grid.width * grid.height - grid.air_count:,}")
     table.add_row("Air", f"{grid.air_count:,}")
     table.add_row("Block types used", f"{int((grid.counts() > 0).sum())} of {palette_size}")
-    table.add_row("Mean colour error", f"{result.mean_delta_e2000:.2f} ΔE2000")
+    table.add_row(
+        "Fidelity", f"{result.blurred_delta_e2000:.2f} ΔE2000 blurred, {result.mean_delta_e2000:.2f} per block"
+    )
+    table.add_row("", Text(f"({quality.EXPLANATION})", style="dim"))
     table.add_row("Dithering / metric", f"{grid.meta['algorithm']} / {grid.meta['metric']}")
     table.add_row("Time", f"{result.seconds:.2f} s")
     for path in files:
