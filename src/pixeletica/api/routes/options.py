@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
-from pixeletica.engine import defaults, distance, dither, palette
+from pixeletica.engine import conversion_settings, defaults, distance, dither, palette
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
@@ -27,7 +27,7 @@ def options(app: State) -> dict[str, Any]:
         "metrics": [{"name": m.name, "description": m.description} for m in distance.METRICS.values()],
         "default_metric": defaults.DEFAULT_METRIC,
         "categories": palette.categories(),
-        "line_visibilities": list(metadata.LINE_VISIBILITIES),
+        "line_visibilities": list(conversion_settings.LINE_VISIBILITIES),
         "export_defaults": metadata.EXPORT_DEFAULTS,
         "schematic_formats": list(bundle.SCHEMATIC_FORMATS),
         "orientations": list(schematic.ORIENTATIONS),
