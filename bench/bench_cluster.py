@@ -41,6 +41,7 @@ from bench_tasks import tiny_png  # noqa: E402  (same trivial 8x8 image as the S
 
 from pixeletica.cluster.servers import free_port  # noqa: E402
 from pixeletica.cluster.topology import Cluster  # noqa: E402
+from pixeletica.engine.conversion_settings import ConversionSettings  # noqa: E402
 from pixeletica.tasks import files, operations  # noqa: E402
 from pixeletica.tasks.model import Status, utcnow  # noqa: E402
 from pixeletica.tasks.schema import events, tasks  # noqa: E402
@@ -245,7 +246,13 @@ def throughput(count: int, concurrency: int = 1) -> str:
     data = tiny_png()
     try:
         for i in range(count):
-            operations.submit(store, cluster.data_dir / "tasks", data=data, filename=f"t{i}.png", settings={"width": 8})
+            operations.submit(
+                store,
+                cluster.data_dir / "tasks",
+                data=data,
+                filename=f"t{i}.png",
+                settings=ConversionSettings.from_dict({"width": 8}),
+            )
         submitted = time.monotonic()
         done_before, cpu_before = store.count(Status.COMPLETED), _cpu()
         while store.count(Status.COMPLETED) + store.count(Status.FAILED) < count:

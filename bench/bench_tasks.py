@@ -36,6 +36,7 @@ from PIL import Image  # noqa: E402
 
 from pixeletica.config import Settings  # noqa: E402
 from pixeletica.engine import palette, pipeline  # noqa: E402
+from pixeletica.engine.conversion_settings import ConversionSettings  # noqa: E402
 from pixeletica.engine.exports import bundle  # noqa: E402
 from pixeletica.tasks import operations  # noqa: E402
 from pixeletica.tasks.model import Status, utcnow  # noqa: E402
@@ -76,7 +77,13 @@ def _throughput_round(folder: Path, count: int) -> tuple[float, float, float]:
     store.upgrade()
     data = tiny_png()
     for i in range(count):
-        operations.submit(store, settings.tasks_dir, data=data, filename=f"t{i}.png", settings={"width": 8})
+        operations.submit(
+            store,
+            settings.tasks_dir,
+            data=data,
+            filename=f"t{i}.png",
+            settings=ConversionSettings.from_dict({"width": 8}),
+        )
     # What the conversion and encoding its files cost, in this process, warmed up.
     pal = palette.select()
 
@@ -117,7 +124,7 @@ def recovery(tmp: Path) -> str:
     photo = (ROOT / "samples" / "astronaut.jpg").read_bytes()
     task = operations.submit(
         store, settings.tasks_dir, data=photo, filename="a.jpg",
-        settings={"width": 512, "metric": "ciede2000", "algorithm": "stucki"},
+        settings=ConversionSettings.from_dict({"width": 512, "metric": "ciede2000", "algorithm": "stucki"}),
     )  # fmt: skip
     env = env_for(settings)
     worker = subprocess.Popen(

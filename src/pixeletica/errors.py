@@ -10,6 +10,12 @@ class PixeleticaError(Exception):
 class InvalidInput(PixeleticaError):
     """The input or the settings are wrong; retrying the same request cannot succeed."""
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        #: The setting at fault, when there is one (its message then starts with its name): the edges
+        #: can name it as their users know it, e.g. ``metadata.<field>`` in the HTTP API.
+        self.field = field
+
 
 class UnsupportedImage(InvalidInput):
     """The file is not an image Pixeletica can read."""
@@ -18,8 +24,8 @@ class UnsupportedImage(InvalidInput):
 class LimitExceeded(InvalidInput):
     """The input is larger than a configured limit."""
 
-    def __init__(self, message: str, *, setting: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, setting: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
         #: Name of the setting that holds the limit (e.g. ``max_input_pixels``), for the edges' hints.
         self.setting = setting
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from pixeletica.api.bounded_store import BoundedStore, StoreSilent
+from pixeletica.engine.conversion_settings import ConversionSettings
 from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import Status
 from pixeletica.tasks.store import Store
@@ -69,7 +70,14 @@ def test_a_submission_answered_503_that_goes_on_keeps_its_input(sqlite_store, tm
     tasks_dir = tmp_path / "data" / "tasks"
     data = (SAMPLES / "coffee.jpg").read_bytes()
     with silent(path), pytest.raises(StoreSilent):
-        calls.run(operations.submit, tasks_dir, data=data, filename="c.jpg", settings={"width": 8}, max_attempts=3)
+        calls.run(
+            operations.submit,
+            tasks_dir,
+            data=data,
+            filename="c.jpg",
+            settings=ConversionSettings.from_dict({"width": 8}),
+            max_attempts=3,
+        )
     _until(lambda: store.count() == 1)
     task = store.list()[0]
     assert files.input_path(tasks_dir, task.id, task.input_name).read_bytes() == data
@@ -81,7 +89,14 @@ def test_a_deletion_answered_503_that_goes_on_leaves_no_files(sqlite_store, tmp_
     calls = BoundedStore(store, 0.3)
     tasks_dir = tmp_path / "data" / "tasks"
     data = (SAMPLES / "coffee.jpg").read_bytes()
-    task = operations.submit(store, tasks_dir, data=data, filename="c.jpg", settings={"width": 8}, max_attempts=3)
+    task = operations.submit(
+        store,
+        tasks_dir,
+        data=data,
+        filename="c.jpg",
+        settings=ConversionSettings.from_dict({"width": 8}),
+        max_attempts=3,
+    )
     assert (tasks_dir / task.id).is_dir()
     with silent(path), pytest.raises(StoreSilent):
         calls.run(operations.delete, tasks_dir, task)

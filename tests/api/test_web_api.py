@@ -101,6 +101,22 @@ def test_options_list_every_choice_the_start_endpoint_accepts(server):
     assert start(server, PHOTO, meta).status_code == 202
 
 
+def test_options_give_the_defaults_a_request_that_names_nothing_is_converted_with(server):
+    options = server.client.get("/api/options").json()
+    assert options["resamplings"] == ["lanczos", "nearest"] and options["faces"] == ["side", "top"]
+    assert options["default_facing"] == "south" and options["default_priority"] == "normal"
+    given = options["conversion_defaults"]
+    assert given["resample"] in options["resamplings"] and given["face"] in options["faces"]
+    task_id = start(server, PHOTO, {"width": 8}).json()["taskId"]
+    stored = server.store.get(task_id).settings
+    assert {key: stored[key] for key in given} == given
+    assert {key: stored["exports"][key] for key in options["export_defaults"]} == options["export_defaults"]
+    # each of the other choices is accepted too, the defaults named
+    for resample, face in zip(options["resamplings"], reversed(options["faces"]), strict=True):
+        meta = {"width": 8, **given, "resample": resample, "face": face, "facing": options["default_facing"]}
+        assert start(server, PHOTO, {**meta, "priority": options["default_priority"]}).status_code == 202
+
+
 def test_preview_follows_the_metric_and_palette_of_the_metadata(server):
     def preview(metadata: dict | None) -> Image.Image:
         data = {"width": "24", "height": "16"}

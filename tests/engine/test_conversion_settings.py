@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pixeletica.engine import conversion_settings as settings
@@ -10,7 +12,8 @@ from pixeletica.errors import InvalidInput
 
 def test_the_stored_form_keeps_the_exports_given_and_reads_back_the_same():
     raw = {"width": 12, "face": "top", "include_categories": "wool", "exports": {"generate_schematic": True}}
-    parsed = settings.ConversionSettings.from_dict(raw, (100, 80))
+    parsed = settings.ConversionSettings.from_dict(raw)
+    parsed.check_size(100, 80)
     stored = parsed.to_dict()
     assert stored["exports"] == {"generate_schematic": True}  # no defaults added to the exports
     assert stored["include_categories"] == ["wool"] and stored["algorithm"] == "floyd_steinberg"
@@ -45,9 +48,9 @@ def test_bad_settings_are_refused_naming_the_field(raw, named):
 
 def test_what_depends_on_the_build_s_size_is_checked_with_the_image_s_size():
     raw = {"width": 100, "exports": {"generate_schematic": True, "origin_x": 29_999_980}}
-    settings.ConversionSettings.from_dict(raw)  # the size is not known: fits, as far as can be told
+    parsed = settings.ConversionSettings.from_dict(raw)  # the size is not known: fits, as far as can be told
     with pytest.raises(InvalidInput, match="past the world's edge"):
-        settings.ConversionSettings.from_dict(raw, (100, 80))
+        parsed.check_size(100, 80)
 
 
 def test_the_command_line_s_plan_renders_only_the_line_variants_given():
@@ -61,3 +64,61 @@ def test_the_command_line_s_plan_renders_only_the_line_variants_given():
     assert (plan.rendering.scale, plan.rendering.textures) == (8, "pack.zip")
     with pytest.raises(InvalidInput, match="scale must be a whole number"):
         settings.Exports.of(scale=0)
+
+
+VALID = [
+    {},
+    {"width": 12, "strength": 1, "seed": 7, "serpentine": True, "resample": "nearest", "alpha_threshold": 0},
+    {"height": 9, "face": "top", "include_categories": "wool", "exclude_blocks": ["minecraft:white_wool"]},
+    {"width": 8, "game_version": "1.20.1", "no_gravity": True, "survival_only": False, "exports": {}},
+    {
+        "width": 16,
+        "metric": "ciede2000",
+        "exports": {
+            "line_visibilities": ["both", "no_lines"],
+            "schematic_formats": ["schem", "nbt", "schem"],
+            "generate_schematic": True,
+            "orientation": "wall",
+            "facing": "east",
+            "game_version": "1.20.1",
+            "schematic_name": "a\nname",
+            "chunk_line_color": "#00FF0080",
+            "image_division": 2,
+            "origin_y": 200,
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("raw", VALID)
+def test_the_stored_form_reads_back_as_the_object_it_was_made_from(raw):
+    parsed = settings.ConversionSettings.from_dict(raw)
+    stored = json.loads(json.dumps(parsed.to_dict()))  # as a task keeps it
+    again = settings.ConversionSettings.from_stored(stored)
+    assert again == parsed
+    assert again.to_dict() == stored
+    tuples = [again.palette_filter.include_categories, again.palette_filter.exclude_blocks]
+    if again.exports is not None:
+        tuples += [again.exports.line_visibilities, again.exports.schematic_formats]
+    assert all(isinstance(t, tuple) for t in tuples)
+    assert isinstance(again.options.strength, float)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"width": "wide"}, "width"),
+        ({"width": -3}, "width"),
+        ({"seed": 2**70}, "seed"),
+        ({"exports": {"orientation": "up"}}, "orientation"),
+        ({"exports": {"line_visibilities": "both"}}, "line_visibilities"),
+        ({"exports": {"schematic_formats": []}}, "schematic_formats"),
+        ({"exports": {"chunk_line_color": "red"}}, "chunk_line_color"),
+        ({"exports": {"image_division": 0}}, "image_division"),
+        ({"exports": {"origin_y": 5000}}, "origin_y"),
+    ],
+)
+def test_an_error_about_one_setting_names_it_for_the_edges(raw, field):
+    with pytest.raises(InvalidInput) as error:
+        settings.ConversionSettings.from_dict(raw)
+    assert error.value.field == field and str(error.value).startswith(field)

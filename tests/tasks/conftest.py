@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pixeletica.config import Settings
+from pixeletica.engine.conversion_settings import ConversionSettings
 from pixeletica.tasks import operations
 from pixeletica.tasks.runner import Runner
 from pixeletica.tasks.store import Store
@@ -66,5 +67,10 @@ def runner(store: Store, settings: Settings) -> Runner:
 def submit(store: Store, settings: Settings, name: str = "coffee.jpg", **conversion: object):
     data = (SAMPLES / name).read_bytes()
     return operations.submit(
-        store, settings.tasks_dir, data=data, filename=name, settings={"width": 12, **conversion}, actor="test"
+        store,
+        settings.tasks_dir,
+        data=data,
+        filename=name,
+        settings=ConversionSettings.from_dict({"width": 12, **conversion}),
+        actor="test",
     )

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from pixeletica.engine.conversion_settings import ConversionSettings
 from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import ErrorCode, Status
 from pixeletica.tasks.monitor import Monitor
@@ -91,7 +92,11 @@ def test_workers_whose_clocks_are_minutes_off_keep_their_tasks(tmp_path, pg_clus
     photo = (SAMPLES / "astronaut.jpg").read_bytes()
     ids = [
         operations.submit(
-            store, settings.tasks_dir, data=photo, filename="a.jpg", settings={"width": 200, "metric": "ciede2000"}
+            store,
+            settings.tasks_dir,
+            data=photo,
+            filename="a.jpg",
+            settings=ConversionSettings.from_dict({"width": 200, "metric": "ciede2000"}),
         ).id
         for _ in range(2)
     ]
@@ -178,7 +183,9 @@ def test_cancelling_a_running_task_stops_its_worker_and_records_no_files(store, 
     Image.open(SAMPLES / "astronaut.jpg").save(photo, format="PNG")
     task = operations.submit(
         store, settings.tasks_dir, data=photo.getvalue(), filename="big.png",
-        settings={"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"},
+        settings=ConversionSettings.from_dict(
+            {"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"}
+        ),
     )  # fmt: skip
     runner = dataclasses.replace(
         Runner.from_settings(store, settings, worker_id="w:1"), lease_seconds=5, heartbeat_seconds=0.2

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from pixeletica.engine.blockgrid import BlockGrid
+from pixeletica.engine.conversion_settings import ConversionSettings
 from pixeletica.errors import InvalidInput, UnsupportedImage
 from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import ErrorCode, Priority, Status
@@ -47,16 +48,23 @@ def test_a_task_runs_to_completion_with_its_files(store, settings, runner):
 
 def test_submit_refuses_bad_input_and_stores_nothing(store, settings):
     with pytest.raises(UnsupportedImage, match="not an image"):
-        operations.submit(store, settings.tasks_dir, data=b"hello", filename="a.png", settings={})
+        operations.submit(
+            store, settings.tasks_dir, data=b"hello", filename="a.png", settings=ConversionSettings.from_dict({})
+        )
     with pytest.raises(InvalidInput, match="unknown dithering algorithm"):
         operations.submit(
             store, settings.tasks_dir, data=(SAMPLES / "coffee.jpg").read_bytes(), filename="c.jpg",
-            settings={"algorithm": "sparkle"},
+            settings=ConversionSettings.from_dict({"algorithm": "sparkle"}),
         )  # fmt: skip
     with pytest.raises(InvalidInput, match="unknown conversion setting"):
         operations.submit(
             store, settings.tasks_dir, data=(SAMPLES / "coffee.jpg").read_bytes(), filename="c.jpg",
-            settings={"colour": "red"},
+            settings=ConversionSettings.from_dict({"colour": "red"}),
+        )  # fmt: skip
+    with pytest.raises(InvalidInput, match="more parts than"):  # what depends on the image's size: checked here
+        operations.submit(
+            store, settings.tasks_dir, data=(SAMPLES / "coffee.jpg").read_bytes(), filename="c.jpg",
+            settings=ConversionSettings.from_dict({"width": 8, "exports": {"image_division": 100}}),
         )  # fmt: skip
     assert store.count() == 0
     assert not settings.tasks_dir.exists() or not any(settings.tasks_dir.iterdir())
@@ -65,9 +73,17 @@ def test_submit_refuses_bad_input_and_stores_nothing(store, settings):
 def test_corrupt_input_fails_at_once_without_retry(store, settings, runner):
     data = (SAMPLES / "coffee.jpg").read_bytes()
     with pytest.raises(UnsupportedImage, match="truncated"):  # a file cut short is refused at submission
-        operations.submit(store, settings.tasks_dir, data=data[:3000], filename="cut.jpg", settings={"width": 8})
+        operations.submit(
+            store,
+            settings.tasks_dir,
+            data=data[:3000],
+            filename="cut.jpg",
+            settings=ConversionSettings.from_dict({"width": 8}),
+        )
     assert store.count() == 0
-    task = operations.submit(store, settings.tasks_dir, data=data, filename="cut.jpg", settings={"width": 8})
+    task = operations.submit(
+        store, settings.tasks_dir, data=data, filename="cut.jpg", settings=ConversionSettings.from_dict({"width": 8})
+    )
     files.input_path(settings.tasks_dir, task.id, task.input_name).write_bytes(data[:3000])  # spoilt on disk
     done = runner.run_next()
     assert done.status == Status.FAILED and done.attempt == 1
@@ -150,9 +166,16 @@ def test_priorities_and_transparent_images(store, settings, runner):
     rgba[2:8, 2:8] = (200, 40, 40, 255)
     buf = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
-    low = operations.submit(store, settings.tasks_dir, data=buf.getvalue(), filename="low.png", settings={})
+    low = operations.submit(
+        store, settings.tasks_dir, data=buf.getvalue(), filename="low.png", settings=ConversionSettings.from_dict({})
+    )
     high = operations.submit(
-        store, settings.tasks_dir, data=buf.getvalue(), filename="high.png", settings={}, priority=Priority.HIGH
+        store,
+        settings.tasks_dir,
+        data=buf.getvalue(),
+        filename="high.png",
+        settings=ConversionSettings.from_dict({}),
+        priority=Priority.HIGH,
     )
     assert runner.run_next().id == high.id
     done = runner.run_next()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pixeletica.engine.conversion_settings import ConversionSettings
 from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import Status
 from pixeletica.tasks.store import Store
@@ -32,7 +33,9 @@ def slow_task(store: Store, settings):
     data = (SAMPLES / "astronaut.jpg").read_bytes()
     return operations.submit(
         store, settings.tasks_dir, data=data, filename="astronaut.jpg",
-        settings={"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"},
+        settings=ConversionSettings.from_dict(
+            {"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"}
+        ),
     )  # fmt: skip
 
 

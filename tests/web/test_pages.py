@@ -126,6 +126,27 @@ def test_an_error_from_the_api_is_shown_next_to_its_field(site, browser):
     page.close()
 
 
+def test_the_form_starts_at_the_server_s_defaults(site, browser):
+    options = site.client.get("/api/options").json()
+    given, exported = options["conversion_defaults"], options["export_defaults"]
+    page = browser.new_page()
+    page.goto(site.url + "/")
+    page.wait_for_selector("#priority option", state="attached")  # the last select the options fill
+    assert [page.input_value(f"#{s}") for s in ("resample", "face", "facing", "priority")] == [
+        given["resample"],
+        given["face"],
+        options["default_facing"],
+        options["default_priority"],
+    ]
+    assert page.locator("#resample option").count() == len(options["resamplings"])
+    assert float(page.input_value("#strength")) == given["strength"]
+    assert int(page.input_value("#alpha_threshold")) == given["alpha_threshold"]
+    assert page.is_checked("#survival_only") == given["survival_only"]
+    assert int(page.input_value("#origin_y")) == exported["origin_y"]
+    assert page.input_value("#chunk_line_color") == exported["chunk_line_color"][:7].lower()
+    page.close()
+
+
 def sign_in(page, url: str, token: str) -> None:
     page.goto(url + "/admin")
     page.wait_for_selector("#signin:not([hidden])")

@@ -1,9 +1,13 @@
-"""The ``metadata`` JSON of ``POST /conversion/start``: checked field by field, turned into task settings."""
+"""The ``metadata`` JSON of ``POST /conversion/start``: the reference's request shape, turned into task settings.
+
+Every setting is checked by :class:`~pixeletica.engine.conversion_settings.ConversionSettings`;
+this module only renames the reference's fields into settings keys, reads the task's priority
+and visibility, and names a setting at fault as the client sent it (``metadata.<field> ...``).
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,12 +15,10 @@ from fastapi import HTTPException
 
 from pixeletica import names
 from pixeletica.engine import conversion_settings, defaults
-from pixeletica.engine.exports import bundle, schematic
+from pixeletica.engine.conversion_settings import ConversionSettings
+from pixeletica.errors import InvalidInput
 from pixeletica.tasks.model import Priority
 
-PALETTES = conversion_settings.COLOR_PALETTES
-LINE_VISIBILITIES = conversion_settings.LINE_VISIBILITIES
-_RGBA = re.compile(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 #: The metadata is a few hundred bytes; anything near this is not a conversion request.
 MAX_METADATA_BYTES = 64 * 1024
 
@@ -25,36 +27,28 @@ MAX_METADATA_BYTES = 64 * 1024
 class StartRequest:
     """What the ``metadata`` of a start asks for: the task's settings, its priority, and whether its map is public."""
 
-    settings: dict[str, Any]
+    settings: ConversionSettings
     priority: Priority
     public: bool | None  # None: the server's default (PIXELETICA_PUBLIC_GALLERY)
 
 
 #: Export options of the reference, kept with the task for the exports (defaults as documented).
 EXPORT_DEFAULTS = conversion_settings.REQUEST_EXPORT_DEFAULTS
-#: Conversion options beyond the reference that clients may send (palette filters included).
+#: Conversion options beyond the reference that clients may send (palette filters included); the
+#: limits (``max_size``, ``max_input_pixels``) are the server's.
 EXTRA_OPTIONS = (
     "metric", "strength", "serpentine", "seed", "resample", "alpha_threshold", "face",
     "include_categories", "exclude_categories", "include_blocks", "exclude_blocks",
     "survival_only", "stable_only", "no_gravity", "no_light",
 )  # fmt: skip
+#: A task's priority when the metadata names none.
+DEFAULT_PRIORITY = Priority.NORMAL
+#: The reference's name of a setting, where it is not the setting's own.
+_REQUEST_NAMES = {"algorithm": "dithering_algorithm"}
 
 
 def _bad(field: str, problem: str) -> HTTPException:
     return HTTPException(400, f"metadata.{field} {problem}")
-
-
-def _int(meta: dict[str, Any], field: str, *, required: bool = False, positive: bool = False) -> int | None:
-    value = meta.get(field)
-    if value is None:
-        if required:
-            raise _bad(field, "is required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(field, f"must be a whole number, got {names.shown(value)}")
-    if positive and value <= 0:
-        raise _bad(field, f"must be a positive number of blocks, got {value}")
-    return value
 
 
 def _not_a_number(constant: str) -> None:
@@ -80,77 +74,44 @@ def _load(text: str) -> dict[str, Any]:
     return meta
 
 
-def parse(text: str) -> StartRequest:
-    """Task settings, priority and visibility from the metadata JSON; HTTP 400 naming the field otherwise."""
-    meta = _load(text)
-    width = _int(meta, "width", positive=True)
-    height = _int(meta, "height", positive=True)
-    if width is None and height is None:
+def _settings(meta: dict[str, Any]) -> dict[str, Any]:
+    """The settings the metadata asks for, under the settings' names (checked by the engine, not here)."""
+    if meta.get("width") is None and meta.get("height") is None:
         raise _bad("width", "is required (give width, height or both)")
-    settings: dict[str, Any] = {"width": width, "height": height}
-    algorithm = meta.get("dithering_algorithm", defaults.DEFAULT_ALGORITHM)
-    if not isinstance(algorithm, str):
-        raise _bad("dithering_algorithm", f"must be a string, got {names.shown(algorithm)}")
-    settings["algorithm"] = algorithm
-    palette = meta.get("color_palette", defaults.DEFAULT_COLOR_PALETTE)
-    if not isinstance(palette, str) or palette not in PALETTES:
-        raise _bad("color_palette", f"must be one of {', '.join(PALETTES)}, got {names.shown(palette)}")
-    for key in EXTRA_OPTIONS:
-        if key in meta:
-            settings[key] = meta[key]
-    exports = {**EXPORT_DEFAULTS}
-    for key in ("origin_x", "origin_y", "origin_z"):
-        exports[key] = _int(meta, key) if key in meta else exports[key]
-    division = _int(meta, "image_division", positive=True)
-    if division is not None:
-        exports["image_division"] = division
-    for key in ("chunk_line_color", "block_line_color"):
-        if key in meta:
-            if not isinstance(meta[key], str) or not _RGBA.fullmatch(meta[key]):
-                raise _bad(key, f"must be a colour like #RRGGBB or #RRGGBBAA, got {names.shown(meta[key])}")
-            exports[key] = meta[key]
-    if "line_visibilities" in meta:
-        lines = meta["line_visibilities"]
-        if not isinstance(lines, list) or not all(isinstance(v, str) and v in LINE_VISIBILITIES for v in lines):
-            raise _bad("line_visibilities", f"must be a list of: {', '.join(LINE_VISIBILITIES)}")
-        exports["line_visibilities"] = lines
-    if "orientation" in meta:
-        if not isinstance(meta["orientation"], str) or meta["orientation"] not in schematic.ORIENTATIONS:
-            choices = " or ".join(schematic.ORIENTATIONS)
-            raise _bad("orientation", f"must be {choices}, got {names.shown(meta['orientation'])}")
-        exports["orientation"] = meta["orientation"]
-    if "facing" in meta:
-        if not isinstance(meta["facing"], str) or meta["facing"] not in schematic.FACINGS:
-            raise _bad("facing", f"must be one of {', '.join(schematic.FACINGS)}, got {names.shown(meta['facing'])}")
-        exports["facing"] = meta["facing"]
+    conversion_settings.check_color_palette(meta.get("color_palette", defaults.DEFAULT_COLOR_PALETTE))
+    settings = {
+        "width": meta.get("width"),
+        "height": meta.get("height"),
+        "algorithm": meta.get("dithering_algorithm", defaults.DEFAULT_ALGORITHM),
+        **{key: meta[key] for key in EXTRA_OPTIONS if key in meta},
+    }
+    exports = {**EXPORT_DEFAULTS, **{key: meta[key] for key in conversion_settings.EXPORT_FIELDS if key in meta}}
+    if exports["image_division"] is None:  # null: the documented default
+        exports["image_division"] = EXPORT_DEFAULTS["image_division"]
     if "game_version" in meta:  # blocks that exist in this version, and the schematics' data version
-        version = meta["game_version"]
-        if not isinstance(version, str) or version not in schematic.DATA_VERSIONS:
-            latest = list(schematic.DATA_VERSIONS)[-1]
-            wanted = f'must be a Java release from 1.13 to {latest} like "1.20.1"'
-            raise _bad("game_version", f"{wanted}, got {names.shown(version)}")
-        settings["game_version"] = exports["game_version"] = version
-    for key in ("generate_schematic", "generate_web_files", "chunk_labels"):
-        if key in meta:
-            if not isinstance(meta[key], bool):
-                raise _bad(key, f"must be true or false, got {names.shown(meta[key])}")
-            exports[key] = meta[key]
-    if "schematic_formats" in meta:
-        formats = meta["schematic_formats"]
-        if (
-            not isinstance(formats, list)
-            or not formats
-            or not all(isinstance(f, str) and f in bundle.SCHEMATIC_FORMATS for f in formats)
-        ):
-            raise _bad("schematic_formats", f"must be a list of some of: {', '.join(bundle.SCHEMATIC_FORMATS)}")
-        exports["schematic_formats"] = list(dict.fromkeys(formats))
-    for key in ("schematic_name", "schematic_author", "schematic_description"):
-        if key in meta:
-            if meta[key] is not None and not isinstance(meta[key], str):
-                raise _bad(key, f"must be a string, got {names.shown(meta[key])}")
-            exports[key] = meta[key]
-    settings["exports"] = exports
-    given = meta.get("priority", "normal")
+        settings["game_version"] = meta["game_version"]
+    return {**settings, "exports": exports}
+
+
+def _named(exc: InvalidInput, field: str) -> HTTPException:
+    """The engine's error about setting ``field``, naming it as the metadata does."""
+    message = str(exc)
+    rest = message[len(field) :] if message.startswith(field) else f": {message}"
+    return HTTPException(400, f"metadata.{_REQUEST_NAMES.get(field, field)}{rest}")
+
+
+def parse(text: str, *, max_size: int, max_input_pixels: int) -> StartRequest:
+    """Task settings (within the server's limits), priority and visibility from the metadata JSON;
+    HTTP 400 naming the field otherwise (what depends on the image's size is checked with the image)."""
+    meta = _load(text)
+    try:
+        limits = {"max_size": max_size, "max_input_pixels": max_input_pixels}
+        settings = ConversionSettings.from_dict({**_settings(meta), **limits})
+    except InvalidInput as exc:
+        if exc.field is None:
+            raise
+        raise _named(exc, exc.field) from None
+    given = meta.get("priority", DEFAULT_PRIORITY.label)
     if not isinstance(given, str) or given.strip().upper() not in Priority.__members__:
         *others, last = [p.label for p in reversed(Priority)]
         raise _bad("priority", f"must be {', '.join(others)} or {last}, got {names.shown(given)}")

@@ -226,6 +226,8 @@ def submit(
     as_json: Json = False,
 ) -> None:
     """Queue a conversion without the API; a worker will run it."""
+    from pixeletica.engine.conversion_settings import ConversionSettings  # the engine: only submit needs it
+
     store, settings = open_store()
     data = fsutil.read_capped(image, settings.max_input_file_size, "input file", "max_input_file_size")
     task = operations.submit(
@@ -233,28 +235,30 @@ def submit(
         settings.tasks_dir,
         data=data,
         filename=image.name,
-        settings={
-            "width": width,
-            "height": height,
-            "algorithm": dithering,
-            "metric": metric,
-            "strength": strength,
-            "seed": seed,
-            "resample": resample,
-            "face": face,
-            "include_categories": category or [],
-            "exclude_categories": exclude_category or [],
-            "include_blocks": block or [],
-            "exclude_blocks": exclude_block or [],
-            "no_gravity": no_gravity,
-            "no_light": no_light,
-            "game_version": game_version,
-            "max_size": settings.max_size,
-        },
+        settings=ConversionSettings.from_dict(
+            {
+                "width": width,
+                "height": height,
+                "algorithm": dithering,
+                "metric": metric,
+                "strength": strength,
+                "seed": seed,
+                "resample": resample,
+                "face": face,
+                "include_categories": category or [],
+                "exclude_categories": exclude_category or [],
+                "include_blocks": block or [],
+                "exclude_blocks": exclude_block or [],
+                "no_gravity": no_gravity,
+                "no_light": no_light,
+                "game_version": game_version,
+                "max_size": settings.max_size,
+                "max_input_pixels": settings.max_input_pixels,
+            }
+        ),
         priority=Priority.parse(priority),
         max_attempts=settings.max_attempts,
         actor=ACTOR,
-        max_input_pixels=settings.max_input_pixels,
     )
     _report(task, as_json, task.id)
 

@@ -4,8 +4,10 @@
 :class:`~pixeletica.engine.pipeline.ConvertOptions`, a
 :class:`~pixeletica.engine.palette.PaletteFilter`, the face blocks are seen from, and the
 :class:`Exports` (the reference's export fields). ``from_dict`` checks a dictionary and raises
-:class:`~pixeletica.errors.InvalidInput` naming the field; ``to_dict`` is the stored form.
-``pixeletica convert`` builds one from its flags and gets its plan from it the same way.
+:class:`~pixeletica.errors.InvalidInput` naming the field (its ``field`` attribute, for the edges);
+:meth:`ConversionSettings.check_size` checks what depends on the image's size; ``to_dict`` is the
+stored form and ``from_stored`` reads it back as the same typed object. ``pixeletica convert``
+builds one from its flags and gets its plan from it the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import functools
 import math
 import types
 import typing
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from pixeletica import names
@@ -26,6 +28,16 @@ from pixeletica.errors import InvalidInput
 LINE_VISIBILITIES = tuple(render.LINE_VARIANTS)
 #: The colour palettes the reference's clients may name (either gives the same block palette).
 COLOR_PALETTES = ("minecraft", "minecraft-2024")
+
+
+def check_color_palette(name: object) -> str:
+    """The reference's ``color_palette``, checked; it chooses no blocks (every name gives the same)."""
+    if not isinstance(name, str) or name not in COLOR_PALETTES:
+        raise InvalidInput(
+            f"color_palette must be one of {', '.join(COLOR_PALETTES)}, got {names.shown(name)}", field="color_palette"
+        )
+    return name
+
 
 #: What a request's exports are when it leaves a field out: the reference's documented defaults.
 REQUEST_EXPORT_DEFAULTS: dict[str, Any] = {
@@ -48,7 +60,20 @@ REQUEST_EXPORT_DEFAULTS: dict[str, Any] = {
 _SEED_LIMIT = 2**63
 #: Longest schematic name, author and description kept (they go into the files' metadata).
 _TEXT_LIMITS = {"schematic_name": 100, "schematic_author": 100, "schematic_description": 1000}
-_FLAGS = ("generate_schematic", "generate_web_files", "chunk_labels")
+#: The exports chosen by name, what they must be, in the words of their errors.
+_EXPORT_CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "orientation": (schematic.ORIENTATIONS, " or ".join(schematic.ORIENTATIONS)),
+    "facing": (schematic.FACINGS, f"one of {', '.join(schematic.FACINGS)}"),
+    "game_version": (
+        tuple(schematic.DATA_VERSIONS),
+        f"a Java release from 1.13 to {list(schematic.DATA_VERSIONS)[-1]} like {defaults.DEFAULT_GAME_VERSION!r}",
+    ),
+}
+#: The exports that are lists of names: the names they may hold, and how many at least.
+_EXPORT_LISTS: dict[str, tuple[tuple[str, ...], int]] = {
+    "line_visibilities": (LINE_VISIBILITIES, 0),
+    "schematic_formats": (bundle.SCHEMATIC_FORMATS, 1),  # left out: every format; an empty list is a mistake
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,17 +117,23 @@ class Exports:
         unknown = set(raw) - _EXPORT_FIELDS
         if unknown:
             raise InvalidInput(f"unknown export setting(s): {', '.join(sorted(map(names.shown, unknown)))}")
+        for key, value in raw.items():  # lists must be lists here: a name alone is refused
+            _check_type(key, value, _EXPORT_TYPES[key], one_name_is_a_list=False)
         values = dict(raw)
         for key, limit in _TEXT_LIMITS.items():  # free text reaches files and terminals: cleaned and bounded
-            value = values.get(key)
-            if value is not None:
-                if not isinstance(value, str):
-                    raise InvalidInput(f"{key} must be a string, got {names.shown(value)}")
-                values[key] = names.label(value, limit) or None
+            if values.get(key) is not None:
+                values[key] = names.label(values[key], limit) or None
+        for key, (choices, wanted) in _EXPORT_CHOICES.items():
+            if values.get(key) is not None and values[key] not in choices:
+                raise InvalidInput(f"{key} must be {wanted}, got {names.shown(values[key])}", field=key)
+        for key, (choices, least) in _EXPORT_LISTS.items():
+            chosen = values.get(key)
+            if chosen is not None and (len(chosen) < least or not set(chosen) <= set(choices)):
+                wanted = f"a list of some of: {', '.join(choices)}"
+                raise InvalidInput(f"{key} must be {wanted}; got {names.shown(chosen)}", field=key)
+        if "schematic_formats" in values:
+            values["schematic_formats"] = list(dict.fromkeys(values["schematic_formats"]))
         exports = cls._of(values).checked()
-        for key in _FLAGS:
-            if key in values and not isinstance(values[key], bool):
-                raise InvalidInput(f"{key} must be true or false, got {names.shown(values[key])}")
         return exports
 
     @classmethod
@@ -112,16 +143,12 @@ class Exports:
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Exports:
-        """Export settings as a task stored them (checked when it was submitted)."""
+        """Export settings as a task stored them (checked when it was submitted): what ``from_dict`` gave."""
         return cls._of({k: v for k, v in stored.items() if k in _EXPORT_FIELDS})
 
     @classmethod
     def _of(cls, values: dict[str, Any]) -> Exports:
-        lists = {
-            "line_visibilities": tuple(values.get("line_visibilities") or ()),
-            "schematic_formats": _tuple_if_list(values.get("schematic_formats") or ()),
-        }
-        return cls(**{**values, **lists}, given=tuple(values))
+        return cls(**_typed(values, _EXPORT_TYPES), given=tuple(values))
 
     def checked(self) -> Exports:
         """These settings, if what does not depend on the build's size is right; raises :class:`InvalidInput`."""
@@ -178,7 +205,9 @@ class Exports:
 
 #: The fields a request may give: scale and textures are the command line's alone (textures name a
 #: file on the machine that converts).
-_EXPORT_FIELDS = {f.name for f in fields(Exports)} - {"given", "scale", "textures"}
+EXPORT_FIELDS = tuple(f.name for f in fields(Exports) if f.name not in ("given", "scale", "textures"))
+_EXPORT_FIELDS = set(EXPORT_FIELDS)
+_EXPORT_TYPES = {k: v for k, v in typing.get_type_hints(Exports).items() if k != "given"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,50 +220,49 @@ class ConversionSettings:
     exports: Exports | None = None
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], image_size: tuple[int, int] | None = None) -> ConversionSettings:
+    def from_dict(cls, raw: dict[str, Any]) -> ConversionSettings:
         """Settings from their JSON object, checked, defaults filled in; raises :class:`InvalidInput`.
 
         Accepts the keys of :class:`~pixeletica.engine.pipeline.ConvertOptions` and
-        :class:`~pixeletica.engine.palette.PaletteFilter`, plus ``face`` and ``exports``. With the
-        source image's (width, height), also checks everything that depends on the build's size
-        (renders, parts, the schematic's place in the world), so that nothing a task will be asked
-        to do fails after its conversion.
+        :class:`~pixeletica.engine.palette.PaletteFilter`, plus ``face`` and ``exports``. What
+        depends on the image's size is checked by :meth:`check_size` once the image is known.
         """
         unknown = set(raw) - _OPTION_FIELDS - _FILTER_FIELDS - {"face", "exports"}
         if unknown:
             raise InvalidInput(f"unknown conversion setting(s): {', '.join(sorted(map(names.shown, unknown)))}")
         for key, value in raw.items():
             if key in _TYPES:
-                _check_type(key, value, _TYPES[key])
-        settings = cls._of(raw, exports=None)
+                _check_type(key, value, _TYPES[key], one_name_is_a_list=True)
+        settings = cls._of(raw, exports=Exports.from_dict(raw["exports"]) if "exports" in raw else None)
         options = settings.options
         options.validated()
         if not -_SEED_LIMIT <= options.seed < _SEED_LIMIT:
-            raise InvalidInput(f"seed must be a whole number below 2**63 in size, got {options.seed}")
+            raise InvalidInput(f"seed must be a whole number below 2**63 in size, got {options.seed}", field="seed")
         settings.palette()  # unknown categories, blocks or face fail now, not in the worker
-        if "exports" in raw:
-            settings = replace(settings, exports=Exports.from_dict(raw["exports"]))
-        if image_size is not None:
-            size = image_io.target_size(*image_size, options.width, options.height, max_size=options.max_size)
-            settings.plan("check").checked(*size)
         return settings
+
+    def check_size(self, width: int, height: int) -> None:
+        """Check, for a source image of ``width`` x ``height`` pixels, everything that depends on the
+        build's size (renders, parts, the schematic's place in the world), so that nothing a task
+        will be asked to do fails after its conversion; raises :class:`InvalidInput`."""
+        options = self.options
+        size = image_io.target_size(width, height, options.width, options.height, max_size=options.max_size)
+        self.plan("check").checked(*size)
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> ConversionSettings:
-        """Settings as a task stored them (checked when it was submitted, so not again: a row a newer
-        version wrote that this one cannot read fails in the engine, as an internal error)."""
+        """Settings as a task stored them, the same typed object ``from_dict`` gave (checked when it was
+        submitted, so not again: a row a newer version wrote that this one cannot read fails in the
+        engine, as an internal error)."""
         exports = stored.get("exports")
         return cls._of(stored, exports=Exports.from_stored(exports) if exports is not None else None)
 
     @classmethod
     def _of(cls, raw: dict[str, Any], *, exports: Exports | None) -> ConversionSettings:
-        filters = {k: v for k, v in raw.items() if k in _FILTER_FIELDS}
-        for key in _TUPLE_FIELDS & set(filters):  # one name alone is a list of one
-            value = filters[key]
-            filters[key] = (value,) if isinstance(value, str) else tuple(value or ())
+        typed = _typed(raw, _TYPES)
         return cls(
-            options=pipeline.ConvertOptions(**{k: v for k, v in raw.items() if k in _OPTION_FIELDS}),
-            palette_filter=palette.PaletteFilter(**filters),
+            options=pipeline.ConvertOptions(**{k: v for k, v in typed.items() if k in _OPTION_FIELDS}),
+            palette_filter=palette.PaletteFilter(**{k: v for k, v in typed.items() if k in _FILTER_FIELDS}),
             face=str(raw.get("face", defaults.DEFAULT_FACE)),
             exports=exports,
         )
@@ -277,7 +305,6 @@ class ConversionSettings:
 
 _OPTION_FIELDS = {f.name for f in fields(pipeline.ConvertOptions)}
 _FILTER_FIELDS = {f.name for f in fields(palette.PaletteFilter)}
-_TUPLE_FIELDS = {"include_categories", "exclude_categories", "include_blocks", "exclude_blocks"}
 #: The JSON type each conversion setting must have, from the engine's own declarations.
 _TYPES: dict[str, Any] = {
     **typing.get_type_hints(pipeline.ConvertOptions),
@@ -291,15 +318,29 @@ def _palette(spec: palette.PaletteFilter, face: str) -> palette.Palette:
     return palette.select(spec, face=face)
 
 
-def _tuple_if_list(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list | tuple) else value
+def _typed(values: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+    """The values as their fields declare them, whether just checked or read back from JSON: a tuple
+    for a list (one name alone: a tuple of one; null: empty), a float for a whole number."""
+    typed = dict(values)
+    for key, value in values.items():
+        kind = hints.get(key)
+        if typing.get_origin(kind) is tuple:
+            if isinstance(value, str):
+                typed[key] = (value,)
+            elif isinstance(value, list | tuple):
+                typed[key] = tuple(value)
+            elif value is None:
+                typed[key] = ()
+        elif kind is float and isinstance(value, int) and not isinstance(value, bool):
+            typed[key] = float(value)
+    return typed
 
 
 def _json(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _check_type(name: str, value: Any, expected: Any) -> None:
+def _check_type(name: str, value: Any, expected: Any, *, one_name_is_a_list: bool) -> None:
     """Refuse a setting whose JSON type is not the one the engine declares (``int | None``, ``tuple[str, ...]``...)."""
     options = typing.get_args(expected) if isinstance(expected, types.UnionType) else (expected,)
     if value is None and type(None) in options:
@@ -314,11 +355,13 @@ def _check_type(name: str, value: Any, expected: Any) -> None:
         what = "a number"
     elif kind is str:
         ok, what = isinstance(value, str), "a string"
-    else:  # tuple[str, ...]: a list of names (one name alone is taken as a list of one)
-        ok = isinstance(value, str) or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+    else:  # tuple[str, ...]: a list of names (where allowed, one name alone is taken as a list of one)
+        ok = (one_name_is_a_list and isinstance(value, str)) or (
+            isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        )
         what = "a list of names"
     if not ok:
-        raise InvalidInput(f"{name} must be {what}, got {names.shown(value)}")
+        raise InvalidInput(f"{name} must be {what}, got {names.shown(value)}", field=name)
 
 
 def _finite(value: float) -> bool:

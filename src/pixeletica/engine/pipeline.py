@@ -54,7 +54,7 @@ class ConvertOptions:
         for name in ("width", "height"):
             value = getattr(self, name)
             if value is not None and value <= 0:
-                raise InvalidInput(f"{name} must be a positive number of blocks, got {value}")
+                raise InvalidInput(f"{name} must be a positive number of blocks, got {value}", field=name)
             if value is not None and value > self.max_size:
                 raise LimitExceeded(
                     f"the block grid would be {value} blocks in {name}; width and height are limited to "

@@ -32,7 +32,7 @@ def parse_rgba(value: str, field: str = "colour") -> tuple[int, int, int, int]:
     """'#RRGGBB' or '#RRGGBBAA' -> (r, g, b, a)."""
     match = _HEX.fullmatch(value) if isinstance(value, str) else None  # nothing around it, not even a newline
     if not match:
-        raise InvalidInput(f"{field} must be a colour like #RRGGBB or #RRGGBBAA, got {value!r}")
+        raise InvalidInput(f"{field} must be a colour like #RRGGBB or #RRGGBBAA, got {value!r}", field=field)
     rgb, alpha = match.group(1), match.group(2) or "ff"
     return int(rgb[0:2], 16), int(rgb[2:4], 16), int(rgb[4:6], 16), int(alpha, 16)
 

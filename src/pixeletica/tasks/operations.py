@@ -6,15 +6,17 @@ import hashlib
 import logging
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixeletica import fsutil, names
 from pixeletica.config import Settings
-from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput, StorageUnavailable, TransitionConflict
 from pixeletica.tasks import files
 from pixeletica.tasks.model import ErrorCode, Priority, Status, Task
 from pixeletica.tasks.store import Store
+
+if TYPE_CHECKING:
+    from pixeletica.engine.conversion_settings import ConversionSettings
 
 log = logging.getLogger("pixeletica.tasks")
 #: The server's own default (PIXELETICA_MAX_ATTEMPTS), for callers that submit without settings at hand.
@@ -27,24 +29,25 @@ def submit(
     *,
     data: bytes,
     filename: str,
-    settings: dict[str, Any],
+    settings: ConversionSettings,
     priority: Priority = Priority.NORMAL,
     max_attempts: int = _DEFAULT_MAX_ATTEMPTS,
     actor: str = "api",
-    max_input_pixels: int = defaults.DEFAULT_MAX_INPUT_PIXELS,
     owner: str | None = None,
     public: bool = False,
 ) -> Task:
-    """Check the image header and the settings, keep the input file, and store a queued task.
+    """Check the image header and the settings against the image's size, keep the input file, and
+    store a queued task.
 
-    Bad input raises :class:`InvalidInput` (or a subclass) and stores nothing; a tasks folder
-    that cannot be written raises :class:`StorageUnavailable` and leaves nothing behind.
+    ``settings`` are checked already (:meth:`ConversionSettings.from_dict`, with the server's
+    limits); the image is refused beyond their ``max_input_pixels``. Bad input raises
+    :class:`InvalidInput` (or a subclass) and stores nothing; a tasks folder that cannot be
+    written raises :class:`StorageUnavailable` and leaves nothing behind.
     """
     from pixeletica.engine import image_io  # the engine (numpy, Pillow, compiled kernels): only submit needs it
-    from pixeletica.engine.conversion_settings import ConversionSettings
 
-    _, width, height = image_io.probe(data, max_pixels=max_input_pixels)
-    checked = ConversionSettings.from_dict({**settings, "max_input_pixels": max_input_pixels}, (width, height))
+    _, width, height = image_io.probe(data, max_pixels=settings.options.max_input_pixels)
+    settings.check_size(width, height)
     task_id = str(uuid.uuid4())
     name = names.file_name(filename, "input")
     path = files.input_path(tasks_dir, task_id, name)
@@ -58,7 +61,7 @@ def submit(
     try:
         return store.create(
             task_id=task_id,
-            settings=checked.to_dict(),
+            settings=settings.to_dict(),
             input_name=name,
             input_size=len(data),
             input_sha256=hashlib.sha256(data).hexdigest(),

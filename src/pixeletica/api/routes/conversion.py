@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 from collections.abc import AsyncIterator
@@ -67,7 +68,9 @@ async def start(
     Storing the task runs off the event loop, bounded in time (503 when the store is silent).
     """
     access.refuse_cross_site(request, app.settings.allowed_origins)
-    asked = metadata.parse(metadata_json)
+    asked = metadata.parse(
+        metadata_json, max_size=app.settings.max_size, max_input_pixels=app.settings.max_input_pixels
+    )
     data = await _read_upload_async(image_file, app.settings.max_upload_size)
     key = access.owner_key_for(request, response)
     task = await deps.submit_in_thread(
@@ -76,11 +79,10 @@ async def start(
         app.settings.tasks_dir,
         data=data,
         filename=image_file.filename or "upload",
-        settings={**asked.settings, "max_size": app.settings.max_size},
+        settings=asked.settings,
         priority=asked.priority,
         max_attempts=app.settings.max_attempts,
         actor="api",
-        max_input_pixels=app.settings.max_input_pixels,
         owner=access.digest(key),
         public=app.settings.public_gallery if asked.public is None else asked.public,
     )
@@ -262,24 +264,24 @@ def preview(
     The image is decoded at a reduced size and converted within the preview memory budget
     (see :mod:`pixeletica.api.previews`): never at full size in the API process.
     """
-    from pixeletica.engine import image_io
-    from pixeletica.engine.conversion_settings import ConversionSettings
+    from pixeletica.engine import conversion_settings, image_io
 
     settings = app.settings
     if width * height > settings.preview_max_pixels:
         raise HTTPException(400, "Image dimensions too large for preview. Please reduce width and/or height.")
-    if color_palette not in metadata.PALETTES:
-        raise HTTPException(400, f"color_palette must be one of {', '.join(metadata.PALETTES)}")
+    conversion_settings.check_color_palette(color_palette)
     if image_file is not None and image_file.filename:
         data = _read_upload(image_file, settings.max_upload_size)
     else:
         data = _blank_png(width, height)
-    given: dict = {}
+    limits = {"max_size": settings.max_size, "max_input_pixels": settings.max_input_pixels}
     if metadata_json:  # the page previews with the metric and palette it will submit; all of it is checked
-        given = dict(metadata.parse(metadata_json).settings)
-    given.update(width=width, height=height, algorithm=algorithm, max_input_pixels=settings.max_input_pixels)
-    parsed = ConversionSettings.from_dict(given)
-    result = request.app.state.previews.run(data, parsed.palette(), parsed.options, settings.max_input_pixels)
+        parsed = metadata.parse(metadata_json, **limits).settings
+    else:
+        parsed = conversion_settings.ConversionSettings.from_dict(limits)
+    options = dataclasses.replace(parsed.options, width=width, height=height, algorithm=algorithm)
+    options.validated()  # the form's own size and algorithm
+    result = request.app.state.previews.run(data, parsed.palette(), options, settings.max_input_pixels)
     return Response(image_io.encode_png(result.grid.to_rgba()), media_type="image/png")
 
 

@@ -1,4 +1,4 @@
-"""What the conversion page offers: every choice the start endpoint accepts, with the limits."""
+"""What the conversion page offers: every choice the start endpoint accepts, with its defaults and the limits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
-from pixeletica.engine import defaults, distance, dither, palette
+from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, palette
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.tasks.model import Priority
 
@@ -18,23 +18,31 @@ State = Annotated[AppState, Depends(state)]
 
 @router.get("/options", summary="Choices and limits for a conversion")
 def options(app: State) -> dict[str, Any]:
-    """Dithering algorithms, colour metrics, block categories, line variants, schematic placements,
-    game versions, priorities and the server's limits — what a form needs to offer."""
+    """Dithering algorithms, colour metrics, resamplings, faces, block categories, line variants,
+    schematic placements, game versions, priorities, the defaults of each, and the server's limits —
+    what a form needs to offer."""
     settings = app.settings
+    engine_defaults = conversion_settings.ConversionSettings().to_dict()
     return {
         "algorithms": [{"name": a.name, "description": a.description} for a in dither.ALGORITHMS.values()],
         "default_algorithm": defaults.DEFAULT_ALGORITHM,
         "metrics": [{"name": m.name, "description": m.description} for m in distance.METRICS.values()],
         "default_metric": defaults.DEFAULT_METRIC,
+        "resamplings": list(image_io.RESAMPLING),
+        "faces": list(palette.FACES),
+        # the options beyond the reference's (metric, strength, seed, resample, face, palette filters...)
+        "conversion_defaults": {key: engine_defaults[key] for key in metadata.EXTRA_OPTIONS},
         "categories": palette.categories(),
-        "line_visibilities": list(metadata.LINE_VISIBILITIES),
+        "line_visibilities": list(conversion_settings.LINE_VISIBILITIES),
         "export_defaults": metadata.EXPORT_DEFAULTS,
         "schematic_formats": list(bundle.SCHEMATIC_FORMATS),
         "orientations": list(schematic.ORIENTATIONS),
         "facings": list(schematic.FACINGS),
+        "default_facing": defaults.DEFAULT_FACING,
         "game_versions": list(schematic.DATA_VERSIONS),
         "default_game_version": defaults.DEFAULT_GAME_VERSION,
         "priorities": [p.label for p in sorted(Priority, reverse=True)],
+        "default_priority": metadata.DEFAULT_PRIORITY.label,
         "limits": {
             "max_size": settings.max_size,
             "max_upload_bytes": settings.max_upload_size,

@@ -128,14 +128,16 @@ class RenderOptions:
             self.lines(variant)
         if isinstance(self.image_division, bool) or not isinstance(self.image_division, int) or self.image_division < 1:
             raise InvalidInput(
-                f"image_division must be a whole number of parts, 1 or more, got {self.image_division!r}"
+                f"image_division must be a positive whole number of parts, got {self.image_division!r}",
+                field="image_division",
             )
         for name in ("origin_x", "origin_z"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or abs(value) > schematic.WORLD_LIMIT:
                 raise InvalidInput(
                     f"{name} must be a whole number from {-schematic.WORLD_LIMIT:,} to {schematic.WORLD_LIMIT:,}, "
-                    f"got {value!r}"
+                    f"got {value!r}",
+                    field=name,
                 )
         if self.scale is not None and (
             isinstance(self.scale, bool) or not isinstance(self.scale, int) or not 1 <= self.scale <= 64

@@ -76,19 +76,21 @@ class Placement:
         for axis in ("origin_x", "origin_y", "origin_z"):
             value = getattr(self, axis)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInput(f"{axis} must be a whole number, got {value!r}")
+                raise InvalidInput(f"{axis} must be a whole number, got {value!r}", field=axis)
         for axis in ("origin_x", "origin_z"):
             value = getattr(self, axis)
             if not -WORLD_LIMIT <= value <= WORLD_LIMIT:
                 raise InvalidInput(
                     f"{axis} {value} is outside the world: blocks can be placed from {-WORLD_LIMIT:,} "
-                    f"to {WORLD_LIMIT:,}"
+                    f"to {WORLD_LIMIT:,}",
+                    field=axis,
                 )
         low, high = self.build_height
         if not low <= self.origin_y <= high:
             raise InvalidInput(
                 f"origin_y {self.origin_y} is outside the build height of Minecraft {self.game_version}: "
-                f"y runs from {low} to {high}"
+                f"y runs from {low} to {high}",
+                field="origin_y",
             )
 
     @property

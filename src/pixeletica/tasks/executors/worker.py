@@ -64,8 +64,7 @@ class Worker:
         time_limit_errors: tuple[type[BaseException], ...] = (),
     ) -> Worker:
         """Open the store (schema up to date), make the runner from ``settings`` and start beating."""
-        store = Store(settings.store_url)
-        store.upgrade()
+        store = Store.open(settings.store_url)
         runner = Runner.from_settings(
             store, settings, worker_id=worker_id, should_stop=should_stop, time_limit_errors=time_limit_errors
         )

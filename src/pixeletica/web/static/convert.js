@@ -9,6 +9,8 @@ const FORMAT_LABELS = {
 const LINE_LABELS = {
   no_lines: "Plain", block_grid_only: "Block lines", chunk_lines_only: "Chunk lines", both: "Block and chunk lines",
 };
+const RESAMPLE_LABELS = { lanczos: "smooth (photographs)", nearest: "nearest (pixel art)" };
+const FACE_LABELS = { side: "side (walls)", top: "top (floors)" };
 
 function fill(select, items, chosen, label = (x) => x) {
   select.replaceChildren(...items.map((item) => {
@@ -23,18 +25,26 @@ async function loadOptions() {
   const o = (state.options = answer.data);
   fill($("algorithm"), o.algorithms, o.default_algorithm, (a) => `${a.name.replaceAll("_", " ")} — ${a.description}`);
   fill($("metric"), o.metrics, o.default_metric, (m) => `${m.name} — ${m.description}`);
+  // The form starts at the server's defaults: what a request that names nothing is converted with.
+  const given = o.conversion_defaults, exported = o.export_defaults;
+  fill($("resample"), o.resamplings, given.resample, (r) => RESAMPLE_LABELS[r] || r);
+  fill($("face"), o.faces, given.face, (f) => FACE_LABELS[f] || f);
+  for (const id of ["strength", "seed", "alpha_threshold"]) $(id).value = given[id];
+  for (const id of ["serpentine", "survival_only", "no_gravity"]) $(id).checked = given[id];
+  for (const id of ["image_division", "origin_x", "origin_y", "origin_z"]) $(id).value = exported[id];
+  for (const id of ["block_line_color", "chunk_line_color"]) $(id).value = exported[id].slice(0, 7).toLowerCase();
   $("categories").replaceChildren(...o.categories.map((c) =>
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "category", value: c }), c.replaceAll("_", " "))));
-  const defaults = o.export_defaults.line_visibilities;
+  const defaults = exported.line_visibilities;
   $("lines").replaceChildren(...o.line_visibilities.map((v) =>
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "lines", value: v, checked: defaults.includes(v) }),
       LINE_LABELS[v] || v)));
   $("formats").replaceChildren(...o.schematic_formats.map((f) =>
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "format", value: f, checked: true }), FORMAT_LABELS[f] || f)));
-  fill($("orientation"), o.orientations, o.export_defaults.orientation);
-  fill($("facing"), o.facings, "south");
+  fill($("orientation"), o.orientations, exported.orientation);
+  fill($("facing"), o.facings, o.default_facing);
   fill($("game_version"), ["", ...o.game_versions], "", (v) => (v ? v : `any (schematics for ${o.default_game_version})`));
-  fill($("priority"), o.priorities, "normal");
+  fill($("priority"), o.priorities, o.default_priority);
   $("width").max = o.limits.max_size;
   $("height").max = o.limits.max_size;
 }
@@ -43,35 +53,34 @@ function checked(name) {
   return [...document.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
 }
 
-function intOrNull(id) {
+/** The number in a field; left out of the request (the server's default) when the field is empty. */
+function numberOrDefault(id) {
   const raw = $(id).value.trim();
-  return raw === "" ? null : Number(raw);
+  return raw === "" ? undefined : Number(raw);
 }
 
 /** The `metadata` of POST /api/conversion/start, from the form. */
 function metadata() {
   const meta = {
-    width: intOrNull("width"), height: intOrNull("height"),
+    width: numberOrDefault("width"), height: numberOrDefault("height"),
     dithering_algorithm: $("algorithm").value, metric: $("metric").value,
     line_visibilities: checked("lines"),
     block_line_color: `${$("block_line_color").value}FF`, chunk_line_color: `${$("chunk_line_color").value}FF`,
     chunk_labels: $("chunk_labels").checked,
-    image_division: intOrNull("image_division") ?? 1,
-    origin_x: intOrNull("origin_x") ?? 0, origin_y: intOrNull("origin_y") ?? 100, origin_z: intOrNull("origin_z") ?? 0,
+    image_division: numberOrDefault("image_division"),
+    origin_x: numberOrDefault("origin_x"), origin_y: numberOrDefault("origin_y"), origin_z: numberOrDefault("origin_z"),
     generate_schematic: $("generate_schematic").checked,
     orientation: $("orientation").value, facing: $("facing").value,
     priority: $("priority").value,
-    strength: Number($("strength").value || 1), serpentine: $("serpentine").checked, seed: intOrNull("seed") ?? 0,
-    resample: $("resample").value, face: $("face").value, alpha_threshold: intOrNull("alpha_threshold") ?? 128,
+    strength: numberOrDefault("strength"), serpentine: $("serpentine").checked, seed: numberOrDefault("seed"),
+    resample: $("resample").value, face: $("face").value, alpha_threshold: numberOrDefault("alpha_threshold"),
+    survival_only: $("survival_only").checked, no_gravity: $("no_gravity").checked,
   };
   const categories = checked("category");
   if (categories.length) meta.include_categories = categories;
-  if ($("survival_only").checked) meta.survival_only = true;
-  if ($("no_gravity").checked) meta.no_gravity = true;
   if ($("game_version").value) meta.game_version = $("game_version").value;
   if (meta.generate_schematic) meta.schematic_formats = checked("format");
-  if (meta.width === null) delete meta.width;
-  if (meta.height === null) delete meta.height;
+  for (const key of Object.keys(meta)) if (meta[key] === undefined) delete meta[key];
   return meta;
 }
 
@@ -84,10 +93,11 @@ function clearErrors() {
 /** Put the API's error next to the field it names ("metadata.width must be ..."), else above the button. */
 function showError(detail) {
   // "metadata.width must be ...", or a setting named first ("origin_x must be ...", "seed must be ...").
-  const named = /^(?:metadata\.)?([a-z_]+) /.exec(detail);
+  const text = detail.replace(/^metadata\./, "");
+  const named = /^([a-z_]+) /.exec(text);
   let field = named && $(`err-${named[1]}`) ? named[1] : null;
-  if (!field && /^(?:origin_[yz]\b|a wall|the build would reach)/.test(detail)) field = "origin_x";  // the origin's row
-  if (!field && /^(?:seed|serpentine|metric)\b/.test(detail)) field = "options";
+  if (!field && /^(?:origin_[yz]\b|a wall|the build would reach)/.test(text)) field = "origin_x";  // the origin's row
+  if (!field && /^(?:seed|serpentine|metric|resample|face|alpha_threshold|strength)\b/.test(text)) field = "options";
   const side = /blocks in (width|height)/.exec(detail);
   if (!field && side) field = side[1];
   if (!field && /image_division|parts/i.test(detail)) field = "image_division";
