@@ -178,6 +178,24 @@ def linear_to_space(lr: float, lg: float, lb: float, space: int, out: NDArray[np
 
 
 @numba.njit(cache=True, inline="always")
+def ciede2000_weights(lightness: float, chroma: float, hue: float) -> tuple[float, float, float, float]:
+    """CIEDE2000's S_L, S_C, S_H and R_T at a mean lightness, chroma (of a'*) and hue (degrees)."""
+    t = (
+        1.0
+        - 0.17 * math.cos(math.radians(hue - 30.0))
+        + 0.24 * math.cos(math.radians(2.0 * hue))
+        + 0.32 * math.cos(math.radians(3.0 * hue + 6.0))
+        - 0.20 * math.cos(math.radians(4.0 * hue - 63.0))
+    )
+    d_theta = 30.0 * math.exp(-(((hue - 275.0) / 25.0) ** 2))
+    c7 = chroma**7
+    r_c = 2.0 * math.sqrt(c7 / (c7 + 6103515625.0))
+    l50 = (lightness - 50.0) ** 2
+    s_l = 1.0 + 0.015 * l50 / math.sqrt(20.0 + l50)
+    return s_l, 1.0 + 0.045 * chroma, 1.0 + 0.015 * chroma * t, -math.sin(math.radians(2.0 * d_theta)) * r_c
+
+
+@numba.njit(cache=True, inline="always")
 def _ciede2000(l1: float, a1: float, b1: float, l2: float, a2: float, b2: float) -> float:
     c_bar = 0.5 * (math.sqrt(a1 * a1 + b1 * b1) + math.sqrt(a2 * a2 + b2 * b2))
     c7 = c_bar**7
@@ -210,21 +228,7 @@ def _ciede2000(l1: float, a1: float, b1: float, l2: float, a2: float, b2: float)
         hp_bar = 0.5 * (hsum + 360.0)
     else:
         hp_bar = 0.5 * (hsum - 360.0)
-    t = (
-        1.0
-        - 0.17 * math.cos(math.radians(hp_bar - 30.0))
-        + 0.24 * math.cos(math.radians(2.0 * hp_bar))
-        + 0.32 * math.cos(math.radians(3.0 * hp_bar + 6.0))
-        - 0.20 * math.cos(math.radians(4.0 * hp_bar - 63.0))
-    )
-    d_theta = 30.0 * math.exp(-(((hp_bar - 275.0) / 25.0) ** 2))
-    cp7 = cp_bar**7
-    r_c = 2.0 * math.sqrt(cp7 / (cp7 + 6103515625.0))
-    l50 = (lp_bar - 50.0) ** 2
-    s_l = 1.0 + 0.015 * l50 / math.sqrt(20.0 + l50)
-    s_c = 1.0 + 0.045 * cp_bar
-    s_h = 1.0 + 0.015 * cp_bar * t
-    r_t = -math.sin(math.radians(2.0 * d_theta)) * r_c
+    s_l, s_c, s_h, r_t = ciede2000_weights(lp_bar, cp_bar, hp_bar)
     x = dlp / s_l
     y = dcp / s_c
     z = dhp / s_h

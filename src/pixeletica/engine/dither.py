@@ -137,6 +137,12 @@ def get_algorithm(name: str) -> Algorithm:
 # --- compiled kernels -------------------------------------------------------------------------
 
 
+@numba.njit(cache=True, inline="always")
+def _colour_key(rgb: NDArray[np.uint8], y: int, x: int) -> np.int64:
+    """The pixel's 24-bit colour: its index in the memo tables."""
+    return (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
+
+
 @numba.njit(cache=True, nogil=True)
 def _match_none(
     rgb: NDArray[np.uint8], opaque: NDArray[np.bool_], pts: Points, box: Points, n: int, cs: Indices, cand: Indices,
@@ -148,7 +154,7 @@ def _match_none(
             if not opaque[y, x]:
                 out[y, x] = AIR
                 continue
-            key = (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
+            key = _colour_key(rgb, y, x)
             m: int | np.int64 = np.int64(memo[key])
             if m == 0:
                 m = fill_nearest(pts, box, n, cs, cand, kind, space, memo, key, q)
@@ -180,7 +186,7 @@ def _match_threshold(
             if not opaque[y, x]:
                 out[y, x] = AIR
                 continue
-            key = (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
+            key = _colour_key(rgb, y, x)
             m: int | np.int64 = np.int64(memo[key])
             if m == 0:
                 m = fill_pair(pts, box, n, cs, cand, kind, space, spread, memo, key, q)

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pixeletica.engine import color, quality
-from pixeletica.engine.distance import linear_to_space
+from pixeletica.engine.distance import ciede2000_weights, linear_to_space
 from pixeletica.engine.nearest import Indices, Matcher, Points, nearest_one
 
 #: Passes over the picture at the most.
@@ -91,23 +91,7 @@ def _weights(seen: NDArray[np.float64]) -> NDArray[np.float64]:  # pragma: no co
             ap = stretch * a
             chroma = math.sqrt(ap * ap + b * b)
             hue = math.degrees(math.atan2(b, ap)) % 360.0 if chroma > 0.0 else 0.0
-            l50 = (lightness - 50.0) ** 2
-            s_l = 1.0 + 0.015 * l50 / math.sqrt(20.0 + l50)
-            s_c = 1.0 + 0.045 * chroma
-            t_h = (
-                1.0
-                - 0.17 * math.cos(math.radians(hue - 30.0))
-                + 0.24 * math.cos(math.radians(2.0 * hue))
-                + 0.32 * math.cos(math.radians(3.0 * hue + 6.0))
-                - 0.20 * math.cos(math.radians(4.0 * hue - 63.0))
-            )
-            s_h = 1.0 + 0.015 * chroma * t_h
-            c7p = chroma**7
-            r_t = (
-                -math.sin(math.radians(60.0 * math.exp(-(((hue - 275.0) / 25.0) ** 2))))
-                * 2.0
-                * math.sqrt(c7p / (c7p + 6103515625.0))
-            )
+            s_l, s_c, s_h, r_t = ciede2000_weights(lightness, chroma, hue)
             # Unit directions of chroma and hue in the (a', b) plane (any pair at the neutral axis).
             uc0, uc1 = (ap / chroma, b / chroma) if chroma > 1e-9 else (1.0, 0.0)
             uh0, uh1 = -uc1, uc0
