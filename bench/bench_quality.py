@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_quality.py --widths 128 --algorithms floyd_steinberg,none --metrics oklab
 
 Every photograph in ``samples/`` is resized to the width (Lanczos, as the default does) and dithered
-with the full default palette, face ``south``. Each method is scored with
+with the full default palette, face ``side``. Each method is scored with
 :func:`pixeletica.engine.quality.score` (blurred ΔE2000: both pictures blurred with σ = 1 block in
 linear light, then CIEDE2000; lower is better) and, in the summary table, per-pixel ΔE2000 and
 speed. The first row is the original tool's method for comparison: sRGB Euclidean matching and
@@ -105,9 +105,9 @@ def main() -> None:
         (a, m)
         for a in args.algorithms.split(",")
         for m in args.metrics.split(",")
-        if not (a.startswith("ordered") and m == "ciede2000")  # same pairs as cielab, slower: left out
+        if not (a.startswith("ordered") and m == "ciede2000")  # Bayer: the same pairs as cielab, slower
     ]
-    print(f"Palette: {len(colors)} colours (default, face south). Machine: {platform.machine()}, "
+    print(f"Palette: {len(colors)} colours (default, face side). Machine: {platform.machine()}, "
           f"{platform.python_implementation()} {platform.python_version()}, numpy {np.__version__}.\n")  # fmt: skip
     for width in (int(w) for w in args.widths.split(",")):
         images = {p.stem: load(p, width) for p in photos}

@@ -94,7 +94,8 @@ def test_the_optimising_mode_leaves_air_alone_and_stops_when_nothing_helps(match
     out = dither.dither(rgb, opaque, matcher, dither.get_algorithm("optimise"))
     assert (out[~opaque] == dither.AIR).all()
     settled = out.copy()
-    assert optimise.refine(rgb, opaque, settled, matcher) <= optimise.MAX_PASSES
+    optimise.refine(rgb, opaque, settled, matcher)  # three more passes change little: it had settled
+    assert (settled != out).mean() < 10 * optimise.SETTLED
     exact = np.broadcast_to(colors[5], (16, 16, 3)).copy()
     indices = np.full((16, 16), 5, dtype=np.int16)
     assert optimise.refine(exact, np.ones((16, 16), dtype=bool), indices, matcher) == 1  # nothing to gain

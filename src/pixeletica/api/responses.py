@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, TypeGuard
 
 from pydantic import BaseModel, Field
 
-from pixeletica.engine import quality as quality_explanation
-from pixeletica.tasks.model import Artifact, Task, iso
+from pixeletica.engine.quality import EXPLANATION
+from pixeletica.tasks.model import Artifact, Status, Task, iso
 
 
 class Quality(BaseModel):
@@ -45,9 +46,13 @@ class TaskResponse(BaseModel):
 def _quality(task: Task) -> Quality | None:
     """The scores a completed task's result holds (tasks finished by older versions have only one)."""
     blurred, mean = task.result.get("blurred_delta_e2000"), task.result.get("mean_delta_e2000")
-    if task.status.value != "completed" or not isinstance(blurred, float | int) or not isinstance(mean, float | int):
-        return None
-    return Quality(blurredDeltaE2000=blurred, meanDeltaE2000=mean, explanation=quality_explanation.EXPLANATION)
+    if task.status is not Status.COMPLETED or not (_finite(blurred) and _finite(mean)):
+        return None  # not done, done by an older version, or a picture of air: nothing measured
+    return Quality(blurredDeltaE2000=blurred, meanDeltaE2000=mean, explanation=EXPLANATION)
+
+
+def _finite(value: object) -> TypeGuard[float]:
+    return isinstance(value, float | int) and math.isfinite(value)
 
 
 class StartResponse(TaskResponse):

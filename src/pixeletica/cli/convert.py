@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from pathlib import Path
 from typing import Annotated
@@ -248,9 +249,10 @@ def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path],
     table.add_row("Blocks placed", f"{grid.width * grid.height - grid.air_count:,}")
     table.add_row("Air", f"{grid.air_count:,}")
     table.add_row("Block types used", f"{int((grid.counts() > 0).sum())} of {palette_size}")
-    table.add_row(
-        "Fidelity", f"{result.blurred_delta_e2000:.2f} ΔE2000 blurred, {result.mean_delta_e2000:.2f} per block"
-    )
+    fidelity = f"{result.blurred_delta_e2000:.2f} ΔE2000 blurred, {result.mean_delta_e2000:.2f} per block"
+    if math.isnan(result.blurred_delta_e2000):
+        fidelity = "nothing to measure: every pixel is air"
+    table.add_row("Fidelity", fidelity)
     table.add_row("", Text(f"({quality.EXPLANATION})", style="dim"))
     table.add_row("Dithering / metric", f"{grid.meta['algorithm']} / {grid.meta['metric']}")
     table.add_row("Time", f"{result.seconds:.2f} s")

@@ -1,7 +1,6 @@
 """Colour-distance metrics: which space each one works in, and compiled distance kernels.
 
-A metric is a working space (where colours are compared and where dithering error flows) plus
-a distance in that space:
+A metric is a working space (where colours are compared) plus a distance in that space:
 
 =========== ============== ===================================================
 name        space          distance

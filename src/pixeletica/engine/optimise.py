@@ -3,8 +3,9 @@
 Starting from error diffusion, every block in turn is offered a few other palette colours; it takes
 the one that lowers the blurred error of the whole picture most, if any does (a direct binary
 search, as halftoning research uses: Analoui & Allebach, "Model-based halftoning using direct
-binary search", 1992). The error is the one of :mod:`pixeletica.engine.quality`: the difference
-between picture and source in linear light, blurred with the same Gaussian, weighed at each pixel
+binary search", 1992). The error is close to the one of :mod:`pixeletica.engine.quality`: the
+difference between picture and source in linear light, blurred with the same Gaussian (cut at 3
+sigmas, and taken as zero past the picture's edges), weighed at each pixel
 by how CIEDE2000 judges a small difference around the source's colour there. Passes over the
 picture repeat until a pass changes (almost) nothing or :data:`MAX_PASSES` are done, so the result
 depends on the input alone.

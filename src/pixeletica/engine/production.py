@@ -6,6 +6,7 @@ between them is the :class:`Plan` (which files, named how) they give it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -113,8 +114,9 @@ def produce(
         "height": grid.height,
         "air": grid.air_count,
         "block_types": int((grid.counts() > 0).sum()),
-        "mean_delta_e2000": round(result.mean_delta_e2000, 3),
-        "blurred_delta_e2000": round(result.blurred_delta_e2000, 3),
+        # None where there is nothing to measure (a picture of air): JSON has no NaN.
+        "mean_delta_e2000": _rounded(result.mean_delta_e2000),
+        "blurred_delta_e2000": _rounded(result.blurred_delta_e2000),
         "seconds": round(result.seconds, 3),
     }
     if plan.renders:
@@ -144,3 +146,7 @@ def _web_map(result: pipeline.Conversion, rendering: bundle.RenderOptions, write
         media_type="application/json",
         data=kept["metadata.json"],
     )
+
+
+def _rounded(value: float) -> float | None:
+    return round(value, 3) if math.isfinite(value) else None

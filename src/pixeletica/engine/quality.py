@@ -9,7 +9,7 @@ score that ranks pictures is the *blurred* ΔE2000:
    are left out of the blur by normalised convolution (blur of colour x mask / blur of mask);
 3. encode back to sRGB, convert to CIELAB (D65), and take the mean CIEDE2000 over the opaque pixels.
 
-Lower is better; about 1 is hard to see, above 3 plainly off. It is read together with the plain
+Lower is better; under 1 is hard to see, under 2 close, above 3 plainly off. It is read together with the plain
 per-pixel mean ΔE2000, which dithering raises on purpose.
 """
 

@@ -74,4 +74,6 @@ def blue_noise_matrix(size: int = BLUE_NOISE_SIZE) -> NDArray[np.float64]:
         pattern.flat[void] = True
         add(field, void, 1.0)
         ranks[void] = rank
-    return (ranks.reshape(size, size) + 0.5) / n
+    matrix = (ranks.reshape(size, size) + 0.5) / n
+    matrix.setflags(write=False)  # one map per process, shared by every conversion
+    return matrix

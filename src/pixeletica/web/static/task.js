@@ -50,7 +50,7 @@ function flatten(categories) {
 }
 
 function fidelity(quality) {
-  if (!quality) return;
+  if (!quality || !Number.isFinite(quality.blurredDeltaE2000)) return;
   $("fidelity").replaceChildren(
     "Fidelity: ", el("strong", { text: `${quality.blurredDeltaE2000.toFixed(2)} ΔE2000 blurred` }),
     `, ${quality.meanDeltaE2000.toFixed(2)} per block. `, el("span", { class: "hint", text: `(${quality.explanation})` }));
