@@ -147,3 +147,9 @@ def test_unknown_algorithm_and_bad_strength_are_refused(small_photo_rgb, default
             dither.get_algorithm("none"),
             strength=1.5,
         )
+
+
+def test_an_unknown_name_is_quoted_cut_short_not_echoed_whole():
+    with pytest.raises(InvalidInput) as error:
+        dither.get_algorithm("x" * 60_000)
+    assert len(str(error.value)) < 400 and "…" in str(error.value)

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from pixeletica import names
 from pixeletica.engine import _jit
 
 _jit.configure_cache()  # before any compiled kernel below is defined
@@ -92,7 +93,7 @@ def get_metric(name: str) -> Metric:
     try:
         return METRICS[name.lower()]
     except KeyError:
-        raise InvalidInput(f"unknown colour metric {name!r}; choose one of: {', '.join(METRICS)}") from None
+        raise InvalidInput(f"unknown colour metric {names.shown(name)}; choose one of: {', '.join(METRICS)}") from None
 
 
 # --- compiled kernels -------------------------------------------------------------------------

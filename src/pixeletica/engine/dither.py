@@ -32,6 +32,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from pixeletica import names
 from pixeletica.engine import optimise, thresholds
 from pixeletica.engine.color import SRGB8_TO_LINEAR
 from pixeletica.engine.distance import SPACE_OKLAB, linear_to_space
@@ -131,7 +132,9 @@ def get_algorithm(name: str) -> Algorithm:
     try:
         return ALGORITHMS[key]
     except KeyError:
-        raise InvalidInput(f"unknown dithering algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}") from None
+        raise InvalidInput(
+            f"unknown dithering algorithm {names.shown(name)}; choose one of: {', '.join(ALGORITHMS)}"
+        ) from None
 
 
 # --- compiled kernels -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from pixeletica import names
 from pixeletica.engine import color, completeness, defaults, orientation, png_chunks
 from pixeletica.engine.defaults import DEFAULT_ALPHA_THRESHOLD, DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_SIZE
 from pixeletica.errors import InvalidInput, LimitExceeded, UnsupportedImage
@@ -298,7 +299,7 @@ def resize(
     """
     width, height = size
     if resample not in RESAMPLING:
-        raise InvalidInput(f"unknown resampling {resample!r}; choose one of: {', '.join(RESAMPLING)}")
+        raise InvalidInput(f"unknown resampling {names.shown(resample)}; choose one of: {', '.join(RESAMPLING)}")
     if (rgba.shape[1], rgba.shape[0]) == (width, height):
         return rgba
     if resample == "nearest":

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pixeletica import fsutil
+from pixeletica import fsutil, names
 from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput
 
@@ -165,7 +165,7 @@ def _check_ids(given: tuple[str, ...], known: dict[str, Block]) -> tuple[str, ..
         if block_id not in known:
             close = difflib.get_close_matches(block_id, list(known), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise InvalidInput(f"unknown block id {raw!r}{hint}")
+            raise InvalidInput(f"unknown block id {names.shown(raw)}{hint}")
         out.append(block_id)
     return tuple(out)
 
@@ -179,7 +179,7 @@ def select(
     the fewest caveats (so waxed copper wins over copper that would oxidise).
     """
     if face not in FACES:
-        raise InvalidInput(f"unknown face {face!r}; choose one of: {', '.join(FACES)}")
+        raise InvalidInput(f"unknown face {names.shown(face)}; choose one of: {', '.join(FACES)}")
     spec = spec or PaletteFilter()
     source = default_blocks() if blocks is None else blocks
     known = {b.id: b for b in source}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from pixeletica import names
 from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput, LimitExceeded
 
@@ -57,7 +58,9 @@ class Lines:
         try:
             block, chunk, _ = LINE_VARIANTS[name]
         except KeyError:
-            raise InvalidInput(f"unknown line visibility {name!r}; choose from: {', '.join(LINE_VARIANTS)}") from None
+            raise InvalidInput(
+                f"unknown line visibility {names.shown(name)}; choose from: {', '.join(LINE_VARIANTS)}"
+            ) from None
         return cls(block=block, chunk=chunk, **kw)  # type: ignore[arg-type]  # (kw: the other fields, by name)
 
 
