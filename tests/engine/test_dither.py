@@ -43,6 +43,20 @@ def test_an_exact_palette_colour_yields_that_block_everywhere(name, metric, defa
     assert (out == index).all()
 
 
+@pytest.mark.parametrize("metric", list(distance.METRICS))
+@pytest.mark.parametrize("name", DIFFUSION)
+def test_every_palette_colour_yields_its_own_block_under_error_diffusion(name, metric, default_palette):
+    # Error diffusion matches through a memo of coarse colour cells; a palette colour must still
+    # find exactly its own block (or the first block of the same colour), whatever its neighbours.
+    colours = default_palette.colors
+    rgb = np.repeat(colours[:, None, :], 5, axis=1)
+    matcher = matcher_for(default_palette, metric)
+    out = dither.dither(rgb, np.ones(rgb.shape[:2], dtype=bool), matcher, dither.get_algorithm(name))
+    own = matcher.nearest(matcher.metric.from_srgb(colours / 255.0))
+    assert (colours[own] == colours).all()
+    assert (out == own[:, None]).all()
+
+
 def _mean_light(rgb: np.ndarray) -> np.ndarray:
     """The mean colour as the eye sees it from afar: light averages linearly."""
     return color.srgb_to_linear(rgb.reshape(-1, 3) / 255.0).mean(axis=0)

@@ -104,6 +104,28 @@ def test_the_optimising_mode_leaves_air_alone_and_stops_when_nothing_helps(match
     assert (indices == 5).all()
 
 
+def test_the_optimising_mode_reports_progress_through_its_passes_and_stops_when_told(matcher):
+    rgb, opaque = photograph("coffee.jpg")
+    seen: list[tuple[int, int]] = []
+    dither.dither(rgb, opaque, matcher, dither.get_algorithm("optimise"), progress=lambda d, t: seen.append((d, t)))
+    h = rgb.shape[0]
+    total = h * (1 + optimise.MAX_PASSES)
+    done = [d for d, t in seen]
+    assert {t for d, t in seen} == {total}
+    assert done == sorted(done) and done[-1] == total
+    assert sum(h < d < total for d in done) >= 10  # heard of during the search, not only after it
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_the_search(d: int, t: int) -> None:
+        if d > h:
+            raise Stop
+
+    with pytest.raises(Stop):
+        dither.dither(rgb, opaque, matcher, dither.get_algorithm("optimise"), progress=stop_in_the_search)
+
+
 def test_the_blue_noise_map_holds_every_threshold_once_and_has_no_clumps():
     m = thresholds.blue_noise_matrix()
     n = thresholds.BLUE_NOISE_SIZE

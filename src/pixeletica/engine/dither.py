@@ -36,7 +36,21 @@ from pixeletica import names
 from pixeletica.engine import optimise, thresholds
 from pixeletica.engine.color import SRGB8_TO_LINEAR
 from pixeletica.engine.distance import SPACE_OKLAB, linear_to_space
-from pixeletica.engine.nearest import Indices, Matcher, Points, fill_nearest, fill_pair, nearest_one
+from pixeletica.engine.nearest import (
+    DIFFUSION_CODES,
+    LINEAR_TO_CODE,
+    MISS_SCALE,
+    SEARCH_EXACTLY,
+    Indices,
+    Matcher,
+    Points,
+    clamp_query,
+    diffusion_key,
+    fill_diffusion,
+    fill_nearest,
+    fill_pair,
+    nearest_one,
+)
 from pixeletica.errors import InvalidInput
 
 AIR = -1
@@ -201,48 +215,86 @@ def _match_threshold(
 
 
 @numba.njit(cache=True, nogil=True)
+def _load_row(rgb: NDArray[np.uint8], to_linear: Points, work: NDArray[np.float64], y: int) -> None:
+    """Put row ``y`` of the image, in linear light, into its slot of the rolling ``work`` rows."""
+    slot = work[y % work.shape[0]]  # pragma: no cover - compiled
+    slot[:] = 0.0
+    if y < rgb.shape[0]:
+        for x in range(rgb.shape[1]):
+            for c in range(3):
+                slot[x + _PAD, c] = to_linear[rgb[y, x, c]]
+
+
+@numba.njit(cache=True, nogil=True)
 def _diffuse(
-    work: NDArray[np.float64], opaque: NDArray[np.bool_], pts: Points, box: Points, n: int, cs: Indices, cand: Indices,
-    kind: int, space: int, linear: Points, oklab: Points, dxs: NDArray[np.int64], dys: NDArray[np.int64],
-    weights: NDArray[np.float64], serpentine: bool, strength: float, out: NDArray[np.int16], y0: int, y1: int,
+    rgb: NDArray[np.uint8], to_linear: Points, work: NDArray[np.float64], opaque: NDArray[np.bool_], pts: Points,
+    box: Points, n: int, cs: Indices, cand: Indices, kind: int, space: int, linear: Points, oklab: Points,
+    memo: NDArray[np.uint32], codes: Points, to_code: NDArray[np.uint32], dxs: NDArray[np.int64],
+    dys: NDArray[np.int64], weights: NDArray[np.float64], serpentine: bool, strength: float, out: NDArray[np.int16],
+    y0: int, y1: int,
 ) -> None:  # fmt: skip
-    """Error diffusion in linear light over rows y0..y1 of ``work`` (padded by _PAD, see :func:`dither`)."""
+    """Error diffusion in linear light over rows y0..y1 of the image.
+
+    ``work`` holds _PAD + 1 rows (padded by _PAD columns each side) in turn: row y in slot
+    y % (_PAD + 1), loaded with the image's light before the error reaches it (see :func:`dither`).
+    A colour is matched as its nearest colour of three :data:`~pixeletica.engine.nearest.DIFFUSION_CODES`
+    (``codes``; ``to_code`` maps linear light to them), through ``memo``
+    (:meth:`Matcher.diffusion_memo`), which also tells how far that block is from the colour;
+    colours in the code cell of a palette colour are searched exactly.
+    """
     w = out.shape[1]  # pragma: no cover - compiled
+    rows = work.shape[0]
     k_count = dxs.shape[0]
     seen = np.empty(3)
     for y in range(y0, y1):
         reverse = serpentine and (y & 1) == 1
         sign = -1 if reverse else 1
+        row = work[y % rows]
         for i in range(w):
             x = w - 1 - i if reverse else i
             if not opaque[y, x]:
                 out[y, x] = AIR
                 continue
             xp = x + _PAD
-            linear_to_space(work[y, xp, 0], work[y, xp, 1], work[y, xp, 2], space, seen)
-            p = nearest_one(pts, box, n, cs, cand, kind, seen[0], seen[1], seen[2])
+            c0 = row[xp, 0]
+            c1 = row[xp, 1]
+            c2 = row[xp, 2]
+            key = diffusion_key(c0, c1, c2, codes, to_code)
+            m: int | np.int64 = np.int64(memo[key])
+            if m == 0:
+                m = fill_diffusion(pts, box, n, cs, cand, kind, space, oklab, codes, memo, key, seen)
+            if m != SEARCH_EXACTLY:
+                p = (m & 0xFFF) - 1
+                miss = (m >> 12) / MISS_SCALE
+            else:  # near a palette colour: it must find its own block
+                linear_to_space(c0, c1, c2, space, seen)
+                clamp_query(box, seen)
+                p = nearest_one(pts, box, n, cs, cand, kind, seen[0], seen[1], seen[2])
+                linear_to_space(c0, c1, c2, SPACE_OKLAB, seen)
+                d0 = seen[0] - oklab[p, 0]
+                d1 = seen[1] - oklab[p, 1]
+                d2 = seen[2] - oklab[p, 2]
+                miss = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
             out[y, x] = p
             # Where no block comes near the colour, pass on only part of the error: it cannot be
             # paid back, and carried on it would burst out as streaks further along.
-            if space != SPACE_OKLAB:
-                linear_to_space(work[y, xp, 0], work[y, xp, 1], work[y, xp, 2], SPACE_OKLAB, seen)
-            miss = math.sqrt((seen[0] - oklab[p, 0]) ** 2 + (seen[1] - oklab[p, 1]) ** 2 + (seen[2] - oklab[p, 2]) ** 2)
             scale = strength * (_REACH / miss if miss > _REACH else 1.0)
-            e0 = (work[y, xp, 0] - linear[p, 0]) * scale
-            e1 = (work[y, xp, 1] - linear[p, 1]) * scale
-            e2 = (work[y, xp, 2] - linear[p, 2]) * scale
+            e0 = (c0 - linear[p, 0]) * scale
+            e1 = (c1 - linear[p, 1]) * scale
+            e2 = (c2 - linear[p, 2]) * scale
             for k in range(k_count):
+                target = work[(y + dys[k]) % rows]
                 nx = xp + sign * dxs[k]
-                ny = y + dys[k]
                 wk = weights[k]
-                work[ny, nx, 0] += e0 * wk
-                work[ny, nx, 1] += e1 * wk
-                work[ny, nx, 2] += e2 * wk
+                target[nx, 0] += e0 * wk
+                target[nx, 1] += e1 * wk
+                target[nx, 2] += e2 * wk
+        _load_row(rgb, to_linear, work, y + rows)
 
 
 # --- entry point ------------------------------------------------------------------------------
 
-Progress = Callable[[int, int], None]  # (rows done, rows total)
+Progress = Callable[[int, int], None]  # (rows done, rows to do; the optimising mode goes over them again)
 #: Pixels dithered between two progress reports: about 0.2 s with CIEDE2000, well under 1 ms otherwise.
 _BAND_PIXELS = 16384
 
@@ -277,16 +329,18 @@ def dither(
     args = matcher.kernel_args
 
     if family in ("diffusion", "optimise"):
-        work = np.zeros((h + _PAD, rgb.shape[1] + 2 * _PAD, 3))
-        work[:h, _PAD:-_PAD] = SRGB8_TO_LINEAR[rgb]
+        work = np.empty((_PAD + 1, rgb.shape[1] + 2 * _PAD, 3))
+        for y in range(_PAD + 1):
+            _load_row(rgb, SRGB8_TO_LINEAR, work, y)
         dxs = np.array([k[0] for k in algorithm.kernel], dtype=np.int64)
         dys = np.array([k[1] for k in algorithm.kernel], dtype=np.int64)
         weights = np.array([k[2] for k in algorithm.kernel], dtype=np.float64)
+        diffusion_memo = matcher.diffusion_memo()
 
         def run(y0: int, y1: int) -> None:
             _diffuse(
-                work, opaque, *args, matcher.linear, matcher.oklab, dxs, dys, weights, serpentine, float(strength),
-                out, y0, y1,
+                rgb, SRGB8_TO_LINEAR, work, opaque, *args, matcher.linear, matcher.oklab, diffusion_memo,
+                DIFFUSION_CODES, LINEAR_TO_CODE, dxs, dys, weights, serpentine, float(strength), out, y0, y1,
             )  # fmt: skip
 
     elif family == "none":
@@ -311,14 +365,15 @@ def dither(
                 rgb, opaque, *args, matcher.spread, pair_memo, matrix, use_random, seed64, float(strength), out, y0, y1
             )
 
+    # The optimising mode's passes come after the diffusion: progress counts rows of both.
+    total = h * (1 + optimise.MAX_PASSES) if family == "optimise" else h
     band = max(1, _BAND_PIXELS // max(1, rgb.shape[1]))
     for y0 in range(0, h, band):
         y1 = min(h, y0 + band)
         run(y0, y1)
         if progress is not None:
-            progress(y1 // 2 if family == "optimise" else y1, h)
+            progress(y1, total)
     if family == "optimise":
-        optimise.refine(rgb, opaque, out, matcher)
-        if progress is not None:
-            progress(h, h)
+        report = None if progress is None else (lambda done, _: progress(h + done, total))
+        optimise.refine(rgb, opaque, out, matcher, report)
     return out

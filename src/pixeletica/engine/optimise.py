@@ -18,6 +18,7 @@ few multiplications, and only an accepted change updates ``f`` around the block.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -37,21 +38,51 @@ _REACH = 3.0
 _XYZ = color.SRGB_TO_XYZ / color.D65_WHITE[:, None]  # linear sRGB -> XYZ relative to white
 
 
-def refine(rgb: NDArray[np.uint8], opaque: NDArray[np.bool_], indices: NDArray[np.int16], matcher: Matcher) -> int:
-    """Improve ``indices`` (a dithered picture of ``rgb``) in place; returns the number of passes made."""
+#: Rows searched between two progress reports, as a share of a pass: about twenty reports a pass.
+_REPORTS_PER_PASS = 20
+
+Progress = Callable[[int, int], None]  # (rows searched, rows to search at the most)
+
+
+def refine(
+    rgb: NDArray[np.uint8],
+    opaque: NDArray[np.bool_],
+    indices: NDArray[np.int16],
+    matcher: Matcher,
+    progress: Progress | None = None,
+) -> int:
+    """Improve ``indices`` (a dithered picture of ``rgb``) in place; returns the number of passes made.
+
+    ``progress`` hears of every band of rows searched, out of ``MAX_PASSES`` times the rows (the last
+    report says all of them, also when the search settles sooner); an exception it raises stops the
+    search, leaving ``indices`` a valid, partly improved picture.
+    """
+    h = rgb.shape[0]
     source = np.ascontiguousarray(color.SRGB8_TO_LINEAR[rgb])
     seen = quality.blur(source.astype(np.float32) * opaque[..., None])
     if not opaque.all():  # air left out of the blur: normalised convolution
         seen /= np.maximum(quality.blur(opaque.astype(np.float32)), np.float32(1e-12))[..., None]
     weights = _weights(np.ascontiguousarray(seen, dtype=np.float64))
+    del seen
     kernel = quality.gaussian_kernel(quality.SIGMA, reach=_REACH).astype(np.float64)
     autocorrelation = np.correlate(kernel, kernel, mode="full")
-    return int(
-        _search(
-            source, opaque, indices, *matcher.kernel_args, matcher.linear, weights, autocorrelation, MAX_PASSES,
-            SETTLED,
-        )
-    )  # fmt: skip
+    twice = _blurred_twice(source, opaque, indices, matcher.linear, autocorrelation)
+    total = int(opaque.sum())
+    band = max(1, -(-h // _REPORTS_PER_PASS))
+    for done in range(MAX_PASSES):
+        changes = 0
+        for y0 in range(0, h, band):
+            y1 = min(h, y0 + band)
+            changes += _search(
+                source, opaque, indices, *matcher.kernel_args, matcher.linear, weights, twice, autocorrelation, y0, y1
+            )
+            if progress is not None:
+                progress(done * h + y1, MAX_PASSES * h)
+        if changes <= SETTLED * total:
+            break
+    if progress is not None:
+        progress(MAX_PASSES * h, MAX_PASSES * h)
+    return done + 1
 
 
 @numba.njit(cache=True, inline="always")
@@ -64,14 +95,14 @@ def _f(t: float) -> tuple[float, float]:
 
 
 @numba.njit(cache=True, nogil=True)
-def _weights(seen: NDArray[np.float64]) -> NDArray[np.float64]:  # pragma: no cover - compiled
+def _weights(seen: NDArray[np.float64]) -> NDArray[np.float32]:  # pragma: no cover - compiled
     """Per pixel, the 3x3 matrix W with CIEDE2000(c, c + d)² ≈ dᵀ W d for small linear-light d around c.
 
     CIELAB's Jacobian at the colour, then CIEDE2000's weights of lightness, chroma and hue
     (Sharma, Wu & Dalal 2005: S_L, S_C, S_H, R_T and the a* stretch G).
     """
     h, w = seen.shape[0], seen.shape[1]
-    out = np.zeros((h, w, 3, 3))
+    out = np.zeros((h, w, 3, 3), dtype=np.float32)
     jac = np.empty((3, 3))
     for y in range(h):
         for x in range(w):
@@ -113,16 +144,16 @@ def _weights(seen: NDArray[np.float64]) -> NDArray[np.float64]:  # pragma: no co
 
 
 @numba.njit(cache=True, nogil=True)
-def _search(
-    source: NDArray[np.float64], opaque: NDArray[np.bool_], out: NDArray[np.int16], pts: Points, box: Points, n: int,
-    cs: Indices, cand: Indices, kind: int, space: int, linear: Points, weights: NDArray[np.float64],
-    a: NDArray[np.float64], max_passes: int, settled: float,
-) -> int:  # pragma: no cover - compiled  # fmt: skip
-    """The search; ``a`` is the 1-D autocorrelation of the blur (the blur of the blurred error is ``a ⊗ a``)."""
+def _blurred_twice(
+    source: NDArray[np.float64], opaque: NDArray[np.bool_], out: NDArray[np.int16], linear: Points,
+    a: NDArray[np.float64],
+) -> NDArray[np.float64]:  # pragma: no cover - compiled  # fmt: skip
+    """(a ⊗ a) * (picture - source): the error each block's change is weighed against.
+
+    ``a`` is the 1-D autocorrelation of the blur (the blur of the blurred error is ``a ⊗ a``).
+    """
     h, w = source.shape[0], source.shape[1]
     r = a.shape[0] // 2
-    g2 = a[r] * a[r]  # Σ g², the blur's energy
-    # blurred twice: (a ⊗ a) * (picture - source), the error each block's change is weighed against
     err = np.zeros((h, w, 3))
     for y in range(h):
         for x in range(w):
@@ -135,70 +166,78 @@ def _search(
             for dx in range(max(-r, -x), min(r, w - 1 - x) + 1):
                 for c in range(3):
                     rows[y, x, c] += a[dx + r] * err[y, x + dx, c]
-    twice = np.zeros((h, w, 3))
+    twice = err  # reused: every value is replaced
+    twice[:] = 0.0
     for y in range(h):
         for dy in range(max(-r, -y), min(r, h - 1 - y) + 1):
             for x in range(w):
                 for c in range(3):
                     twice[y, x, c] += a[dy + r] * rows[y + dy, x, c]
+    return twice
+
+
+@numba.njit(cache=True, nogil=True)
+def _search(
+    source: NDArray[np.float64], opaque: NDArray[np.bool_], out: NDArray[np.int16], pts: Points, box: Points, n: int,
+    cs: Indices, cand: Indices, kind: int, space: int, linear: Points, weights: NDArray[np.float32],
+    twice: NDArray[np.float64], a: NDArray[np.float64], y0: int, y1: int,
+) -> int:  # pragma: no cover - compiled  # fmt: skip
+    """One pass of the search over rows y0..y1; returns the number of blocks changed.
+
+    ``twice`` (see :func:`_blurred_twice`) follows every change.
+    """
+    h, w = source.shape[0], source.shape[1]
+    r = a.shape[0] // 2
+    g2 = a[r] * a[r]  # Σ g², the blur's energy
     want = np.empty(3)
     step = np.empty(3)
     offers = np.empty(10, dtype=np.int64)
-    total = 0
-    for y in range(h):
+    changes = 0
+    for y in range(y0, y1):
         for x in range(w):
-            total += opaque[y, x]
-    passes = 0
-    while passes < max_passes:
-        passes += 1
-        changes = 0
-        for y in range(h):
-            for x in range(w):
-                if not opaque[y, x]:
+            if not opaque[y, x]:
+                continue
+            now = out[y, x]
+            # Offers: the block nearest to the colour that would cancel the error here, and the neighbours' blocks.
+            for c in range(3):
+                want[c] = linear[now, c] - twice[y, x, c] / g2
+            linear_to_space(want[0], want[1], want[2], space, step)
+            count = 1
+            offers[0] = nearest_one(pts, box, n, cs, cand, kind, step[0], step[1], step[2])
+            for dy in range(max(-1, -y), min(1, h - 1 - y) + 1):
+                for dx in range(max(-1, -x), min(1, w - 1 - x) + 1):
+                    other = out[y + dy, x + dx]
+                    if opaque[y + dy, x + dx] and other != now:
+                        offers[count] = other
+                        count += 1
+            best_gain = -1e-12
+            best = -1
+            wp = weights[y, x]
+            for k in range(count):
+                p = offers[k]
+                if p == now:
                     continue
-                now = out[y, x]
-                # Offers: the block nearest to the colour that would cancel the error here, and the neighbours' blocks.
                 for c in range(3):
-                    want[c] = linear[now, c] - twice[y, x, c] / g2
-                linear_to_space(want[0], want[1], want[2], space, step)
-                count = 1
-                offers[0] = nearest_one(pts, box, n, cs, cand, kind, step[0], step[1], step[2])
-                for dy in range(max(-1, -y), min(1, h - 1 - y) + 1):
-                    for dx in range(max(-1, -x), min(1, w - 1 - x) + 1):
-                        other = out[y + dy, x + dx]
-                        if opaque[y + dy, x + dx] and other != now:
-                            offers[count] = other
-                            count += 1
-                best_gain = -1e-12
-                best = -1
-                wp = weights[y, x]
-                for k in range(count):
-                    p = offers[k]
-                    if p == now:
-                        continue
+                    step[c] = linear[p, c] - linear[now, c]
+                gain = 0.0
+                for i in range(3):
+                    s = 0.0
+                    for j in range(3):
+                        s += wp[i, j] * (2.0 * twice[y, x, j] + g2 * step[j])
+                    gain += step[i] * s
+                if gain < best_gain:
+                    best_gain = gain
+                    best = p
+            if best < 0:
+                continue
+            for c in range(3):
+                step[c] = linear[best, c] - linear[now, c]
+            out[y, x] = best
+            changes += 1
+            for dy in range(max(-r, -y), min(r, h - 1 - y) + 1):
+                ay = a[dy + r]
+                for dx in range(max(-r, -x), min(r, w - 1 - x) + 1):
+                    axy = ay * a[dx + r]
                     for c in range(3):
-                        step[c] = linear[p, c] - linear[now, c]
-                    gain = 0.0
-                    for i in range(3):
-                        s = 0.0
-                        for j in range(3):
-                            s += wp[i, j] * (2.0 * twice[y, x, j] + g2 * step[j])
-                        gain += step[i] * s
-                    if gain < best_gain:
-                        best_gain = gain
-                        best = p
-                if best < 0:
-                    continue
-                for c in range(3):
-                    step[c] = linear[best, c] - linear[now, c]
-                out[y, x] = best
-                changes += 1
-                for dy in range(max(-r, -y), min(r, h - 1 - y) + 1):
-                    ay = a[dy + r]
-                    for dx in range(max(-r, -x), min(r, w - 1 - x) + 1):
-                        axy = ay * a[dx + r]
-                        for c in range(3):
-                            twice[y + dy, x + dx, c] += axy * step[c]
-        if changes <= settled * total:
-            break
-    return passes
+                        twice[y + dy, x + dx, c] += axy * step[c]
+    return changes
