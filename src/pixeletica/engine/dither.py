@@ -7,7 +7,7 @@ Four families, chosen by name from :data:`ALGORITHMS`:
   serpentine); each pixel takes the block nearest (in the metric) to its colour plus the error
   it was given, and passes its own error on to its unvisited neighbours with the kernel's
   weights. The error is carried in linear light, where averaging neighbouring blocks is what the
-  eye does; where no block comes within :data:`_REACH` of the colour (too dark, too saturated),
+  eye does; where no block comes within :data:`REACH` of the colour (too dark, too saturated),
   only that much of the error is passed on, so that it cannot pile up and burst out as streaks.
   Kernels: Floyd & Steinberg (1976); Jarvis, Judice & Ninke (1976); Stucki (1981); Burkes
   (1988); Sierra (1989) and Sierra Lite; Atkinson (Apple, 1984; passes on only 3/4 of the error).
@@ -57,7 +57,7 @@ AIR = -1
 _PAD = 2  # widest kernel reach (2 columns, 2 rows)
 #: OKLab distance (lightness runs from 0 to 1) beyond which the palette is taken not to reach a
 #: colour: error diffusion passes on only this much of a larger error (chosen with bench_quality.py).
-_REACH = 0.15
+REACH = 0.15
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -278,7 +278,7 @@ def _diffuse(
             out[y, x] = p
             # Where no block comes near the colour, pass on only part of the error: it cannot be
             # paid back, and carried on it would burst out as streaks further along.
-            scale = strength * (_REACH / miss if miss > _REACH else 1.0)
+            scale = strength * (REACH / miss if miss > REACH else 1.0)
             e0 = (c0 - linear[p, 0]) * scale
             e1 = (c1 - linear[p, 1]) * scale
             e2 = (c2 - linear[p, 2]) * scale

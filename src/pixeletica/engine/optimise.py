@@ -59,11 +59,7 @@ def refine(
     """
     h = rgb.shape[0]
     source = np.ascontiguousarray(color.SRGB8_TO_LINEAR[rgb])
-    seen = quality.blur(source.astype(np.float32) * opaque[..., None])
-    if not opaque.all():  # air left out of the blur: normalised convolution
-        seen /= np.maximum(quality.blur(opaque.astype(np.float32)), np.float32(1e-12))[..., None]
-    weights = _weights(np.ascontiguousarray(seen, dtype=np.float64))
-    del seen
+    weights = _weights(np.ascontiguousarray(quality.blur_opaque(source.astype(np.float32), opaque), dtype=np.float64))
     kernel = quality.gaussian_kernel(quality.SIGMA, reach=_REACH).astype(np.float64)
     autocorrelation = np.correlate(kernel, kernel, mode="full")
     twice = _blurred_twice(source, opaque, indices, matcher.linear, autocorrelation)

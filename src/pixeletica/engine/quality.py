@@ -64,6 +64,18 @@ def blur(image: NDArray[np.float32], sigma: float = SIGMA) -> NDArray[np.float32
     return np.asarray(blurred, dtype=np.float32).reshape(data.shape)
 
 
+def blur_opaque(light: NDArray[np.float32], opaque: NDArray[np.bool_]) -> NDArray[np.float32]:
+    """Blur an (H, W, 3) linear-light image with the air left out (normalised convolution).
+
+    Each pixel becomes the Gaussian-weighted mean of the opaque pixels around it.
+    """
+    weight = opaque.astype(np.float32)
+    blurred = blur(light * weight[..., None])
+    if not opaque.all():
+        blurred /= np.maximum(blur(weight), np.float32(1e-12))[..., None]
+    return blurred
+
+
 @numba.njit(cache=True, nogil=True)
 def _mirror(i: int, n: int) -> int:
     """Index ``i`` reflected into 0..n-1 (half-sample symmetric, as scipy's ``reflect``)."""
@@ -104,10 +116,7 @@ def score(source: NDArray[np.uint8], picture: NDArray[np.uint8], opaque: NDArray
     if not opaque.any():
         return Score(math.nan, math.nan)
     lut = color.SRGB8_TO_LINEAR.astype(np.float32)
-    weight = opaque.astype(np.float32)
-    blurred_weight = blur(weight)[..., None]
-    blurred_weight = np.maximum(blurred_weight, np.float32(1e-12))
-    seen = [blur(lut[image] * weight[..., None]) / blurred_weight for image in (source, picture)]
+    seen = [blur_opaque(lut[image], opaque) for image in (source, picture)]
     step = max(1, math.ceil(math.sqrt(int(opaque.sum()) / _SAMPLE_PIXELS)))
     sample = (slice(None, None, step), slice(None, None, step))
     mask = opaque[sample]
