@@ -66,8 +66,12 @@ def test_a_photograph_from_start_to_delete(server):
     assert body["timestamp"].endswith("Z")
     task_id = body["taskId"]
 
+    assert body["quality"] is None  # nothing to score before the picture exists
     done = wait_done(server, task_id)
     assert done["status"] == "completed" and done["progress"] == 100
+    fidelity = done["quality"]
+    assert 0 < fidelity["blurredDeltaE2000"] < fidelity["meanDeltaE2000"] < 20  # dithering averages out
+    assert "blurred" in fidelity["explanation"] and "\n" not in fidelity["explanation"]
 
     listing = server.client.get(f"/api/conversion/{task_id}/files").json()
     assert listing["taskId"] == task_id

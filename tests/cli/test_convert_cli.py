@@ -44,6 +44,15 @@ def test_convert_a_photograph(tmp_path, photo_path):
     assert document["total_blocks"] == 96 * 96
     assert sum(m["count"] for m in document["materials"]) == 96 * 96
     assert "ΔE2000" in result.stdout and "96 x 96 blocks" in result.stdout
+    fidelity = next(line for line in result.stdout.splitlines() if "Fidelity" in line)
+    assert "ΔE2000 blurred" in fidelity and "per block" in fidelity
+
+
+def test_a_picture_of_air_has_no_fidelity_score(tmp_path):
+    Image.fromarray(np.zeros((8, 8, 4), dtype=np.uint8), "RGBA").save(tmp_path / "empty.png")
+    result = run("convert", str(tmp_path / "empty.png"), "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    assert "nothing to measure: every pixel is air" in result.stdout and "nan" not in result.stdout.lower()
 
 
 def test_console_script_and_options(tmp_path):

@@ -1,4 +1,4 @@
-"""Dithering properties: palette-only output, exact colours kept, mean colour kept, reproducible."""
+"""Dithering properties: palette-only output, exact colours kept, mean light kept, reproducible."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any, TypeGuard
 
 from pydantic import BaseModel, Field
 
-from pixeletica.engine.quality import EXPLANATION
+from pixeletica.engine import quality as engine_quality
 from pixeletica.tasks.model import Artifact, Status, Task, iso
 
 
@@ -48,7 +48,7 @@ def _quality(task: Task) -> Quality | None:
     blurred, mean = task.result.get("blurred_delta_e2000"), task.result.get("mean_delta_e2000")
     if task.status is not Status.COMPLETED or not (_finite(blurred) and _finite(mean)):
         return None  # not done, done by an older version, or a picture of air: nothing measured
-    return Quality(blurredDeltaE2000=blurred, meanDeltaE2000=mean, explanation=EXPLANATION)
+    return Quality(blurredDeltaE2000=blurred, meanDeltaE2000=mean, explanation=engine_quality.EXPLANATION)
 
 
 def _finite(value: object) -> TypeGuard[float]:

@@ -6,14 +6,17 @@ Four families, chosen by name from :data:`ALGORITHMS`:
 - error diffusion (``floyd_steinberg`` and friends): pixels are visited in scan order (optionally
   serpentine); each pixel takes the block nearest (in the metric) to its colour plus the error
   it was given, and passes its own error on to its unvisited neighbours with the kernel's
-  weights. The error is carried in linear light, where averaging neighbouring blocks is what the
-  eye does; where no block comes within :data:`REACH` of the colour (too dark, too saturated),
+  weights. The nearest block is looked up in a memo of small colour cells (about three 8-bit steps
+  wide, see :mod:`pixeletica.engine.diffusion_memo`); a cell that holds a palette colour is
+  searched exactly, so palette colours keep their blocks. The error is carried in linear light,
+  where averaging neighbouring blocks is what the eye does; where no block comes within
+  :data:`REACH` of the colour (too dark, too saturated),
   only that much of the error is passed on, so that it cannot pile up and burst out as streaks.
   Kernels: Floyd & Steinberg (1976); Jarvis, Judice & Ninke (1976); Stucki (1981); Burkes
   (1988); Sierra (1989) and Sierra Lite; Atkinson (Apple, 1984; passes on only 3/4 of the error).
 - threshold dithering (``ordered`` = Bayer 4x4, ``ordered_2x2``, ``ordered_8x8``,
   ``blue_noise``, ``random``): each pixel is between its nearest colour p1 and the next colour
-  p2 along its error, at a ratio r (see :func:`pixeletica.engine.nearest.memo_pair`); it takes p2
+  p2 along its error, at a ratio r (see :func:`pixeletica.engine.nearest.fill_pair`); it takes p2
   when the pixel's threshold (:mod:`pixeletica.engine.thresholds`, or seeded noise) is below r.
   Exact palette colours have r = 0 and never move.
 - ``optimise``: Floyd-Steinberg, then :func:`pixeletica.engine.optimise.refine` changes blocks
@@ -33,24 +36,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pixeletica import names
-from pixeletica.engine import optimise, thresholds
+from pixeletica.engine import diffusion_memo, optimise, thresholds
 from pixeletica.engine.color import SRGB8_TO_LINEAR
+from pixeletica.engine.diffusion_memo import INDEX_MASK, MISS_SCALE, MISS_SHIFT, SEARCH_EXACTLY
 from pixeletica.engine.distance import SPACE_OKLAB, linear_to_space
-from pixeletica.engine.nearest import (
-    DIFFUSION_CODES,
-    LINEAR_TO_CODE,
-    MISS_SCALE,
-    SEARCH_EXACTLY,
-    Indices,
-    Matcher,
-    Points,
-    clamp_query,
-    diffusion_key,
-    fill_diffusion,
-    fill_nearest,
-    fill_pair,
-    nearest_one,
-)
+from pixeletica.engine.nearest import Indices, Matcher, Points, clamp_query, fill_nearest, fill_pair, nearest_one
 from pixeletica.errors import InvalidInput
 
 AIR = -1
@@ -79,6 +69,8 @@ def _kernel(divisor: float, *rows: str) -> tuple[tuple[int, int, float], ...]:
     """
     cells = [row.split() for row in rows]
     centre = cells[0].index("*")
+    if len(rows) > _PAD + 1 or max(len(row) for row in cells) - 1 - centre > _PAD or centre > _PAD:
+        raise ValueError(f"a kernel may reach at most {_PAD} rows and columns from the pixel")
     return tuple(
         (dx - centre, dy, int(w) / divisor)
         for dy, row in enumerate(cells)
@@ -215,7 +207,7 @@ def _match_threshold(
 
 
 @numba.njit(cache=True, nogil=True)
-def _load_row(rgb: NDArray[np.uint8], to_linear: Points, work: NDArray[np.float64], y: int) -> None:
+def _load_row(rgb: NDArray[np.uint8], to_linear: diffusion_memo.Table, work: NDArray[np.float64], y: int) -> None:
     """Put row ``y`` of the image, in linear light, into its slot of the rolling ``work`` rows."""
     slot = work[y % work.shape[0]]  # pragma: no cover - compiled
     slot[:] = 0.0
@@ -227,9 +219,9 @@ def _load_row(rgb: NDArray[np.uint8], to_linear: Points, work: NDArray[np.float6
 
 @numba.njit(cache=True, nogil=True)
 def _diffuse(
-    rgb: NDArray[np.uint8], to_linear: Points, work: NDArray[np.float64], opaque: NDArray[np.bool_], pts: Points,
-    box: Points, n: int, cs: Indices, cand: Indices, kind: int, space: int, linear: Points, oklab: Points,
-    memo: NDArray[np.uint32], codes: Points, to_code: NDArray[np.uint32], dxs: NDArray[np.int64],
+    rgb: NDArray[np.uint8], to_linear: diffusion_memo.Table, work: NDArray[np.float64], opaque: NDArray[np.bool_],
+    pts: Points, box: Points, n: int, cs: Indices, cand: Indices, kind: int, space: int, linear: Points, oklab: Points,
+    memo: NDArray[np.uint32], codes: diffusion_memo.Table, to_code: NDArray[np.uint32], dxs: NDArray[np.int64],
     dys: NDArray[np.int64], weights: NDArray[np.float64], serpentine: bool, strength: float, out: NDArray[np.int16],
     y0: int, y1: int,
 ) -> None:  # fmt: skip
@@ -237,10 +229,9 @@ def _diffuse(
 
     ``work`` holds _PAD + 1 rows (padded by _PAD columns each side) in turn: row y in slot
     y % (_PAD + 1), loaded with the image's light before the error reaches it (see :func:`dither`).
-    A colour is matched as its nearest colour of three :data:`~pixeletica.engine.nearest.DIFFUSION_CODES`
-    (``codes``; ``to_code`` maps linear light to them), through ``memo``
-    (:meth:`Matcher.diffusion_memo`), which also tells how far that block is from the colour;
-    colours in the code cell of a palette colour are searched exactly.
+    A colour is matched through ``memo`` (:func:`pixeletica.engine.diffusion_memo.table`; ``codes``
+    and ``to_code`` are that module's ``CODE_LIGHT`` and ``LINEAR_TO_CODE``), which also tells how
+    far the block is from the colour; colours in the cell of a palette colour are searched exactly.
     """
     w = out.shape[1]  # pragma: no cover - compiled
     rows = work.shape[0]
@@ -259,13 +250,13 @@ def _diffuse(
             c0 = row[xp, 0]
             c1 = row[xp, 1]
             c2 = row[xp, 2]
-            key = diffusion_key(c0, c1, c2, codes, to_code)
-            m: int | np.int64 = np.int64(memo[key])
+            cell = diffusion_memo.key(c0, c1, c2, codes, to_code)
+            m: int | np.int64 = np.int64(memo[cell])
             if m == 0:
-                m = fill_diffusion(pts, box, n, cs, cand, kind, space, oklab, codes, memo, key, seen)
+                m = diffusion_memo.fill(pts, box, n, cs, cand, kind, space, oklab, codes, memo, cell, seen)
             if m != SEARCH_EXACTLY:
-                p = (m & 0xFFF) - 1
-                miss = (m >> 12) / MISS_SCALE
+                p = (m & INDEX_MASK) - 1
+                miss = (m >> MISS_SHIFT) / MISS_SCALE
             else:  # near a palette colour: it must find its own block
                 linear_to_space(c0, c1, c2, space, seen)
                 clamp_query(box, seen)
@@ -312,8 +303,9 @@ def dither(
 ) -> NDArray[np.int16]:
     """Palette index per pixel of an (H, W, 3) uint8 sRGB image; -1 where ``opaque`` is False.
 
-    ``strength`` (0..1) scales the error passed on (diffusion) or the chance of taking the
-    second colour (ordered/random); 0 is the same as ``none``. Returns (H, W) int16.
+    ``strength`` (0..1) scales the error passed on (diffusion, and the optimising mode's starting
+    diffusion; its search ignores it) or the chance of taking the second colour (ordered/random);
+    0 is the same as ``none``. Returns (H, W) int16.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
@@ -335,12 +327,13 @@ def dither(
         dxs = np.array([k[0] for k in algorithm.kernel], dtype=np.int64)
         dys = np.array([k[1] for k in algorithm.kernel], dtype=np.int64)
         weights = np.array([k[2] for k in algorithm.kernel], dtype=np.float64)
-        diffusion_memo = matcher.diffusion_memo()
+        memo = diffusion_memo.table(matcher)
 
         def run(y0: int, y1: int) -> None:
             _diffuse(
-                rgb, SRGB8_TO_LINEAR, work, opaque, *args, matcher.linear, matcher.oklab, diffusion_memo,
-                DIFFUSION_CODES, LINEAR_TO_CODE, dxs, dys, weights, serpentine, float(strength), out, y0, y1,
+                rgb, SRGB8_TO_LINEAR, work, opaque, *args, matcher.linear, matcher.oklab, memo,
+                diffusion_memo.CODE_LIGHT, diffusion_memo.LINEAR_TO_CODE, dxs, dys, weights, serpentine,
+                float(strength), out, y0, y1,
             )  # fmt: skip
 
     elif family == "none":

@@ -289,6 +289,12 @@ def target_size(
     return int(width), int(height)
 
 
+def check_resample(name: str) -> None:
+    """Refuse a resampling method that is not one of :data:`RESAMPLING`."""
+    if name not in RESAMPLING:
+        raise InvalidInput(f"unknown resampling {names.shown(name)}; choose one of: {', '.join(RESAMPLING)}")
+
+
 def resize(
     rgba: NDArray[np.uint8], size: tuple[int, int], resample: str = defaults.DEFAULT_RESAMPLE
 ) -> NDArray[np.uint8]:
@@ -298,8 +304,7 @@ def resize(
     colour bleeding from transparent pixels appear. ``nearest`` copies pixels (pixel art).
     """
     width, height = size
-    if resample not in RESAMPLING:
-        raise InvalidInput(f"unknown resampling {names.shown(resample)}; choose one of: {', '.join(RESAMPLING)}")
+    check_resample(resample)
     if (rgba.shape[1], rgba.shape[0]) == (width, height):
         return rgba
     if resample == "nearest":

@@ -18,12 +18,14 @@ Queries are first clamped to the grid's box, the bounding box of the sRGB gamut 
 space (plus a margin); every 8-bit sRGB colour lies inside it.
 
 Matching whole 8-bit images goes through a memo keyed by the 24-bit colour, filled lazily: each
-distinct colour of an image is searched once.
+distinct colour of an image is searched once. Error diffusion, whose colours are not 8-bit, has a
+memo of its own (:mod:`pixeletica.engine.diffusion_memo`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numba
@@ -35,10 +37,8 @@ from pixeletica.engine.distance import (
     DIST_CIEDE2000,
     DIST_EUCLID,
     DIST_REDMEAN,
-    SPACE_OKLAB,
     Metric,
     distance2,
-    linear_to_space,
     srgb8_to_space,
 )
 
@@ -307,100 +307,6 @@ def fill_pair(
     return m
 
 
-#: Fixed-point scale of the distance packed into :meth:`Matcher.diffusion_memo` (20 bits, up to 2).
-MISS_SCALE = float(1 << 19)
-#: The diffusion memo's channel codes: 256 even steps of the sRGB encoding (extended to negative
-#: values by symmetry) from -1 to 2, about three 8-bit steps each, so that the colours which the
-#: carried error pushes outside the sRGB cube are remembered too. The linear light of each code:
-_CODE_LOW, _CODE_HIGH = -1.0, 2.0
-DIFFUSION_CODES = np.sign(_encoded := np.linspace(_CODE_LOW, _CODE_HIGH, 256)) * color.srgb_to_linear(np.abs(_encoded))
-#: Steps of :data:`LINEAR_TO_CODE` from the first code's light to the last's.
-DIFFUSION_STEPS = 1 << 16
-
-
-def _spread_bits(codes: NDArray[np.integer[Any]]) -> NDArray[np.uint32]:
-    """Each 8-bit code with its bits moved to every third place (bit i to bit 3i)."""
-    wide = codes.astype(np.uint32)
-    out = np.zeros(codes.shape, dtype=np.uint32)
-    for bit in range(8):
-        out |= ((wide >> np.uint32(bit)) & np.uint32(1)) << np.uint32(3 * bit)
-    return out
-
-
-#: The nearest code of linear light ``DIFFUSION_CODES[0] + i * (DIFFUSION_CODES[-1] - DIFFUSION_CODES[0]) /
-#: DIFFUSION_STEPS`` (i in 0..DIFFUSION_STEPS; about 10 entries per code where codes are finest),
-#: with its bits spread out: a colour's memo key interleaves the bits of its three codes (red's
-#: highest), so that colours near each other have keys near each other in memory.
-LINEAR_TO_CODE = _spread_bits(
-    np.rint(
-        (
-            np.sign(_light := np.linspace(DIFFUSION_CODES[0], DIFFUSION_CODES[-1], DIFFUSION_STEPS + 1))
-            * color.linear_to_srgb(np.abs(_light))
-            - _CODE_LOW
-        )
-        * (255 / (_CODE_HIGH - _CODE_LOW))
-    ).astype(np.uint8)
-)
-
-
-@numba.njit(cache=True, inline="always")
-def _gather_bits(key: np.int64, shift: int) -> int:
-    """The code whose bits sit at every third place of ``key`` from ``shift`` (see :data:`LINEAR_TO_CODE`)."""
-    code = 0
-    for bit in range(8):
-        code |= int((key >> (3 * bit + shift)) & 1) << bit
-    return code
-
-
-#: A :meth:`Matcher.diffusion_memo` entry of a code cell that holds a palette colour: colours
-#: there are searched exactly, so that a palette colour always finds its own block.
-SEARCH_EXACTLY = np.uint32(0xFFFFFFFF)
-
-
-@numba.njit(cache=True, inline="always")
-def diffusion_key(c0: float, c1: float, c2: float, codes: Points, to_code: NDArray[np.uint32]) -> np.int64:
-    """The :meth:`Matcher.diffusion_memo` key of a linear-light colour, clamped to the codes' range.
-
-    Its bits interleave those of the nearest of ``codes`` (:data:`DIFFUSION_CODES`) in each channel.
-    """
-    steps = to_code.shape[0] - 1
-    low = codes[0]
-    per_step = steps / (codes[codes.shape[0] - 1] - low)
-    i0 = min(max(int((c0 - low) * per_step + 0.5), 0), steps)
-    i1 = min(max(int((c1 - low) * per_step + 0.5), 0), steps)
-    i2 = min(max(int((c2 - low) * per_step + 0.5), 0), steps)
-    return (np.int64(to_code[i0]) << 2) | (np.int64(to_code[i1]) << 1) | np.int64(to_code[i2])
-
-
-@numba.njit(cache=True, nogil=True)
-def _mark_palette_cells(linear: Points, codes: Points, to_code: NDArray[np.uint32], memo: NDArray[np.uint32]) -> None:
-    for p in range(linear.shape[0]):  # pragma: no cover - compiled
-        memo[diffusion_key(linear[p, 0], linear[p, 1], linear[p, 2], codes, to_code)] = SEARCH_EXACTLY
-
-
-@numba.njit(cache=True, nogil=True)
-def fill_diffusion(
-    pts: Points, box: Points, n: int, cell_start: Indices, cand: Indices, kind: int, space: int, oklab: Points,
-    codes: Points, memo: NDArray[np.uint32], key: np.int64, q: Points,
-) -> int:  # pragma: no cover  # fmt: skip
-    """Search and remember the nearest block of a colour of three :data:`DIFFUSION_CODES`, and how far off it is.
-
-    Packed as ``(p + 1) | miss << 12``, miss the OKLab distance from the colour to block ``p``
-    times :data:`MISS_SCALE` (20 bits). A filled entry is neither zero nor :data:`SEARCH_EXACTLY`.
-    """
-    lr = codes[_gather_bits(key, 2)]
-    lg = codes[_gather_bits(key, 1)]
-    lb = codes[_gather_bits(key, 0)]
-    linear_to_space(lr, lg, lb, space, q)
-    clamp_query(box, q)
-    p = nearest_one(pts, box, n, cell_start, cand, kind, q[0], q[1], q[2])
-    linear_to_space(lr, lg, lb, SPACE_OKLAB, q)
-    miss = np.sqrt((q[0] - oklab[p, 0]) ** 2 + (q[1] - oklab[p, 1]) ** 2 + (q[2] - oklab[p, 2]) ** 2)
-    m = (p + 1) | (min(int(miss * MISS_SCALE + 0.5), (1 << 20) - 2) << 12)
-    memo[key] = m
-    return m
-
-
 def _median_nn_distance(points: Points, metric: Metric) -> float:
     if len(points) < 2:
         return 1.0
@@ -410,7 +316,7 @@ def _median_nn_distance(points: Points, metric: Metric) -> float:
 
 
 class Matcher:
-    """Exact nearest-colour search for one palette under one metric, with 8-bit memo tables.
+    """Exact nearest-colour search for one palette under one metric, with its memo tables.
 
     Build once per (palette, metric) and reuse: the memo tables fill as images pass through.
     Concurrent threads may race to fill the same memo entry; they write the same value.
@@ -435,9 +341,7 @@ class Matcher:
         self.cell_start, self.cand = _build_grid(self.points, lo, hi, n, metric.distance)
         self.spread = _median_nn_distance(self.points, metric)
         self._lock = threading.Lock()
-        self._nearest_memo: NDArray[np.uint16] | None = None
-        self._pair_memo: NDArray[np.uint32] | None = None
-        self._diffusion_memo: NDArray[np.uint32] | None = None
+        self._memos: dict[str, NDArray[Any]] = {}
 
     @property
     def size(self) -> int:
@@ -464,29 +368,18 @@ class Matcher:
 
         Allocated with zeros, so the operating system hands out pages only as colours fill in.
         """
-        with self._lock:
-            if self._nearest_memo is None:
-                self._nearest_memo = np.zeros(1 << 24, dtype=np.uint16)
-            return self._nearest_memo
+        return self.memo("nearest", lambda: np.zeros(1 << 24, dtype=np.uint16))
 
     def pair_memo(self) -> NDArray[np.uint32]:
         """The 24-bit colour -> packed (nearest, next, ratio) memo used by ordered/random dithering."""
+        return self.memo("pair", lambda: np.zeros(1 << 24, dtype=np.uint32))
+
+    def memo(self, name: str, make: Callable[[], NDArray[Any]]) -> NDArray[Any]:
+        """A memo table kept with this matcher under ``name``, made by ``make()`` the first time."""
         with self._lock:
-            if self._pair_memo is None:
-                self._pair_memo = np.zeros(1 << 24, dtype=np.uint32)
-            return self._pair_memo
-
-    def diffusion_memo(self) -> NDArray[np.uint32]:
-        """Error diffusion's memo: :func:`diffusion_key` -> packed (nearest, OKLab distance to it).
-
-        See :func:`fill_diffusion`; the cells of palette colours hold :data:`SEARCH_EXACTLY`.
-        """
-        with self._lock:
-            if self._diffusion_memo is None:
-                memo = np.zeros(1 << 24, dtype=np.uint32)
-                _mark_palette_cells(self.linear, DIFFUSION_CODES, LINEAR_TO_CODE, memo)
-                self._diffusion_memo = memo
-            return self._diffusion_memo
+            if name not in self._memos:
+                self._memos[name] = make()
+            return self._memos[name]
 
 
-__all__ = ["MAX_PALETTE_SIZE", "Matcher", "gamut_box"]
+__all__ = ["MAX_PALETTE_SIZE", "Matcher", "clamp_query", "fill_nearest", "fill_pair", "gamut_box", "nearest_one"]

@@ -11,8 +11,8 @@ picture repeat until a pass changes (almost) nothing or :data:`MAX_PASSES` are d
 depends on the input alone.
 
 With ``f`` the blurred error, ``g`` the Gaussian and ``W`` the local weights, changing a block by
-``a`` (in linear light) changes the error by ``2 aᵀ W (g * f) + (Σ g²) aᵀ W a``: each offer costs a
-few multiplications, and only an accepted change updates ``f`` around the block.
+``δ`` (in linear light) changes the error by ``2 δᵀ W (g * f) + (Σ g²) δᵀ W δ``: each offer costs a
+few multiplications, and only an accepted change updates ``g * f`` (``twice``) around the block.
 """
 
 from __future__ import annotations
@@ -26,14 +26,16 @@ from numpy.typing import NDArray
 
 from pixeletica.engine import color, quality
 from pixeletica.engine.distance import ciede2000_weights, linear_to_space
-from pixeletica.engine.nearest import Indices, Matcher, Points, nearest_one
+from pixeletica.engine.nearest import Indices, Matcher, Points, clamp_query, nearest_one
 
 #: Passes over the picture at the most.
 MAX_PASSES = 3
 #: A pass that changes fewer than this share of the blocks is the last.
 SETTLED = 0.002
 #: The blur's reach in sigmas (the tail beyond holds 0.3 % of its weight).
-_REACH = 3.0
+_BLUR_CUTOFF_SIGMAS = 3.0
+#: Blocks offered to each block: the one that would cancel the error there and its 8 neighbours'.
+_MAX_OFFERS = 1 + 8
 
 _XYZ = color.SRGB_TO_XYZ / color.D65_WHITE[:, None]  # linear sRGB -> XYZ relative to white
 
@@ -60,7 +62,7 @@ def refine(
     h = rgb.shape[0]
     source = np.ascontiguousarray(color.SRGB8_TO_LINEAR[rgb])
     weights = _weights(np.ascontiguousarray(quality.blur_opaque(source.astype(np.float32), opaque), dtype=np.float64))
-    kernel = quality.gaussian_kernel(quality.SIGMA, reach=_REACH).astype(np.float64)
+    kernel = quality.gaussian_kernel(quality.SIGMA, reach=_BLUR_CUTOFF_SIGMAS).astype(np.float64)
     autocorrelation = np.correlate(kernel, kernel, mode="full")
     twice = _blurred_twice(source, opaque, indices, matcher.linear, autocorrelation)
     total = int(opaque.sum())
@@ -100,10 +102,10 @@ def _weights(seen: NDArray[np.float64]) -> NDArray[np.float32]:  # pragma: no co
     h, w = seen.shape[0], seen.shape[1]
     out = np.zeros((h, w, 3, 3), dtype=np.float32)
     jac = np.empty((3, 3))
+    fs = np.empty(3)
+    ds = np.empty(3)
     for y in range(h):
         for x in range(w):
-            fs = np.empty(3)
-            ds = np.empty(3)
             for i in range(3):
                 t = _XYZ[i, 0] * seen[y, x, 0] + _XYZ[i, 1] * seen[y, x, 1] + _XYZ[i, 2] * seen[y, x, 2]
                 fs[i], ds[i] = _f(max(t, 0.0))
@@ -186,8 +188,9 @@ def _search(
     r = a.shape[0] // 2
     g2 = a[r] * a[r]  # Σ g², the blur's energy
     want = np.empty(3)
+    query = np.empty(3)
     step = np.empty(3)
-    offers = np.empty(10, dtype=np.int64)
+    offers = np.empty(_MAX_OFFERS, dtype=np.int64)
     changes = 0
     for y in range(y0, y1):
         for x in range(w):
@@ -197,9 +200,10 @@ def _search(
             # Offers: the block nearest to the colour that would cancel the error here, and the neighbours' blocks.
             for c in range(3):
                 want[c] = linear[now, c] - twice[y, x, c] / g2
-            linear_to_space(want[0], want[1], want[2], space, step)
+            linear_to_space(want[0], want[1], want[2], space, query)
+            clamp_query(box, query)
             count = 1
-            offers[0] = nearest_one(pts, box, n, cs, cand, kind, step[0], step[1], step[2])
+            offers[0] = nearest_one(pts, box, n, cs, cand, kind, query[0], query[1], query[2])
             for dy in range(max(-1, -y), min(1, h - 1 - y) + 1):
                 for dx in range(max(-1, -x), min(1, w - 1 - x) + 1):
                     other = out[y + dy, x + dx]

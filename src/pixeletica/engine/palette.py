@@ -155,7 +155,7 @@ def _check_names(given: tuple[str, ...], valid: list[str], what: str) -> None:
             close = difflib.get_close_matches(name, valid, n=3)
             plural = "categories" if what == "category" else f"{what}s"
             hint = f" (did you mean {', '.join(close)}?)" if close else f"; valid {plural}: {', '.join(valid)}"
-            raise InvalidInput(f"unknown {what} {name!r}{hint}")
+            raise InvalidInput(f"unknown {what} {names.shown(name)}{hint}")
 
 
 def _check_ids(given: tuple[str, ...], known: dict[str, Block]) -> tuple[str, ...]:

@@ -47,8 +47,7 @@ class ConvertOptions:
         metric = distance.get_metric(self.metric)
         if not 0.0 <= self.strength <= 1.0:
             raise InvalidInput(f"dithering strength must be between 0 and 1, got {self.strength}")
-        if self.resample not in image_io.RESAMPLING:
-            raise InvalidInput(f"unknown resampling {self.resample!r}; choose one of: {', '.join(image_io.RESAMPLING)}")
+        image_io.check_resample(self.resample)
         if not 0 <= self.alpha_threshold <= 255:
             raise InvalidInput(f"alpha threshold must be between 0 and 255, got {self.alpha_threshold}")
         for name in ("width", "height"):

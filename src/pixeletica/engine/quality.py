@@ -112,7 +112,10 @@ def score(source: NDArray[np.uint8], picture: NDArray[np.uint8], opaque: NDArray
     pixel is opaque.
     """
     if source.shape != picture.shape or source.shape[:2] != opaque.shape:
-        raise ValueError(f"shapes differ: source {source.shape}, picture {picture.shape}, mask {opaque.shape}")
+        raise ValueError(
+            "source, picture and mask must have the same height and width; got "
+            f"{source.shape}, {picture.shape} and {opaque.shape}"
+        )
     if not opaque.any():
         return Score(math.nan, math.nan)
     lut = color.SRGB8_TO_LINEAR.astype(np.float32)
