@@ -13,18 +13,19 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import nbtlib
+import numba
 import numpy as np
-from nbtlib.tag import ByteArray, Compound, Int, IntArray, List, Long, Short, String
+from nbtlib.tag import ByteArray, Compound, Int, IntArray, List, Long, LongArray, Short, String
 from numpy.typing import NDArray
 
-from pixeletica.engine import defaults
+from pixeletica.engine import _jit, defaults
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.errors import InvalidInput
+
+_jit.configure_cache()  # before the compiled kernel below is defined
 
 ORIENTATIONS = ("floor", "wall")
 FACINGS = ("south", "north", "east", "west")
@@ -135,6 +136,16 @@ class Placement:
         }[self.facing]
 
 
+@dataclass(frozen=True)
+class Build:
+    """What the writers take: an (X, Y, Z) array of indices into ``palette`` (entry 0 is air) and
+    the world position of its (0, 0, 0) corner (its smallest x, y and z)."""
+
+    blocks: NDArray[np.int32]
+    palette: list[str]  # block ids, with their state where it matters: "minecraft:birch_log[axis=y]"
+    origin: tuple[int, int, int]
+
+
 def volume(grid: BlockGrid, placement: Placement) -> tuple[NDArray[np.int32], list[str]]:
     """(X, Y, Z) array of indices into a palette whose entry 0 is air, and that palette."""
     placement.validate()
@@ -171,28 +182,54 @@ def world_origin(grid: BlockGrid, placement: Placement) -> tuple[int, int, int]:
     return x, y, z
 
 
+def _as_build(source: BlockGrid | Build, placement: Placement) -> Build:
+    if isinstance(source, Build):
+        placement.validate()
+        return source
+    blocks, palette = volume(source, placement)
+    return Build(blocks, palette, world_origin(source, placement))
+
+
+def block_state(block: str) -> tuple[str, dict[str, str]]:
+    """``"minecraft:birch_log[axis=y]"`` -> ``("minecraft:birch_log", {"axis": "y"})``."""
+    name, _, rest = block.partition("[")
+    properties = dict(item.split("=", 1) for item in rest.rstrip("]").split(",") if "=" in item)
+    return name, properties
+
+
+#: gzip's level for schematics: level 9 takes twice as long for a few per cent smaller files.
+_GZIP_LEVEL = 6
+
+
 def _nbt_bytes(root: Compound, name: str = "") -> bytes:
     buf = io.BytesIO()
     nbtlib.File(root, root_name=name).write(buf)
-    return gzip.compress(buf.getvalue(), mtime=0)
+    return gzip.compress(buf.getvalue(), compresslevel=_GZIP_LEVEL, mtime=0)
 
 
 def _varints(values: NDArray[np.int32]) -> bytes:
-    out = bytearray()
-    for value in values.tolist():
-        while value >= 0x80:
-            out.append((value & 0x7F) | 0x80)
-            value >>= 7
-        out.append(value)
-    return bytes(out)
+    """Each value (0 <= v < 2**21) as a protocol varint: 7 bits a byte, low first, the top bit saying more follow."""
+    flat = values.astype(np.uint32).ravel()
+    if int(flat.max(initial=0)) < 1 << 7:  # every value one byte: the usual palette of under 128 blocks
+        return flat.astype(np.uint8).tobytes()
+    lengths = 1 + (flat >= 1 << 7) + (flat >= 1 << 14)
+    if int(flat.max(initial=0)) >= 1 << 21:
+        raise ValueError("a block palette this large cannot be written")
+    out = np.zeros((flat.size, 3), dtype=np.uint8)
+    for k in range(3):
+        more = lengths > k + 1
+        out[:, k] = ((flat >> np.uint32(7 * k)) & 0x7F) | np.where(more, 0x80, 0)
+    keep = np.arange(3)[None, :] < lengths[:, None]
+    return out[keep].tobytes()
 
 
-def to_sponge(grid: BlockGrid, placement: Placement) -> bytes:
+def to_sponge(source: BlockGrid | Build, placement: Placement) -> bytes:
     """Sponge schematic version 3 (``.schem``), read by WorldEdit and FastAsyncWorldEdit."""
-    blocks, palette = volume(grid, placement)
+    build = _as_build(source, placement)
+    blocks, palette = build.blocks, build.palette
     width, height, length = blocks.shape
     order = blocks.transpose(1, 2, 0).ravel()  # index = x + z * width + y * width * length
-    ox, oy, oz = world_origin(grid, placement)
+    ox, oy, oz = build.origin
     schematic = Compound(
         {
             "Version": Int(3),
@@ -224,14 +261,15 @@ def to_sponge(grid: BlockGrid, placement: Placement) -> bytes:
     return _nbt_bytes(Compound({"Schematic": schematic}))
 
 
-def to_structures(grid: BlockGrid, placement: Placement) -> list[tuple[str, tuple[int, int, int], bytes]]:
+def to_structures(source: BlockGrid | Build, placement: Placement) -> list[tuple[str, tuple[int, int, int], bytes]]:
     """Vanilla structure files (``.nbt``) of at most 48x48x48 each: (offset name, offset in the build, bytes).
 
     The offset name is ``x<x>_y<y>_z<z>``; callers put the build's file stem before it. Place each
     piece with a structure block at the build's corner plus its offset. Air is left out, so
     loading a piece does not clear what is already there.
     """
-    blocks, palette = volume(grid, placement)
+    build = _as_build(source, placement)
+    blocks, palette = build.blocks, build.palette
     size = blocks.shape
     pieces = []
     for x0 in range(0, size[0], STRUCTURE_LIMIT):
@@ -286,60 +324,116 @@ def _structure_nbt(
     out += _name(_TAG_LIST, "size") + bytes([_TAG_INT]) + (3).to_bytes(4, "big") + np.asarray(size, ">i4").tobytes()
     out += _name(_TAG_LIST, "palette") + bytes([_TAG_COMPOUND]) + len(names).to_bytes(4, "big")
     for block in names:
-        raw = block.encode()
-        out += _name(_TAG_STRING, "Name") + len(raw).to_bytes(2, "big") + raw + bytes([_TAG_END])
+        name, properties = block_state(block)
+        raw = name.encode()
+        out += _name(_TAG_STRING, "Name") + len(raw).to_bytes(2, "big") + raw
+        if properties:
+            out += _name(_TAG_COMPOUND, "Properties")
+            for key, value in properties.items():
+                out += _name(_TAG_STRING, key) + len(value.encode()).to_bytes(2, "big") + value.encode()
+            out += bytes([_TAG_END])
+        out += bytes([_TAG_END])
     out += _name(_TAG_LIST, "blocks") + bytes([_TAG_COMPOUND]) + len(entries).to_bytes(4, "big") + entries.tobytes()
     out += _name(_TAG_LIST, "entities") + bytes([_TAG_COMPOUND]) + (0).to_bytes(4, "big")
     out += bytes([_TAG_END])
-    return gzip.compress(bytes(out), compresslevel=6, mtime=0)
+    return gzip.compress(bytes(out), compresslevel=_GZIP_LEVEL, mtime=0)
 
 
-def to_mcfunction(grid: BlockGrid, placement: Placement) -> bytes:
+def to_mcfunction(source: BlockGrid | Build, placement: Placement) -> bytes:
     """A datapack function of ``setblock``/``fill`` commands at absolute coordinates; runs merged."""
-    blocks, palette = volume(grid, placement)
-    ox, oy, oz = world_origin(grid, placement)
-    lines = [f"# Pixeletica: {placement.name}, {grid.width}x{grid.height} blocks, {placement.orientation}"]
+    build = _as_build(source, placement)
+    blocks, palette = build.blocks, build.palette
+    ox, oy, oz = build.origin
     width, height, length = blocks.shape
-    for y in range(height):
-        for z in range(length):
-            row = blocks[:, y, z]
-            x = 0
-            while x < width:
-                value = int(row[x])
-                end = x
-                while end + 1 < width and row[end + 1] == value:
-                    end += 1
-                if value != 0:
-                    wx, wy, wz = ox + x, oy + y, oz + z
-                    if end == x:
-                        lines.append(f"setblock {wx} {wy} {wz} {palette[value]}")
-                    else:
-                        lines.append(f"fill {wx} {wy} {wz} {ox + end} {wy} {wz} {palette[value]}")
-                x = end + 1
+    lines = [f"# Pixeletica: {placement.name}, {width}x{height}x{length} blocks (x, y, z), {placement.orientation}"]
+    rows = blocks.transpose(1, 2, 0).reshape(-1, width)  # one row of x per (y, z), y outermost
+    flat = rows.ravel()
+    starts = np.ones(flat.size, dtype=bool)  # where a run of one block along x begins
+    starts[1:] = flat[1:] != flat[:-1]
+    starts[::width] = True
+    begin = np.flatnonzero(starts)
+    end = np.append(begin[1:], flat.size) - 1
+    solid = flat[begin] != 0
+    for first, last in zip(begin[solid].tolist(), end[solid].tolist(), strict=True):
+        row, x0 = divmod(first, width)
+        y, z = divmod(row, length)
+        block = palette[int(flat[first])]
+        wy, wz = oy + y, oz + z
+        if last == first:
+            lines.append(f"setblock {ox + x0} {wy} {wz} {block}")
+        else:
+            lines.append(f"fill {ox + x0} {wy} {wz} {ox + last % width} {wy} {wz} {block}")
     return ("\n".join(lines) + "\n").encode()
 
 
-def to_litematic(grid: BlockGrid, placement: Placement) -> bytes:
-    """Litematica schematic (``.litematic``), written with litemapy."""
-    from litemapy import BlockState, Region, Schematic
+#: Litematica's format version and sub-version that these files follow.
+_LITEMATIC_VERSION = (6, 1)
 
-    blocks, palette = volume(grid, placement)
-    region = Region(0, 0, 0, *blocks.shape)
-    states = [BlockState(block) for block in palette]
-    for state in states[1:]:  # register the palette once, then fill the index array in one go
-        region[0, 0, 0] = state
-    region[0, 0, 0] = states[0]
-    store = region._Region__blocks  # litemapy keeps palette indices in this (x, y, z) array
-    order = [region._Region__palette.index(state) for state in states]
-    store[...] = np.asarray(order, dtype=store.dtype)[blocks]
-    schematic = Schematic(
-        name=placement.name,
-        author=placement.author,
-        description=placement.description,
-        regions={placement.name: region},
-        mc_version=placement.data_version,
+
+@numba.njit(cache=True, nogil=True)
+def _packed_longs(values: NDArray[np.int32], bits: int) -> NDArray[np.int64]:  # pragma: no cover - compiled
+    """Values of ``bits`` bits each, packed low bit first into 64-bit words, spanning word boundaries
+    (Litematica's block-state array)."""
+    flat = values.ravel()
+    out = np.zeros((flat.size * bits + 63) // 64, dtype=np.uint64)
+    for i in range(flat.size):
+        value = np.uint64(flat[i])
+        start = i * bits
+        word, offset = start >> 6, start & 63
+        out[word] |= value << np.uint64(offset)
+        if offset + bits > 64:
+            out[word + 1] |= value >> np.uint64(64 - offset)
+    return out.view(np.int64)
+
+
+def to_litematic(source: BlockGrid | Build, placement: Placement) -> bytes:
+    """Litematica schematic (``.litematic``): one region, the build's blocks in a packed block-state array."""
+    build = _as_build(source, placement)
+    blocks, palette = build.blocks, build.palette
+    sx, sy, sz = blocks.shape
+    bits = max(2, (len(palette) - 1).bit_length())
+    order = blocks.transpose(1, 2, 0)  # index = x + z * sx + y * sx * sz
+    now = Long(int(dt.datetime.now(dt.UTC).timestamp() * 1000))
+    states = []
+    for block in palette:
+        name, properties = block_state(block)
+        entry = {"Name": String(name)}
+        if properties:
+            entry["Properties"] = Compound({k: String(v) for k, v in properties.items()})
+        states.append(Compound(entry))
+    size = Compound({"x": Int(sx), "y": Int(sy), "z": Int(sz)})
+    region = Compound(
+        {
+            "Position": Compound({"x": Int(0), "y": Int(0), "z": Int(0)}),
+            "Size": size,
+            "BlockStatePalette": List[Compound](states),
+            "Entities": List[Compound]([]),
+            "TileEntities": List[Compound]([]),
+            "PendingBlockTicks": List[Compound]([]),
+            "PendingFluidTicks": List[Compound]([]),
+            "BlockStates": LongArray(_packed_longs(np.ascontiguousarray(order, dtype=np.int32), bits)),
+        }
     )
-    with tempfile.TemporaryDirectory() as folder:  # litemapy writes to a path only
-        path = Path(folder) / "build.litematic"
-        schematic.save(str(path))
-        return path.read_bytes()
+    metadata = Compound(
+        {
+            "EnclosingSize": size,
+            "Author": String(placement.author),
+            "Description": String(placement.description),
+            "Name": String(placement.name),
+            "RegionCount": Int(1),
+            "TimeCreated": now,
+            "TimeModified": now,
+            "TotalBlocks": Int(int(np.count_nonzero(blocks))),
+            "TotalVolume": Int(sx * sy * sz),
+        }
+    )
+    root = Compound(
+        {
+            "Version": Int(_LITEMATIC_VERSION[0]),
+            "SubVersion": Int(_LITEMATIC_VERSION[1]),
+            "MinecraftDataVersion": Int(placement.data_version),
+            "Metadata": metadata,
+            "Regions": Compound({placement.name: region}),
+        }
+    )
+    return _nbt_bytes(root)
