@@ -1,4 +1,4 @@
-"""Schematics read back with an independent NBT reader (amulet-nbt; they are written with nbtlib/litemapy)."""
+"""Schematics read back with independent readers (amulet-nbt, litemapy; they are written with nbtlib and by hand)."""
 
 from __future__ import annotations
 
@@ -160,3 +160,20 @@ def test_placements_stay_inside_the_world():
         schematic.Placement(orientation="floor", origin_z=29_999_000).check_fits(10, 2000)
     with pytest.raises(InvalidInput, match="whole number"):
         schematic.Placement(origin_x=1.5).validate()
+
+
+def test_litematica_files_read_back_with_litemapy_block_for_block(tmp_path):
+    from litemapy import Schematic
+
+    rng = np.random.default_rng(7)
+    for size in (2, 5, 37, 300):  # 1, 2, 6 and 9 bits per block, some spanning two 64-bit words
+        names = ["minecraft:air", *(f"minecraft:block_{i}" for i in range(size - 2)), "minecraft:birch_log[axis=y]"]
+        blocks = rng.integers(0, size, (7, 5, 9)).astype(np.int32)
+        path = tmp_path / f"b{size}.litematic"
+        path.write_bytes(schematic.to_litematic(schematic.Build(blocks, names, (0, 0, 0)), schematic.Placement()))
+        region = next(iter(Schematic.load(str(path)).regions.values()))
+        assert (region.width, region.height, region.length) == blocks.shape
+        for x, y, z in np.ndindex(*blocks.shape):
+            state = region[x, y, z]
+            name, properties = schematic.block_state(names[blocks[x, y, z]])
+            assert state.id == name and dict(state.properties()) == properties

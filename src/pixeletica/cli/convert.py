@@ -16,7 +16,18 @@ from rich.text import Text
 
 from pixeletica import config, fsutil, names
 from pixeletica.cli import common
-from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, pipeline, production, quality
+from pixeletica.cli import mapart as cli_mapart
+from pixeletica.engine import (
+    conversion_settings,
+    defaults,
+    distance,
+    dither,
+    image_io,
+    mapart,
+    pipeline,
+    production,
+    quality,
+)
 from pixeletica.engine.exports import bundle, schematic
 from pixeletica.errors import InvalidInput
 
@@ -69,9 +80,15 @@ def _check_out(out: Path) -> None:
 
 def _write(out: Path, files: dict[Path, bytes]) -> None:
     """Create --out (and its parents) and write the files; on failure remove what this run created."""
-    created = [p for p in (out, *out.parents) if not p.exists()]
+    folders = {out, *(path.parent for path in files)}  # map art writes into sub-folders too
+    created = sorted(
+        {p for folder in folders for p in (folder, *folder.parents) if not p.exists()},
+        key=lambda p: len(p.parts),
+        reverse=True,
+    )
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        for folder in sorted(folders, key=lambda p: len(p.parts)):
+            folder.mkdir(parents=True, exist_ok=True)
         fsutil.write_all(files)
     except OSError as exc:
         for folder in created:  # deepest first; only folders this run made, and only if empty
@@ -139,8 +156,12 @@ def convert(
     chunk_labels: Annotated[
         bool, typer.Option("--chunk-labels", help="Write each chunk corner's world x, z on renders with chunk lines.")
     ] = False,
-    origin_x: Annotated[int, typer.Option(help="World X of the left column (for chunk lines).")] = 0,
-    origin_z: Annotated[int, typer.Option(help="World Z of the top row (for chunk lines).")] = 0,
+    origin_x: Annotated[
+        int | None, typer.Option(help="World X of the left column (default 0; map art: -64, a map's edge).")
+    ] = None,
+    origin_z: Annotated[
+        int | None, typer.Option(help="World Z of the top row (default 0; map art: -64, a map's edge).")
+    ] = None,
     block_line_color: Annotated[
         str, typer.Option(help="Block line colour, #RRGGBB[AA].")
     ] = defaults.DEFAULT_BLOCK_LINE_COLOR,
@@ -176,11 +197,69 @@ def convert(
     origin_y: Annotated[
         int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")
     ] = defaults.DEFAULT_ORIGIN_Y,
+    map_art: Annotated[
+        str | None,
+        typer.Option(
+            "--map-art",
+            help=f"Make map art instead: {', '.join(mapart.KINDS)} (see the README's Map art section).",
+        ),
+    ] = None,
+    maps_: Annotated[str, typer.Option("--maps", help="Map art: maps across x down, 128 blocks each.")] = "1x1",
+    framing: Annotated[
+        str, typer.Option(help="Map art: crop the picture to the maps, or fit it inside (padding around).")
+    ] = "crop",
+    max_height: Annotated[
+        int | None, typer.Option(help="Map art, staircase: levels the build may use, supports included.")
+    ] = None,
+    map_blocks: Annotated[
+        Path | None, typer.Option(help="Map art: a file choosing blocks per colour (CSV 'colour,block' or JSON).")
+    ] = None,
+    exclude_colour: Annotated[
+        list[str] | None, typer.Option("--exclude-colour", help="Map art: a map colour not to use (repeatable).")
+    ] = None,
+    support: Annotated[
+        str, typer.Option(help=f"Map art: support blocks under {', '.join(mapart.SUPPORT_MODES)} blocks.")
+    ] = "needed",
+    support_block: Annotated[
+        str, typer.Option(help="Map art: the support block, also used for the line north of the picture.")
+    ] = mapart.DEFAULT_SUPPORT_BLOCK,
+    map_id: Annotated[int, typer.Option(help="Map art: the first map file's id.")] = 0,
+    map_layout: Annotated[
+        str, typer.Option(help="Map art: map files as saves keep them: auto (by game version), legacy or modern.")
+    ] = "auto",
     *,
     choice: common.PaletteChoice,
 ) -> None:
     """Convert an image into Minecraft block art: dithered picture, block grid, materials list."""
     limits = config.get_settings()
+    if map_art is not None:
+        request = cli_mapart.MapArtRequest(
+            kind=map_art,
+            maps=maps_,
+            framing=framing,
+            max_height=max_height,
+            block_file=map_blocks,
+            exclude=tuple(exclude_colour or ()),
+            support=support,
+            support_block=support_block,
+            map_id=map_id,
+            layout=map_layout,
+            algorithm=dithering,
+            metric=metric,
+            strength=strength,
+            resample=resample,
+            origin=(-64 if origin_x is None else origin_x, origin_y, -64 if origin_z is None else origin_z),
+            game_version=choice.game_version or defaults.DEFAULT_GAME_VERSION,
+            formats=tuple(schematic_format or bundle.SCHEMATIC_FORMATS),
+        )
+        data = fsutil.read_capped(input, limits.max_input_file_size, "input file", "max_input_file_size")
+        _check_out(out)
+        files, summary = cli_mapart.run(input, data, out, request)
+        _write(out, files)
+        cli_mapart.print_summary(summary)
+        return
+    origin_x = 0 if origin_x is None else origin_x
+    origin_z = 0 if origin_z is None else origin_z
     options = pipeline.ConvertOptions(
         width=width,
         height=height,

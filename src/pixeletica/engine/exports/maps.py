@@ -1,0 +1,299 @@
+"""Map art's files: the picture framed to whole maps, the build, map item files, per map and whole.
+
+See :mod:`pixeletica.engine.mapart` for how a picture is planned.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import nbtlib
+import numpy as np
+from nbtlib.tag import Byte, ByteArray, Compound, Int, List, String
+from numpy.typing import NDArray
+
+from pixeletica import names
+from pixeletica.engine import image_io, png, quality
+from pixeletica.engine.exports import materials, schematic
+from pixeletica.engine.mapart import MAP_SIZE, MapArt
+from pixeletica.errors import InvalidInput
+
+FRAMINGS = ("crop", "fit")
+LAYOUTS = ("auto", "legacy", "modern")
+#: A white that padding takes in a build (a map file pads with transparency instead).
+_PAD_COLOUR = (255, 255, 255, 255)
+
+
+def parse_maps(text: str) -> tuple[int, int]:
+    """``"2x3"`` -> (2, 3): maps across and down, each 128 blocks."""
+    across, _, down = text.strip().lower().partition("x")
+    if not (across.isdigit() and down.isdigit()) or not (1 <= int(across) <= 32 and 1 <= int(down) <= 32):
+        raise InvalidInput(
+            f"maps must be two whole numbers from 1 to 32 as ACROSSxDOWN, e.g. 2x3; got {names.shown(text)}",
+            field="maps",
+        )
+    return int(across), int(down)
+
+
+def frame(rgba: NDArray[np.uint8], maps: tuple[int, int], framing: str, kind: str, resample: str) -> NDArray[np.uint8]:
+    """Resize an (H, W, 4) picture to exactly ``maps`` maps: cover and cut the middle out (``crop``)
+    or fit inside and pad around (``fit``; transparent in map files, white in builds)."""
+    if framing not in FRAMINGS:
+        raise InvalidInput(f"unknown framing {names.shown(framing)}; choose one of: {', '.join(FRAMINGS)}")
+    width, height = maps[0] * MAP_SIZE, maps[1] * MAP_SIZE
+    h, w = rgba.shape[:2]
+    scale = (max if framing == "crop" else min)(width / w, height / h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    resized = image_io.resize(rgba, size, resample)
+    out = np.zeros((height, width, 4), dtype=np.uint8)
+    if kind != "map-file":
+        out[:] = _PAD_COLOUR
+    # centre: crop takes the middle of the resized picture, fit puts it in the middle of the frame
+    sy, sx = max(0, (size[1] - height) // 2), max(0, (size[0] - width) // 2)
+    dy, dx = max(0, (height - size[1]) // 2), max(0, (width - size[0]) // 2)
+    part = resized[sy : sy + height, sx : sx + width]
+    out[dy : dy + part.shape[0], dx : dx + part.shape[1]] = part
+    return out
+
+
+def support_needed(art: MapArt) -> NDArray[np.bool_]:
+    """(H, W) True where a support block goes under the block (see :attr:`MapArtSettings.support`)."""
+    mode = art.settings.support
+    shape = art.colour_ids.shape
+    if mode == "none" or art.heights is None:
+        return np.zeros(shape, dtype=bool)
+    if mode == "all":
+        return np.ones(shape, dtype=bool)
+    needs = np.zeros(256, dtype=bool)
+    for colour_id, block in art.blocks.items():
+        needs[colour_id] = block.needs_support
+    return needs[art.colour_ids]
+
+
+def build(art: MapArt, origin: tuple[int, int, int]) -> schematic.Build:
+    """The build of a planned map art, for the schematic writers.
+
+    ``origin`` is the world position of the picture's top-left block at level 0; the line of blocks
+    that shades the top row lies one block north of it (z - 1), and support blocks one level below
+    the blocks they hold.
+    """
+    if art.heights is None:
+        raise ValueError("map files have no build")
+    h, w = art.colour_ids.shape
+    support = support_needed(art)
+    below = 1 if support.any() else 0
+    north_needs = art.settings.support == "all"
+    below = max(below, 1 if north_needs else 0)
+    palette = [schematic.AIR, art.settings.support_block] + [art.blocks[c].block for c in sorted(art.blocks)]
+    index_of = np.zeros(256, dtype=np.int32)
+    for i, colour_id in enumerate(sorted(art.blocks)):
+        index_of[colour_id] = 2 + i
+    levels = art.heights.astype(np.int32) + below
+    blocks = np.zeros((w, int(levels.max()) + 1, h + 1), dtype=np.int32)
+    xs = np.arange(w)
+    blocks[xs, levels[0], 0] = 1  # the north line, in the support block
+    if north_needs:
+        blocks[xs, levels[0] - 1, 0] = 1
+    for z in range(h):
+        blocks[xs, levels[z + 1], z + 1] = index_of[art.colour_ids[z]]
+        held = support[z]
+        blocks[xs[held], levels[z + 1][held] - 1, z + 1] = 1
+    x, y, z = origin
+    return schematic.Build(blocks, palette, (x, y - below, z - 1))
+
+
+def map_file(colours: NDArray[np.uint8], data_version: int, centre: tuple[int, int]) -> bytes:
+    """A map item file (gzipped NBT) showing ``colours`` (128x128 map bytes, row by row)."""
+    if colours.shape != (MAP_SIZE, MAP_SIZE):
+        raise ValueError(f"a map is {MAP_SIZE}x{MAP_SIZE}, got {colours.shape}")
+    dimension = String("minecraft:overworld") if data_version >= 2566 else Int(0)
+    data = Compound(
+        {
+            "dimension": dimension,
+            "xCenter": Int(centre[0]),
+            "zCenter": Int(centre[1]),
+            "scale": Byte(0),
+            "colors": ByteArray(colours.astype(np.uint8).view(np.int8).ravel()),
+            "trackingPosition": Byte(0),
+            "unlimitedTracking": Byte(0),
+            "locked": Byte(1),
+            "banners": List[Compound]([]),
+            "frames": List[Compound]([]),
+        }
+    )
+    buf = io.BytesIO()
+    nbtlib.File(Compound({"DataVersion": Int(data_version), "data": data}), root_name="").write(buf)
+    return gzip.compress(buf.getvalue(), mtime=0)
+
+
+def _counter_file(last_id: int, data_version: int) -> bytes:
+    buf = io.BytesIO()
+    root = Compound({"DataVersion": Int(data_version), "data": Compound({"map": Int(last_id)})})
+    nbtlib.File(root, root_name="").write(buf)
+    return gzip.compress(buf.getvalue(), mtime=0)
+
+
+def map_files(
+    art: MapArt, *, start_id: int, data_version: int, layout: str, origin: tuple[int, int]
+) -> list[tuple[str, bytes]]:
+    """Every map's item file, row by row of maps from ``start_id``, and the save's id counter, as
+    (path inside a world save, bytes). ``legacy``: ``data/map_<n>.dat`` and ``data/idcounts.dat``;
+    ``modern`` (Java 26.1 and later): ``data/minecraft/maps/<n>.dat`` and ``data/minecraft/maps/last_id.dat``.
+    ``origin`` is the world x, z of the picture's top-left block (the maps' centres follow from it)."""
+    if layout not in LAYOUTS:
+        raise InvalidInput(f"unknown map file layout {names.shown(layout)}; choose one of: {', '.join(LAYOUTS)}")
+    if not 0 <= start_id <= 2**31 - 1 - 1024:
+        raise InvalidInput(f"map ids start from 0; got {start_id}", field="map_id")
+    modern = layout == "modern"
+    pixels = art.map_bytes
+    h, w = pixels.shape
+    out = []
+    n = start_id
+    for row in range(h // MAP_SIZE):
+        for col in range(w // MAP_SIZE):
+            tile = pixels[row * MAP_SIZE : (row + 1) * MAP_SIZE, col * MAP_SIZE : (col + 1) * MAP_SIZE]
+            centre = (origin[0] + col * MAP_SIZE + MAP_SIZE // 2, origin[1] + row * MAP_SIZE + MAP_SIZE // 2)
+            path = f"data/minecraft/maps/{n}.dat" if modern else f"data/map_{n}.dat"
+            out.append((path, map_file(tile, data_version, centre)))
+            n += 1
+    counter = "data/minecraft/maps/last_id.dat" if modern else "data/idcounts.dat"
+    out.append((counter, _counter_file(n - 1, data_version)))
+    return out
+
+
+def check_origin(x: int, z: int) -> None:
+    """Refuse a build origin off the game's map grid: a map shows x and z from 128 k - 64 to 128 k + 63."""
+    for axis, value in (("origin_x", x), ("origin_z", z)):
+        if (value + MAP_SIZE // 2) % MAP_SIZE:
+            near = (value + MAP_SIZE // 2) // MAP_SIZE * MAP_SIZE - MAP_SIZE // 2
+            raise InvalidInput(
+                f"{axis} {value} is not on a map's edge: map art starts where a map does, 64 less than a "
+                f"multiple of 128 (e.g. {near} or {near + MAP_SIZE})",
+                field=axis,
+            )
+
+
+def resolve_layout(layout: str, game_version: str) -> str:
+    """``auto`` -> ``modern`` for Java 26.1 and later, else ``legacy``."""
+    if layout not in LAYOUTS:
+        raise InvalidInput(f"unknown map file layout {names.shown(layout)}; choose one of: {', '.join(LAYOUTS)}")
+    if layout != "auto":
+        return layout
+    numbers = tuple(int(p) for p in game_version.split(".") if p.isdigit())
+    return "modern" if numbers >= (26, 1) else "legacy"
+
+
+def _height_picture(heights: NDArray[np.int16]) -> NDArray[np.uint8]:
+    """(H, W, 4) grey levels of the picture's blocks (the north line left out): black lowest, white highest."""
+    levels = heights[1:].astype(np.float64)
+    top = max(1.0, float(levels.max()))
+    grey = np.rint(levels / top * 255).astype(np.uint8)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+def _materials(build: schematic.Build, names_of: dict[str, str]) -> list[materials.Material]:
+    counts = np.bincount(build.blocks.ravel(), minlength=len(build.palette))
+    found = [
+        materials.material(block, names_of.get(block, _display_name(block)), int(counts[i]))
+        for i, block in enumerate(build.palette)
+        if i > 0 and counts[i] > 0
+    ]
+    return sorted(found, key=lambda m: (-m.count, m.block_id))
+
+
+def _display_name(block: str) -> str:
+    """``minecraft:cobblestone`` -> ``Cobblestone``."""
+    return block.split(":")[-1].split("[")[0].replace("_", " ").title()
+
+
+def _piece(build: schematic.Build, x0: int, x1: int, z0: int, z1: int) -> schematic.Build:
+    """The part of a build over columns x0..x1 and rows z0..z1 of its volume (levels trimmed to what is used)."""
+    part = build.blocks[x0:x1, :, z0:z1]
+    used = np.nonzero(part.any(axis=(0, 2)))[0]
+    low, high = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)
+    ox, oy, oz = build.origin
+    return schematic.Build(np.ascontiguousarray(part[:, low:high]), build.palette, (ox + x0, oy + low, oz + z0))
+
+
+def outputs(
+    art: MapArt,
+    source: NDArray[np.uint8],
+    stem: str,
+    placement: schematic.Placement,
+    *,
+    start_id: int = 0,
+    layout: str = "auto",
+    formats: tuple[str, ...] = ("litematic", "schem", "nbt", "mcfunction"),
+) -> tuple[dict[str, bytes], dict[str, object]]:
+    """Every file of a map art, by relative path, and a summary (sizes, levels, scores per map).
+
+    ``source`` is the framed (H, W, 3) picture the art was planned from, for the scores. Builds
+    stand at the placement's origin (its x and z on a map's edge, see :func:`check_origin`); per
+    map files go under ``maps/``, map item files under ``world/`` as a save holds them.
+    """
+    h, w = art.colour_ids.shape
+    across, down = w // MAP_SIZE, h // MAP_SIZE
+    files: dict[str, bytes] = {}
+    preview = art.preview()
+    files[f"{stem}_map.png"] = png.encode(preview)
+    opaque = art.colour_ids > 0
+    per_map: list[dict[str, object]] = []
+    for row in range(down):
+        for col in range(across):
+            rows = slice(row * MAP_SIZE, (row + 1) * MAP_SIZE)
+            cols = slice(col * MAP_SIZE, (col + 1) * MAP_SIZE)
+            score = quality.score(source[rows, cols], preview[rows, cols, :3], opaque[rows, cols])
+            per_map.append({"map": f"r{row + 1}c{col + 1}", "blurred_delta_e2000": _finite(score.blurred)})
+            if across * down > 1:
+                files[f"maps/{stem}_map_r{row + 1}c{col + 1}.png"] = png.encode(preview[rows, cols])
+    whole = quality.score(source, preview[..., :3], opaque)
+    summary: dict[str, object] = {
+        "kind": art.settings.kind,
+        "maps": f"{across}x{down}",
+        "blocks": f"{w} x {h}",
+        "blurred_delta_e2000": _finite(whole.blurred),
+        "per_pixel_delta_e2000": _finite(whole.per_pixel),
+        "per_map": per_map,
+    }
+    version = placement.data_version
+    chosen = resolve_layout(layout, placement.game_version)
+    for path, data in map_files(art, start_id=start_id, data_version=version, layout=chosen, origin=(
+        placement.origin_x, placement.origin_z)):  # fmt: skip
+        files[f"world/{path}"] = data
+    summary["map_ids"] = f"{start_id}..{start_id + across * down - 1}"
+    if art.heights is None:
+        return files, summary
+    files[f"{stem}_heights.png"] = png.encode(_height_picture(art.heights))
+    whole_build = build(art, (placement.origin_x, placement.origin_y, placement.origin_z))
+    names_of = {b.block: b.name for b in art.blocks.values()}
+    summary["levels"] = int(whole_build.blocks.shape[1])
+    summary["materials"] = sum(m.count for m in _materials(whole_build, names_of))
+    pieces = [("", whole_build)]
+    if across * down > 1:
+        for row in range(down):
+            for col in range(across):
+                z0 = 0 if row == 0 else 1 + row * MAP_SIZE  # the first row of maps keeps the north line
+                piece = _piece(whole_build, col * MAP_SIZE, (col + 1) * MAP_SIZE, z0, 1 + (row + 1) * MAP_SIZE)
+                pieces.append((f"maps/{stem}_r{row + 1}c{col + 1}", piece))
+    for prefix, piece in pieces:
+        name = prefix or stem
+        rows_ = _materials(piece, names_of)
+        files[f"{name}_materials.csv"] = materials.to_csv(rows_)
+        files[f"{name}_materials.txt"] = materials.to_text(
+            rows_, width=piece.blocks.shape[0], height=piece.blocks.shape[2]
+        )
+        if "litematic" in formats:
+            files[f"{name}.litematic"] = schematic.to_litematic(piece, placement)
+        if "schem" in formats:
+            files[f"{name}.schem"] = schematic.to_sponge(piece, placement)
+        if "mcfunction" in formats:
+            files[f"{name}.mcfunction"] = schematic.to_mcfunction(piece, placement)
+        if "nbt" in formats:
+            for offset, _, data in schematic.to_structures(piece, placement):
+                files[f"{name}_{offset}.nbt"] = data
+    return files, summary
+
+
+def _finite(value: float) -> float | None:
+    return None if value != value else round(value, 3)  # NaN: nothing to score

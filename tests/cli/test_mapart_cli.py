@@ -1,0 +1,65 @@
+"""``pixeletica convert --map-art``: files, the summary, and bad input as one line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import amulet_nbt
+import numpy as np
+import pytest
+from PIL import Image
+
+from .test_convert_cli import run
+
+
+def test_staircase_map_art_with_a_height_limit(tmp_path, photo_path):
+    out = tmp_path / "o"
+    result = run("convert", str(photo_path), "--map-art", "staircase", "--maps", "2x1", "--max-height", "20",
+                 "--map-id", "5", "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "map ids 5..6" in result.stdout and "Fidelity" in result.stdout
+    with Image.open(out / "astronaut_map.png") as preview:
+        assert preview.size == (256, 128)
+    for name in ("astronaut.litematic", "astronaut.schem", "astronaut.mcfunction", "astronaut_heights.png",
+                 "astronaut_materials.csv", "maps/astronaut_map_r1c2.png", "maps/astronaut_r1c2.schem"):  # fmt: skip
+        assert (out / name).is_file(), name
+    schem = amulet_nbt.load((out / "astronaut.schem").read_bytes()).compound["Schematic"]
+    assert int(schem["Height"]) <= 20 and (int(schem["Width"]), int(schem["Length"])) == (256, 129)
+    assert int(schem["Metadata"]["PixeleticaOrigin"][0]) == -64  # on a map's edge by default
+    assert int(amulet_nbt.load((out / "world/data/idcounts.dat").read_bytes()).compound["data"]["map"]) == 6
+
+
+def test_map_files_only_with_chosen_blocks(tmp_path, photo_path):
+    choices = tmp_path / "blocks.json"
+    choices.write_text(json.dumps({"GRASS": "minecraft:slime_block"}))
+    out = tmp_path / "o"
+    result = run("convert", str(photo_path), "--map-art", "map-file", "--map-blocks", str(choices),
+                 "--exclude-colour", "snow", "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    made = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert made == {"astronaut_map.png", "world/data/map_0.dat", "world/data/idcounts.dat"}
+    colours = np.asarray(amulet_nbt.load((out / "world/data/map_0.dat").read_bytes()).compound["data"]["colors"])
+    assert not ((colours.astype(np.uint8) // 4) == 8).any()  # SNOW (8) left out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--map-art", "sideways"], "unknown kind of map art 'sideways'"),
+        (["--map-art", "staircase", "--maps", "3"], "maps must be two whole numbers"),
+        (["--map-art", "staircase", "--max-height", "2"], "a staircase needs at least 3 levels"),
+        (["--map-art", "flat", "--origin-x", "10"], "origin_x 10 is not on a map's edge"),
+        (["--map-art", "flat", "--support", "sometimes"], "unknown support mode 'sometimes'"),
+        (["--map-art", "flat", "--exclude-colour", "mauve"], "unknown map colour 'mauve'"),
+        (["--map-art", "flat", "--map-layout", "newest"], "unknown map file layout 'newest'"),
+        (["--map-art", "flat", "--game-version", "1.14.4", "--map-blocks", "BLOCKS"], "not in Minecraft 1.14.4"),
+    ],
+)
+def test_bad_map_art_requests_are_one_line_exit_2_and_no_files(tmp_path, photo_path, args, message):
+    blocks = tmp_path / "blocks.csv"
+    blocks.write_text("colour,block\nCOLOR_ORANGE,minecraft:honeycomb_block\n")
+    out = tmp_path / "o"
+    result = run("convert", str(photo_path), *[str(blocks) if a == "BLOCKS" else a for a in args], "--out", str(out))
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
