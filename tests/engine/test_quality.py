@@ -105,7 +105,7 @@ def test_the_optimising_mode_leaves_air_alone_and_stops_when_nothing_helps(match
 
 
 def test_the_optimising_mode_reports_progress_through_its_passes_and_stops_when_told(matcher):
-    rgb, opaque = photograph("coffee.jpg")
+    rgb, opaque = photograph("coffee.jpg", width=640)  # 640x427: several bands of rows a pass
     seen: list[tuple[int, int]] = []
     dither.dither(rgb, opaque, matcher, dither.get_algorithm("optimise"), progress=lambda d, t: seen.append((d, t)))
     h = rgb.shape[0]
@@ -137,3 +137,23 @@ def test_the_blue_noise_map_holds_every_threshold_once_and_has_no_clumps():
     low = (m < 0.1).astype(int)
     windows = sum(np.roll(low, (dy, dx), axis=(0, 1)) for dy in range(8) for dx in range(8))
     assert windows.min() >= 3 and windows.max() <= 10
+
+
+def test_a_picture_whose_blocks_all_fall_between_the_sampled_pixels_still_has_a_score():
+    # Over a million opaque pixels are sampled; a sample on a grid of every other row and column
+    # once missed a picture whose blocks are all on odd rows and columns, and called it air.
+    size = 2100
+    opaque = np.zeros((size, size), dtype=bool)
+    opaque[1::2, 1::2] = True
+    rgb = np.full((size, size, 3), 90, dtype=np.uint8)
+    picture = np.full((size, size, 3), 100, dtype=np.uint8)
+    result = quality.score(rgb, picture, opaque)
+    assert np.isfinite(result.blurred) and np.isfinite(result.per_pixel) and result.per_pixel > 0
+
+
+def test_an_empty_image_dithers_to_an_empty_grid(matcher):
+    for shape in ((0, 5), (5, 0), (0, 0)):
+        out = dither.dither(
+            np.zeros((*shape, 3), np.uint8), np.ones(shape, bool), matcher, dither.get_algorithm("optimise")
+        )
+        assert out.shape == shape

@@ -303,9 +303,10 @@ def dither(
 ) -> NDArray[np.int16]:
     """Palette index per pixel of an (H, W, 3) uint8 sRGB image; -1 where ``opaque`` is False.
 
-    ``strength`` (0..1) scales the error passed on (diffusion, and the optimising mode's starting
-    diffusion; its search ignores it) or the chance of taking the second colour (ordered/random);
-    0 is the same as ``none``. Returns (H, W) int16.
+    ``strength`` (0..1) scales the error passed on (diffusion) or the chance of taking the second
+    colour (ordered/random); 0 is the same as ``none``. The optimising mode's search ignores it (it
+    scales only the diffusion the search starts from): any strength above 0 optimises fully.
+    Returns (H, W) int16.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
@@ -317,6 +318,8 @@ def dither(
     opaque = np.ascontiguousarray(opaque, dtype=np.bool_)
     h = rgb.shape[0]
     out = np.empty(rgb.shape[:2], dtype=np.int16)
+    if out.size == 0:
+        return out
     family = "none" if strength == 0.0 else algorithm.family
     args = matcher.kernel_args
 

@@ -120,11 +120,10 @@ def score(source: NDArray[np.uint8], picture: NDArray[np.uint8], opaque: NDArray
         return Score(math.nan, math.nan)
     lut = color.SRGB8_TO_LINEAR.astype(np.float32)
     seen = [blur_opaque(lut[image], opaque) for image in (source, picture)]
-    step = max(1, math.ceil(math.sqrt(int(opaque.sum()) / _SAMPLE_PIXELS)))
-    sample = (slice(None, None, step), slice(None, None, step))
-    mask = opaque[sample]
-    blurred = _mean_ciede2000(*(color.linear_to_srgb(s[sample][mask]) for s in seen))
-    per_pixel = _mean_ciede2000(*(image[sample][mask] / 255.0 for image in (source, picture)))
+    # Every n-th opaque pixel (in reading order): never none while any pixel is opaque.
+    sample = np.flatnonzero(opaque)[:: max(1, math.ceil(int(opaque.sum()) / _SAMPLE_PIXELS))]
+    blurred = _mean_ciede2000(*(color.linear_to_srgb(s.reshape(-1, 3)[sample]) for s in seen))
+    per_pixel = _mean_ciede2000(*(image.reshape(-1, 3)[sample] / 255.0 for image in (source, picture)))
     return Score(blurred=blurred, per_pixel=per_pixel)
 
 
