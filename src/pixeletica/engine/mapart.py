@@ -293,6 +293,8 @@ def _diffuse_within(
     falls = np.zeros(w, dtype=np.int64)
     work = np.zeros((2, w + 2, 3))
     lab = np.empty(3)
+    shade_best = np.empty(3, dtype=np.int64)
+    shade_d = np.empty(3)
     for x in range(w):
         work[0, x + 1] = light[0, x]
     for y in range(h):
@@ -307,18 +309,34 @@ def _diffuse_within(
             distance.linear_to_space(c[0], c[1], c[2], distance.SPACE_OKLAB, lab)
             best = -1
             best_d = np.inf
+            # The best block of each shade; a shade the column cannot take now is left out.
+            for k in range(3):
+                shade_best[k] = -1
+                shade_d[k] = np.inf
             for k in range(cand_shade.shape[0]):
                 s = cand_shade[k]
-                if (s == 2 and rises[x] >= limit) or (s == 0 and falls[x] >= limit):
-                    continue
                 d = (
                     (lab[0] - cand_oklab[k, 0]) ** 2
                     + (lab[1] - cand_oklab[k, 1]) ** 2
                     + (lab[2] - cand_oklab[k, 2]) ** 2
                 )
-                if d < best_d:
-                    best_d = d
-                    best = k
+                if d < shade_d[s]:
+                    shade_d[s] = d
+                    shade_best[s] = k
+            blocked_rise = rises[x] >= limit
+            blocked_fall = falls[x] >= limit
+            wanted = (
+                0 if shade_d[0] <= shade_d[1] and shade_d[0] <= shade_d[2] else (1 if shade_d[1] <= shade_d[2] else 2)
+            )
+            if wanted == 2 and blocked_rise:
+                # A level block would keep the column blocked for every rise to come: fall now, once,
+                # and the next rises are free again.
+                best = shade_best[0]
+            elif wanted == 0 and blocked_fall:
+                best = shade_best[2]
+            else:
+                best = shade_best[wanted]
+            best_d = shade_d[cand_shade[best]]
             out[y, x] = best
             s = cand_shade[best]
             if s == 2:
