@@ -12,9 +12,9 @@ Kinds of map art (:data:`KINDS`):
   it. Each north-south column then stands as low as its shades allow: every block is only as high
   as the longest run of rises that ends at it (or of falls that starts at it) needs, so that a run
   falling from a height is followed by one starting again from the ground (as "valley" builders
-  do). With a height limit, the dithering itself only offers the shades that keep every column
-  within it (see :func:`_diffuse_within`), so the picture is made for the limit rather than cut
-  to it.
+  do). With a height limit, the dithering itself chooses, pixel by pixel, shades that keep every
+  column within it (see :func:`_diffuse_within`), so the picture is made for the limit rather
+  than cut to it.
 - ``map-file``: nothing to build; map item files with all four shades, and transparency.
 
 The top row is shaded against a line of blocks north of the picture (row 0 of :attr:`MapArt.heights`).
@@ -284,8 +284,10 @@ def _diffuse_within(
 
     The lowest level of a block (see :func:`_valley`) is the longest run of rises since the last
     fall, or of falls since the last rise; so a column stays within the limit exactly when no such
-    run is longer than ``limit``. Per column we count both runs as the rows go by and refuse a
-    rise (fall) that would make its run too long.
+    run is longer than ``limit``. Per column we count both runs as the rows go by. Where the
+    picture wants a rise that would make its run too long, the block falls instead (the best block
+    of the dark shade): a level block would leave the column blocked for every rise to come, while
+    one fall frees ``limit`` more (and the other way round for falls).
     """
     h, w = light.shape[0], light.shape[1]  # pragma: no cover - compiled
     out = np.empty((h, w), dtype=np.int32)
