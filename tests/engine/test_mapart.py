@@ -172,6 +172,7 @@ def test_support_blocks_go_under_blocks_that_need_them():
         ({"kind": "staircase", "max_height": 1, "support": "none"}, "a staircase needs at least 2 levels"),
         ({"kind": "sideways"}, "unknown kind of map art 'sideways'"),
         ({"support": "sometimes"}, "unknown support mode 'sometimes'"),
+        ({"preset": "gold"}, "unknown block preset 'gold'"),
         ({"exclude": tuple(c.name for c in mapart.map_colours())}, "every map colour is excluded"),
     ],
 )
@@ -190,3 +191,17 @@ def test_builds_start_on_a_map_s_edge():
     maps.check_origin(-64, 64)
     with pytest.raises(InvalidInput, match=r"origin_x 0 is not on a map's edge.*\(e\.g\. -64 or 64\)"):
         maps.check_origin(0, -64)
+
+
+def test_presets_start_from_carpets_or_greys_and_carpets_stand_on_supports():
+    carpets = mapart.choose_blocks(mapart.MapArtSettings(preset="carpets"))
+    assert len(carpets) == 16 and all(b.block.endswith("_carpet") and b.needs_support for b in carpets.values())
+    greys = mapart.choose_blocks(mapart.MapArtSettings(preset="greyscale"))
+    by_id = {c.id: c for c in mapart.map_colours()}
+    assert greys and all(len(set(by_id[i].rgb)) == 1 for i in greys)
+    art = plan(framed("coffee.jpg"), kind="staircase", preset="carpets", max_height=12)
+    build = maps.build(art, (-64, 64, -64))
+    support = build.palette.index(mapart.DEFAULT_SUPPORT_BLOCK)
+    x, y, z = np.nonzero(build.blocks[:, :, 1:] > 1)
+    assert x.size == 128 * 128 and (build.blocks[x, y - 1, z + 1] == support).all()
+    assert build.blocks.shape[1] <= 12

@@ -214,6 +214,9 @@ def convert(
     map_blocks: Annotated[
         Path | None, typer.Option(help="Map art: a file choosing blocks per colour (CSV 'colour,block' or JSON).")
     ] = None,
+    map_preset: Annotated[
+        str, typer.Option(help=f"Map art: the blocks to start from: {', '.join(mapart.PRESETS)}.")
+    ] = "default",
     exclude_colour: Annotated[
         list[str] | None, typer.Option("--exclude-colour", help="Map art: a map colour not to use (repeatable).")
     ] = None,
@@ -240,6 +243,7 @@ def convert(
             max_height=max_height,
             block_file=map_blocks,
             exclude=tuple(exclude_colour or ()),
+            preset=map_preset,
             support=support,
             support_block=support_block,
             map_id=map_id,

@@ -32,6 +32,7 @@ class MapArtRequest:
     max_height: int | None
     block_file: Path | None
     exclude: tuple[str, ...]
+    preset: str
     support: str
     support_block: str
     map_id: int
@@ -78,6 +79,7 @@ def run(source: Path, data: bytes, out: Path, request: MapArtRequest) -> tuple[d
         game_version=request.game_version,
         blocks=read_block_choices(request.block_file) if request.block_file else {},
         exclude=request.exclude,
+        preset=request.preset,
         support=request.support,
         support_block=request.support_block,
     )

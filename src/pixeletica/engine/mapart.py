@@ -48,6 +48,8 @@ KIND_SHADES = {"flat": (1,), "staircase": (0, 1, 2), "map-file": (0, 1, 2, 3)}
 #: Blocks per map side.
 MAP_SIZE = 128
 SUPPORT_MODES = ("none", "needed", "all")
+#: Named block sets to start from (see :func:`choose_blocks`).
+PRESETS = ("default", "carpets", "greyscale")
 DEFAULT_SUPPORT_BLOCK = "minecraft:cobblestone"
 #: Left out of the default set: water shows its shade by depth, not by height.
 _NOT_BY_DEFAULT = ("WATER",)
@@ -139,10 +141,13 @@ class MapArtSettings:
     exclude: tuple[str, ...] = ()
     support: str = "needed"  # under which blocks a support block goes: none, needed (falls or floats), all
     support_block: str = DEFAULT_SUPPORT_BLOCK
+    preset: str = "default"  # the set of blocks to start from: see PRESETS
 
     def validate(self) -> None:
         if self.kind not in KINDS:
             raise InvalidInput(f"unknown kind of map art {names.shown(self.kind)}; choose one of: {', '.join(KINDS)}")
+        if self.preset not in PRESETS:
+            raise InvalidInput(f"unknown block preset {names.shown(self.preset)}; choose one of: {', '.join(PRESETS)}")
         if self.support not in SUPPORT_MODES:
             raise InvalidInput(
                 f"unknown support mode {names.shown(self.support)}; choose one of: {', '.join(SUPPORT_MODES)}"
@@ -171,7 +176,9 @@ def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
 
     By default the first block of the game's table that is valid in the game version, stands
     without support and does not burn (failing that, the first valid one); water is left out
-    unless chosen. ``settings.blocks`` overrides colours one by one; ``settings.exclude`` drops them.
+    unless chosen. The ``carpets`` preset keeps only the colours a carpet shows, in carpets; the
+    ``greyscale`` preset only the grey colours. ``settings.blocks`` overrides (or adds) colours one
+    by one; ``settings.exclude`` drops them.
     """
     version = _version_key(settings.game_version)
     offered: dict[int, list[MapBlock]] = {}
@@ -183,8 +190,13 @@ def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
         valid = [b for b in offered.get(colour.id, []) if _version_key(b.since) <= version]
         if colour.name in _NOT_BY_DEFAULT or not valid:
             continue
+        if settings.preset == "greyscale" and len(set(colour.rgb)) > 1:
+            continue
         calm = [b for b in valid if not b.needs_support and not b.flammable]
-        chosen[colour.id] = (calm or valid)[0]
+        carpets = [b for b in valid if b.block.endswith("_carpet")] if settings.preset == "carpets" else []
+        chosen[colour.id] = (carpets or calm or valid)[0]
+        if settings.preset == "carpets" and not carpets:
+            del chosen[colour.id]
     for name, block_id in settings.blocks.items():
         colour = _colour_named(name)
         wanted = block_id.strip().lower()
