@@ -173,3 +173,9 @@ def test_bad_map_art_settings_name_the_field(map_art, exports, field):
     with pytest.raises(InvalidInput) as error:
         settings.ConversionSettings.from_dict({"map_art": map_art, "exports": exports})
     assert error.value.field == field
+
+
+def test_map_art_stays_within_the_server_s_size_limit():
+    with pytest.raises(InvalidInput, match="maps 3x1 would make 384x128 blocks; width and height are limited to 256"):
+        settings.ConversionSettings.from_dict({"max_size": 256, "map_art": {"kind": "flat", "maps": "3x1"}})
+    assert settings.ConversionSettings.from_dict({"max_size": 256, "map_art": {"kind": "flat", "maps": "2x2"}})

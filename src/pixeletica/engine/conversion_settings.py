@@ -23,7 +23,7 @@ from typing import Any
 from pixeletica import names
 from pixeletica.engine import defaults, image_io, mapart_options, palette, pipeline, production, render
 from pixeletica.engine.exports import bundle, schematic
-from pixeletica.errors import InvalidInput
+from pixeletica.errors import InvalidInput, LimitExceeded
 
 #: The line variants a render can be drawn with, by the name users choose them with.
 LINE_VISIBILITIES = tuple(render.LINE_VARIANTS)
@@ -257,7 +257,15 @@ class ConversionSettings:
             raise InvalidInput(f"seed must be a whole number below 2**63 in size, got {options.seed}", field="seed")
         settings.palette()  # unknown categories, blocks or face fail now, not in the worker
         if settings.map_art is not None:  # its size does not depend on the image: all of it is checked now
-            settings.plan("check").checked(*settings.map_art.size)
+            width, height = settings.map_art.size
+            if max(width, height) > options.max_size:
+                raise LimitExceeded(
+                    f"maps {settings.map_art.maps} would make {width}x{height} blocks; width and height are "
+                    f"limited to {options.max_size} blocks: ask for fewer maps",
+                    setting="max_size",
+                    field="maps",
+                )
+            settings.plan("check").checked(width, height)
         return settings
 
     def check_size(self, width: int, height: int) -> None:
