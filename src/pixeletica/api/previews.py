@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pixeletica.engine import distance, dither, mapart, palette, pipeline, production, reduced
+from pixeletica.engine import distance, dither, image_io, mapart, palette, pipeline, production, reduced
 from pixeletica.errors import LimitExceeded, TimedOut, TransientError
 
 log = logging.getLogger("pixeletica.api")
@@ -54,7 +54,7 @@ class PreviewPool:
                 for metric in distance.METRICS:
                     options = pipeline.ConvertOptions(width=4, height=4, algorithm=algorithm, metric=metric)
                     pipeline.convert_image(loaded, chosen, options)
-            rgb, opaque = loaded.rgba[..., :3], loaded.rgba[..., 3] > 0
+            rgb, opaque = image_io.split_alpha(loaded.rgba)  # contiguous, as a preview's: the same compiled kernels
             for kind, height in (("flat", None), ("staircase", None), ("staircase", 8), ("map-file", None)):
                 mapart.plan(rgb, opaque, mapart.MapArtSettings(kind=kind, max_height=height))
         except Exception:  # a preview will meet (and report) the same problem; never stop the server for it
