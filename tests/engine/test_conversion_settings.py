@@ -122,3 +122,61 @@ def test_an_error_about_one_setting_names_it_for_the_edges(raw, field):
     with pytest.raises(InvalidInput) as error:
         settings.ConversionSettings.from_dict(raw)
     assert error.value.field == field and str(error.value).startswith(field)
+
+
+def test_map_art_settings_are_stored_and_read_back_as_they_were_checked():
+    raw = {
+        "algorithm": "ordered",
+        "game_version": "1.20.1",
+        "exports": {"origin_y": 70, "schematic_formats": ["schem"], "game_version": "1.20.1"},
+        "map_art": {
+            "kind": "staircase", "maps": " 2X1 ", "max_height": 12, "blocks": {"stone": "andesite"},
+            "exclude": ["snow"], "support_block": "stone", "map_id": 4, "layout": "legacy", "framing": "fit",
+        },
+    }  # fmt: skip
+    parsed = settings.ConversionSettings.from_dict(raw)
+    parsed.check_size(10, 10)  # the image's size does not matter: the maps' does
+    stored = json.loads(json.dumps(parsed.to_dict()))  # as a task keeps it
+    assert stored["map_art"] == {
+        "kind": "staircase", "maps": "2x1", "framing": "fit", "max_height": 12, "blocks": {"stone": "andesite"},
+        "exclude": ["snow"], "support": "needed", "support_block": "minecraft:stone", "map_id": 4, "layout": "legacy",
+        "preset": "default",
+    }  # fmt: skip
+    again = settings.ConversionSettings.from_stored(stored)
+    assert again == parsed and again.to_dict() == stored
+    plan = again.plan("pic", "pic.png")
+    assert plan.map_art == parsed.map_art and plan.schematic_formats == ("schem",)
+    placement = plan.map_placement  # on a map's edge unless the exports give the origin
+    assert (placement.origin_x, placement.origin_y, placement.origin_z) == (-64, 70, -64)
+    assert placement.game_version == "1.20.1" and parsed.map_art.size == (256, 128)
+    assert settings.ConversionSettings.from_dict({}).map_art is None
+    assert "map_art" not in settings.ConversionSettings.from_dict({"map_art": None}).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("map_art", "exports", "field"),
+    [
+        ({"kind": "sideways"}, {}, "kind"),
+        ({"kind": "flat", "maps": "0x1"}, {}, "maps"),
+        ({"kind": "flat", "max_height": "high"}, {}, "max_height"),
+        ({"kind": "staircase", "max_height": 2}, {}, "max_height"),
+        ({"kind": "flat", "blocks": [1]}, {}, "blocks"),
+        ({"kind": "flat", "blocks": {"GRASS": "minecraft:stone"}}, {}, "blocks"),
+        ({"kind": "flat", "exclude": ["mauve"]}, {}, "exclude"),
+        ({"kind": "flat", "support_block": "minecraft:nothing"}, {}, "support_block"),
+        ({"kind": "flat", "map_id": -1}, {}, "map_id"),
+        ({"kind": "flat"}, {"origin_x": 0}, "origin_x"),
+        ({"kind": "flat"}, {"orientation": "wall"}, "orientation"),
+        ({"kind": "staircase", "max_height": 300}, {"origin_y": 100}, "max_height"),
+    ],
+)
+def test_bad_map_art_settings_name_the_field(map_art, exports, field):
+    with pytest.raises(InvalidInput) as error:
+        settings.ConversionSettings.from_dict({"map_art": map_art, "exports": exports})
+    assert error.value.field == field
+
+
+def test_map_art_stays_within_the_server_s_size_limit():
+    with pytest.raises(InvalidInput, match="maps 3x1 would make 384x128 blocks; width and height are limited to 256"):
+        settings.ConversionSettings.from_dict({"max_size": 256, "map_art": {"kind": "flat", "maps": "3x1"}})
+    assert settings.ConversionSettings.from_dict({"max_size": 256, "map_art": {"kind": "flat", "maps": "2x2"}})

@@ -43,8 +43,15 @@ EXTRA_OPTIONS = (
 )  # fmt: skip
 #: A task's priority when the metadata names none.
 DEFAULT_PRIORITY = Priority.NORMAL
+#: The map-art fields of the metadata (``map_art`` names the kind; absent or null: no map art), by the
+#: names of :class:`~pixeletica.engine.mapart_options.MapArtOptions`' fields.
+MAP_ART_FIELDS = {
+    "map_art": "kind", "maps": "maps", "map_framing": "framing", "max_height": "max_height",
+    "map_blocks": "blocks", "exclude_colours": "exclude", "support": "support", "support_block": "support_block",
+    "map_id": "map_id", "map_layout": "layout", "map_preset": "preset",
+}  # fmt: skip
 #: The reference's name of a setting, where it is not the setting's own.
-_REQUEST_NAMES = {"algorithm": "dithering_algorithm"}
+_REQUEST_NAMES = {"algorithm": "dithering_algorithm", **{own: asked for asked, own in MAP_ART_FIELDS.items()}}
 
 
 def _bad(field: str, problem: str) -> HTTPException:
@@ -75,17 +82,24 @@ def _load(text: str) -> dict[str, Any]:
 
 
 def _settings(meta: dict[str, Any]) -> dict[str, Any]:
-    """The settings the metadata asks for, under the settings' names (checked by the engine, not here)."""
-    if meta.get("width") is None and meta.get("height") is None:
+    """The settings the metadata asks for, under the settings' names (checked by the engine, not here).
+
+    With ``map_art`` the size is the maps' (``width`` and ``height`` are not read) and the origin
+    defaults to a map's edge.
+    """
+    map_art = meta.get("map_art") is not None
+    if not map_art and meta.get("width") is None and meta.get("height") is None:
         raise _bad("width", "is required (give width, height or both)")
     conversion_settings.check_color_palette(meta.get("color_palette", defaults.DEFAULT_COLOR_PALETTE))
     settings = {
-        "width": meta.get("width"),
-        "height": meta.get("height"),
+        **({} if map_art else {"width": meta.get("width"), "height": meta.get("height")}),
         "algorithm": meta.get("dithering_algorithm", defaults.DEFAULT_ALGORITHM),
         **{key: meta[key] for key in EXTRA_OPTIONS if key in meta},
     }
-    exports = {**EXPORT_DEFAULTS, **{key: meta[key] for key in conversion_settings.EXPORT_FIELDS if key in meta}}
+    if map_art:
+        settings["map_art"] = {own: meta[asked] for asked, own in MAP_ART_FIELDS.items() if asked in meta}
+    given = {key: meta[key] for key in conversion_settings.EXPORT_FIELDS if key in meta}
+    exports = {**conversion_settings.request_export_defaults(map_art=map_art), **given}
     if exports["image_division"] is None:  # null: the documented default
         exports["image_division"] = EXPORT_DEFAULTS["image_division"]
     if "game_version" in meta:  # blocks that exist in this version, and the schematics' data version

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pixeletica.engine import distance, dither, palette, pipeline, production, reduced
+from pixeletica.engine import distance, dither, image_io, mapart, palette, pipeline, production, reduced
 from pixeletica.errors import LimitExceeded, TimedOut, TransientError
 
 log = logging.getLogger("pixeletica.api")
@@ -27,7 +27,7 @@ _WORKING_BYTES_PER_PIXEL = 48
 #: A reduced decode is at most this many times the preview's pixels (f is the largest that still covers it).
 _REDUCED_AREA = 4
 #: A preview is the block grid alone (its picture is drawn by the endpoint); no files, no colour error.
-_PREVIEW = production.Plan(stem="preview", grid_only=True)
+PREVIEW = production.Plan(stem="preview", grid_only=True)
 
 
 class PreviewPool:
@@ -44,7 +44,7 @@ class PreviewPool:
 
     def warm_up(self) -> None:
         """Load (or compile, the first time on a machine) every kernel a preview can use, off the request path:
-        the reduced decoders, and each dithering algorithm under each colour metric."""
+        the reduced decoders, each dithering algorithm under each colour metric, and each kind of map art."""
         started = time.monotonic()
         try:
             for encoded in _warm_up_files():
@@ -54,6 +54,9 @@ class PreviewPool:
                 for metric in distance.METRICS:
                     options = pipeline.ConvertOptions(width=4, height=4, algorithm=algorithm, metric=metric)
                     pipeline.convert_image(loaded, chosen, options)
+            rgb, opaque = image_io.split_alpha(loaded.rgba)  # contiguous, as a preview's: the same compiled kernels
+            for kind, height in (("flat", None), ("staircase", None), ("staircase", 8), ("map-file", None)):
+                mapart.plan(rgb, opaque, mapart.MapArtSettings(kind=kind, max_height=height))
         except Exception:  # a preview will meet (and report) the same problem; never stop the server for it
             log.exception("preview warm-up failed")
         finally:
@@ -66,9 +69,20 @@ class PreviewPool:
         return decode + _REDUCED_AREA * width * height * _WORKING_BYTES_PER_PIXEL
 
     def run(
-        self, data: bytes, chosen: palette.Palette, options: pipeline.ConvertOptions, max_pixels: int
-    ) -> pipeline.Conversion:
-        """The preview's conversion, once admitted; raises LimitExceeded, TransientError or TimedOut."""
+        self,
+        data: bytes,
+        chosen: palette.Palette,
+        options: pipeline.ConvertOptions,
+        max_pixels: int,
+        plan: production.Plan = PREVIEW,
+    ) -> production.Production:
+        """The preview's conversion, once admitted; raises LimitExceeded, TransientError or TimedOut.
+
+        ``options`` give the preview's size (for map art, its maps'); ``plan`` may ask for map art
+        instead of a block picture, and must ask for no files (``grid_only``).
+        """
+        if not plan.grid_only:
+            raise ValueError("a preview makes no files: its plan must be grid_only")
         assert options.width is not None and options.height is not None
         need = self.cost(data, options.width, options.height)
         if need > self.memory_budget:
@@ -82,10 +96,7 @@ class PreviewPool:
         self._admit(need, deadline)
         try:
             loaded = reduced.load_reduced(data, options.width, options.height, max_pixels=max_pixels)
-            made = production.produce(
-                loaded, chosen, options, _PREVIEW, progress=_deadline_check(deadline, self.timeout)
-            )
-            return made.conversion
+            return production.produce(loaded, chosen, options, plan, progress=_deadline_check(deadline, self.timeout))
         finally:
             with self._changed:
                 self._reserved -= need

@@ -89,6 +89,9 @@ SINGLE = ("input", "dithered", "schematic", "task_zip")
 
 
 def group_files(artifacts: list[Artifact], category: str | None = None) -> dict[str, Any]:
+    """Files by category as the reference lists them: one file for each :data:`SINGLE` category, lists by
+    kind where a category has a part after ``/`` (``rendered/<lines>``, ``maps/<map>``,
+    ``map_files/<folder in a save>``), a list for any other; only ``category``'s when it is given."""
     groups: dict[str, Any] = {}
     for artifact in artifacts:
         if category and artifact.category.split("/", 1)[0] != category:
@@ -96,9 +99,9 @@ def group_files(artifacts: list[Artifact], category: str | None = None) -> dict[
         info = FileInfo.of(artifact).model_dump()
         if artifact.category in SINGLE:
             groups.setdefault(artifact.category, info)
-        elif artifact.category.startswith("rendered/"):
-            kind = artifact.category.split("/", 1)[1]
-            groups.setdefault("rendered", {}).setdefault(kind, []).append(info)
+        elif "/" in artifact.category:  # rendered/<lines>, maps/<map>, map_files/<folder in a save>
+            top, kind = artifact.category.split("/", 1)
+            groups.setdefault(top, {}).setdefault(kind, []).append(info)
         else:
             groups.setdefault(artifact.category, []).append(info)
     return groups

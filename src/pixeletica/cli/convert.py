@@ -319,6 +319,7 @@ def convert(
         typer.echo(note, err=True)
     files = {out / o.filename: o.data for o in made.outputs}
     _write(out, files)
+    assert made.conversion is not None  # a block picture's plan
     _print_summary(input, made.conversion, list(files), len(chosen))
 
 

@@ -2,8 +2,9 @@
 
 :class:`ConversionSettings` is what a task stores (its JSON ``settings``) and runs: the engine's
 :class:`~pixeletica.engine.pipeline.ConvertOptions`, a
-:class:`~pixeletica.engine.palette.PaletteFilter`, the face blocks are seen from, and the
-:class:`Exports` (the reference's export fields). ``from_dict`` checks a dictionary and raises
+:class:`~pixeletica.engine.palette.PaletteFilter`, the face blocks are seen from, the
+:class:`Exports` (the reference's export fields) and, for map art, its
+:class:`~pixeletica.engine.mapart_options.MapArtOptions`. ``from_dict`` checks a dictionary and raises
 :class:`~pixeletica.errors.InvalidInput` naming the field (its ``field`` attribute, for the edges);
 :meth:`ConversionSettings.check_size` checks what depends on the image's size; ``to_dict`` is the
 stored form and ``from_stored`` reads it back as the same typed object. ``pixeletica convert``
@@ -16,13 +17,13 @@ import functools
 import math
 import types
 import typing
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from pixeletica import names
-from pixeletica.engine import defaults, image_io, palette, pipeline, production, render
+from pixeletica.engine import defaults, image_io, mapart_options, palette, pipeline, production, render
 from pixeletica.engine.exports import bundle, schematic
-from pixeletica.errors import InvalidInput
+from pixeletica.errors import InvalidInput, LimitExceeded
 
 #: The line variants a render can be drawn with, by the name users choose them with.
 LINE_VISIBILITIES = tuple(render.LINE_VARIANTS)
@@ -55,6 +56,15 @@ REQUEST_EXPORT_DEFAULTS: dict[str, Any] = {
     "generate_web_files": True,
     "orientation": defaults.DEFAULT_ORIENTATION,
 }
+
+
+def request_export_defaults(*, map_art: bool) -> dict[str, Any]:
+    """What a request's exports are when it leaves a field out; map art leaves origin_x and origin_z to
+    :data:`~pixeletica.engine.mapart_options.MAP_ORIGIN`, a map's edge, unless the request gives them."""
+    if not map_art:
+        return dict(REQUEST_EXPORT_DEFAULTS)
+    return {k: v for k, v in REQUEST_EXPORT_DEFAULTS.items() if k not in ("origin_x", "origin_z")}
+
 
 #: Seeds are 64-bit; larger numbers would only be cut down to that.
 _SEED_LIMIT = 2**63
@@ -212,39 +222,59 @@ _EXPORT_TYPES = {k: v for k, v in typing.get_type_hints(Exports).items() if k !=
 
 @dataclass(frozen=True, kw_only=True)
 class ConversionSettings:
-    """Everything a task converts with: engine options, palette filter, face, and its exports (if any)."""
+    """Everything a task converts with: engine options, palette filter, face, its exports (if any) and,
+    for map art, what kind (its size is its maps', so ``width`` and ``height`` do not count then)."""
 
     options: pipeline.ConvertOptions = field(default_factory=pipeline.ConvertOptions)
     palette_filter: palette.PaletteFilter = field(default_factory=palette.PaletteFilter)
     face: str = defaults.DEFAULT_FACE
     exports: Exports | None = None
+    map_art: mapart_options.MapArtOptions | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ConversionSettings:
         """Settings from their JSON object, checked, defaults filled in; raises :class:`InvalidInput`.
 
         Accepts the keys of :class:`~pixeletica.engine.pipeline.ConvertOptions` and
-        :class:`~pixeletica.engine.palette.PaletteFilter`, plus ``face`` and ``exports``. What
+        :class:`~pixeletica.engine.palette.PaletteFilter`, plus ``face``, ``exports`` and ``map_art``
+        (:meth:`MapArtOptions.from_dict <pixeletica.engine.mapart_options.MapArtOptions.from_dict>`). What
         depends on the image's size is checked by :meth:`check_size` once the image is known.
         """
-        unknown = set(raw) - _OPTION_FIELDS - _FILTER_FIELDS - {"face", "exports"}
+        unknown = set(raw) - _OPTION_FIELDS - _FILTER_FIELDS - {"face", "exports", "map_art"}
         if unknown:
             raise InvalidInput(f"unknown conversion setting(s): {', '.join(sorted(map(names.shown, unknown)))}")
         for key, value in raw.items():
             if key in _TYPES:
                 _check_type(key, value, _TYPES[key], one_name_is_a_list=True)
-        settings = cls._of(raw, exports=Exports.from_dict(raw["exports"]) if "exports" in raw else None)
+        settings = cls._of(
+            raw,
+            exports=Exports.from_dict(raw["exports"]) if "exports" in raw else None,
+            map_art=mapart_options.MapArtOptions.from_dict(raw["map_art"]) if raw.get("map_art") is not None else None,
+        )
         options = settings.options
         options.validated()
         if not -_SEED_LIMIT <= options.seed < _SEED_LIMIT:
             raise InvalidInput(f"seed must be a whole number below 2**63 in size, got {options.seed}", field="seed")
         settings.palette()  # unknown categories, blocks or face fail now, not in the worker
+        if settings.map_art is not None:  # its size does not depend on the image: all of it is checked now
+            width, height = settings.map_art.size
+            if max(width, height) > options.max_size:
+                raise LimitExceeded(
+                    f"maps {settings.map_art.maps} would make {width}x{height} blocks; width and height are "
+                    f"limited to {options.max_size} blocks: ask for fewer maps",
+                    setting="max_size",
+                    field="maps",
+                )
+            settings.plan("check").checked(width, height)
         return settings
 
     def check_size(self, width: int, height: int) -> None:
         """Check, for a source image of ``width`` x ``height`` pixels, everything that depends on the
         build's size (renders, parts, the schematic's place in the world), so that nothing a task
         will be asked to do fails after its conversion; raises :class:`InvalidInput`."""
+        if self.map_art is not None:
+            self.plan("check").checked(*self.map_art.size)
+            return
         options = self.options
         size = image_io.target_size(width, height, options.width, options.height, max_size=options.max_size)
         self.plan("check").checked(*size)
@@ -254,25 +284,35 @@ class ConversionSettings:
         """Settings as a task stored them, the same typed object ``from_dict`` gave (checked when it was
         submitted, so not again: a row a newer version wrote that this one cannot read fails in the
         engine, as an internal error)."""
-        exports = stored.get("exports")
-        return cls._of(stored, exports=Exports.from_stored(exports) if exports is not None else None)
+        exports, art = stored.get("exports"), stored.get("map_art")
+        return cls._of(
+            stored,
+            exports=Exports.from_stored(exports) if exports is not None else None,
+            map_art=mapart_options.MapArtOptions.from_stored(art) if art is not None else None,
+        )
 
     @classmethod
-    def _of(cls, raw: dict[str, Any], *, exports: Exports | None) -> ConversionSettings:
+    def _of(
+        cls, raw: dict[str, Any], *, exports: Exports | None, map_art: mapart_options.MapArtOptions | None = None
+    ) -> ConversionSettings:
         typed = _typed(raw, _TYPES)
         return cls(
             options=pipeline.ConvertOptions(**{k: v for k, v in typed.items() if k in _OPTION_FIELDS}),
             palette_filter=palette.PaletteFilter(**{k: v for k, v in typed.items() if k in _FILTER_FIELDS}),
             face=str(raw.get("face", defaults.DEFAULT_FACE)),
             exports=exports,
+            map_art=map_art,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The stored form: every option and filter, the face, and the exports given."""
+        """The stored form: every option and filter, the face, the exports given and the map art (if any)."""
         out = {**asdict(self.options), **asdict(self.palette_filter), "face": self.face}
         if self.exports is not None:
             out["exports"] = self.exports.to_dict()
-        return {k: _json(v) for k, v in out.items()}
+        out = {k: _json(v) for k, v in out.items()}
+        if self.map_art is not None:
+            out["map_art"] = self.map_art.to_dict()
+        return out
 
     def palette(self, blocks: tuple[palette.Block, ...] | None = None) -> palette.Palette:
         """The blocks these settings choose from ``blocks`` (a user's own list) or else the default list
@@ -288,6 +328,15 @@ class ConversionSettings:
         line) only the line variants asked for are, and none if none are.
         """
         exports = self.exports
+        if self.map_art is not None:
+            return production.Plan(
+                stem=stem,
+                map_art=self.map_art,
+                schematics=self.map_placement(stem),
+                schematic_formats=exports.formats() if exports is not None else bundle.SCHEMATIC_FORMATS,
+                schematic_stem=names.file_stem(exports.schematic_name or stem) if exports is not None else stem,
+                zip_source=source_name,
+            )
         if exports is None or not exports.given:  # no exports, or an empty object: picture, grid, materials
             return production.Plan(stem=stem, zip_source=source_name)
         rendering = exports.render_options(plain=plain_render)
@@ -300,6 +349,18 @@ class ConversionSettings:
             schematic_formats=exports.formats() if exports.generate_schematic else bundle.SCHEMATIC_FORMATS,
             schematic_stem=names.file_stem(exports.schematic_name or stem),
             zip_source=source_name,
+        )
+
+    def map_placement(self, stem: str) -> schematic.Placement:
+        """Where map art stands: as the exports say, its origin on a map's edge
+        (:data:`~pixeletica.engine.mapart_options.MAP_ORIGIN`) where they do not give it."""
+        exports = self.exports or Exports()
+        given = exports.given
+        return replace(
+            exports.placement(stem),
+            origin_x=exports.origin_x if "origin_x" in given else mapart_options.MAP_ORIGIN,
+            origin_z=exports.origin_z if "origin_z" in given else mapart_options.MAP_ORIGIN,
+            game_version=exports.game_version or self.palette_filter.game_version or defaults.DEFAULT_GAME_VERSION,
         )
 
 

@@ -116,14 +116,15 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-def _colour_named(name: str) -> MapColour:
-    """A base colour by name (any case) or id; the error lists the names."""
+def colour_named(name: str, field: str | None = None) -> MapColour:
+    """A base colour by name (any case) or id; the error lists the names and names ``field``."""
     key = name.strip().upper().replace("-", "_").replace(" ", "_")
     for colour in map_colours():
         if key in (colour.name, str(colour.id)):
             return colour
     raise InvalidInput(
-        f"unknown map colour {names.shown(name)}; choose one of: {', '.join(c.name for c in map_colours())}"
+        f"unknown map colour {names.shown(name)}; choose one of: {', '.join(c.name for c in map_colours())}",
+        field=field,
     )
 
 
@@ -145,12 +146,17 @@ class MapArtSettings:
 
     def validate(self) -> None:
         if self.kind not in KINDS:
-            raise InvalidInput(f"unknown kind of map art {names.shown(self.kind)}; choose one of: {', '.join(KINDS)}")
+            raise InvalidInput(
+                f"unknown kind of map art {names.shown(self.kind)}; choose one of: {', '.join(KINDS)}", field="kind"
+            )
         if self.preset not in PRESETS:
-            raise InvalidInput(f"unknown block preset {names.shown(self.preset)}; choose one of: {', '.join(PRESETS)}")
+            raise InvalidInput(
+                f"unknown block preset {names.shown(self.preset)}; choose one of: {', '.join(PRESETS)}", field="preset"
+            )
         if self.support not in SUPPORT_MODES:
             raise InvalidInput(
-                f"unknown support mode {names.shown(self.support)}; choose one of: {', '.join(SUPPORT_MODES)}"
+                f"unknown support mode {names.shown(self.support)}; choose one of: {', '.join(SUPPORT_MODES)}",
+                field="support",
             )
         if self.max_height is not None:
             if isinstance(self.max_height, bool) or not isinstance(self.max_height, int):
@@ -184,7 +190,7 @@ def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
     offered: dict[int, list[MapBlock]] = {}
     for block in map_blocks():
         offered.setdefault(block.colour_id, []).append(block)
-    excluded = {_colour_named(name).id for name in settings.exclude}
+    excluded = {colour_named(name, "exclude").id for name in settings.exclude}
     chosen: dict[int, MapBlock] = {}
     for colour in map_colours():
         valid = [b for b in offered.get(colour.id, []) if _version_key(b.since) <= version]
@@ -198,7 +204,7 @@ def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
         if settings.preset == "carpets" and not carpets:
             del chosen[colour.id]
     for name, block_id in settings.blocks.items():
-        colour = _colour_named(name)
+        colour = colour_named(name, "blocks")
         wanted = block_id.strip().lower()
         if ":" not in wanted:
             wanted = "minecraft:" + wanted
@@ -207,18 +213,20 @@ def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
         if not match:
             raise InvalidInput(
                 f"{names.shown(block_id)} does not show map colour {colour.name}; blocks that do: "
-                f"{', '.join(b.block for b in candidates)}"
+                f"{', '.join(b.block for b in candidates)}",
+                field="blocks",
             )
         if _version_key(match[0].since) > version:
             raise InvalidInput(
                 f"{match[0].block} (map colour {colour.name}) is not in Minecraft {settings.game_version}: "
-                f"it came in {match[0].since}"
+                f"it came in {match[0].since}",
+                field="blocks",
             )
         chosen[colour.id] = match[0]
     for colour_id in excluded:
         chosen.pop(colour_id, None)
     if not chosen:
-        raise InvalidInput("every map colour is excluded: leave at least one")
+        raise InvalidInput("every map colour is excluded: leave at least one", field="exclude")
     return chosen
 
 

@@ -1,18 +1,24 @@
 """The one conversion function: an image and checked settings in, every output file and the summary out.
 
 ``pixeletica convert``, a task's run and a preview all call :func:`produce`; what differs
-between them is the :class:`Plan` (which files, named how) they give it.
+between them is the :class:`Plan` (which files, named how) they give it. A plan with map art
+makes map art instead of a block picture (:mod:`pixeletica.engine.mapart`).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Any
 
-from pixeletica.engine import image_io, pipeline, textures
-from pixeletica.engine.exports import bundle, schematic, tiles
+import numpy as np
+from numpy.typing import NDArray
+
+from pixeletica.engine import image_io, mapart, mapart_options, pipeline, textures
+from pixeletica.engine.exports import bundle, maps, schematic, tiles
 from pixeletica.engine.palette import Palette
 
 #: write(path relative to the web map's folder, bytes): where a web map's files go.
@@ -38,10 +44,15 @@ class Plan:
     schematic_stem: str | None = None
     #: The input's name: with it, also a ZIP of every output whose README names it.
     zip_source: str | None = None
+    #: Map art instead of a block picture; it stands where ``schematics`` says (which it needs).
+    map_art: mapart_options.MapArtOptions | None = None
 
     def checked(self, width: int, height: int) -> Plan:
         """This plan for a build of ``width`` x ``height`` blocks: what cannot be made refused before converting,
-        the renders' scale chosen."""
+        the renders' scale chosen. Map art's size is its maps', whatever the picture's."""
+        if self.map_art is not None:
+            self.map_art.check(self.map_placement)
+            return self
         plan = self
         if self.renders:
             plan = replace(self, rendering=self.rendering.resolved(width, height))
@@ -51,16 +62,34 @@ class Plan:
             self.schematics.check_fits(width, height)
         return plan
 
+    @property
+    def map_placement(self) -> schematic.Placement:
+        """Where map art stands."""
+        if self.schematics is None:
+            raise ValueError("a map-art plan needs a placement")
+        return self.schematics
+
 
 @dataclass(frozen=True)
 class Production:
     """A conversion with its output files and its summary (the numbers a task records)."""
 
-    conversion: pipeline.Conversion
+    #: The block picture; None for map art.
+    conversion: pipeline.Conversion | None
     outputs: list[bundle.Output] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     #: Ids of the blocks drawn in flat colour (no texture found).
     flat_colour_blocks: list[str] = field(default_factory=list)
+    #: The planned map art, when the plan asked for map art.
+    map_art: mapart.MapArt | None = None
+
+    def picture(self) -> NDArray[np.uint8]:
+        """(H, W, 4) RGBA of what was made: the blocks' colours, or exactly the colours the maps show."""
+        if self.map_art is not None:
+            return self.map_art.preview()
+        if self.conversion is None:
+            raise ValueError("nothing was converted")
+        return self.conversion.grid.to_rgba()
 
 
 def produce(
@@ -79,6 +108,8 @@ def produce(
     ``metadata.json``. Raises :class:`~pixeletica.errors.InvalidInput` subclasses for bad input.
     """
     report = progress or (lambda fraction, step: None)
+    if plan.map_art is not None:
+        return _map_art(image, options, plan, report)
 
     def converting(fraction: float, step: str) -> None:
         report(0.9 * fraction, step)
@@ -124,6 +155,86 @@ def produce(
     if flat:
         summary["flat_colour_blocks"] = flat  # no texture found: drawn in their colour
     return Production(result, outputs, summary, flat)
+
+
+#: What the task ZIP's README says of map art, after its list of files.
+_MAP_ART_NOTES = """Map art: {maps} map(s) of 128 x 128 blocks, map ids {map_ids}.
+Build it from the schematic at its origin (the line of blocks north of the picture shades its top row),
+or copy map_files/world/ into your world's save folder: each map item file shows its map locked,
+e.g. /give @p minecraft:filled_map[map_id=0] (Java 1.20.5 and later) or filled_map{{map:0}} (before).
+maps/rXcY/ holds each map's picture, build and materials (row X, column Y, from the north-west).
+"""
+
+
+def _map_art(
+    image: bytes | image_io.LoadedImage, options: pipeline.ConvertOptions, plan: Plan, report: pipeline.ProgressCallback
+) -> Production:
+    """Map art of an image as ``plan.map_art`` says: its outputs and summary (or only the art, for a preview)."""
+    assert plan.map_art is not None
+    started = time.perf_counter()
+    wanted, placement = plan.map_art, plan.map_placement
+    if isinstance(image, bytes):
+        report(0.01, "reading image")
+        image = image_io.load_image(image, max_pixels=options.max_input_pixels)
+    report(0.04, "framing")
+    framed = maps.frame(image.rgba, wanted.map_counts, wanted.framing, wanted.kind, options.resample)
+    rgb, opaque = image_io.split_alpha(framed, options.alpha_threshold)
+
+    def dithering(done: int, total: int) -> None:
+        report(0.05 + 0.8 * min(1.0, done / max(1, total)), "dithering")
+
+    settings = wanted.settings(placement.game_version)
+    art = mapart.plan(
+        rgb, opaque, settings, algorithm=options.algorithm, metric=options.metric, strength=options.strength,
+        progress=dithering,
+    )  # fmt: skip
+    if plan.grid_only:
+        return Production(None, map_art=art)
+    report(0.88, "writing files")
+    made, found = maps.made_files(
+        art, rgb, plan.stem, placement, start_id=wanted.map_id, layout=wanted.layout,
+        formats=plan.schematic_formats, build_stem=plan.schematic_stem,
+    )  # fmt: skip
+    outputs = [_map_output(f) for f in made]
+    if plan.zip_source is not None:
+        report(0.95, "packing")
+        notes = _MAP_ART_NOTES.format(maps=found["maps"], map_ids=found["map_ids"])
+        outputs.append(bundle.task_zip(outputs, plan.stem, plan.zip_source, notes=notes))
+    height, width = art.colour_ids.shape
+    summary: dict[str, Any] = {
+        "map_art": wanted.kind,
+        "width": width,
+        "height": height,
+        **{k: v for k, v in found.items() if k != "kind"},
+        # the same names as a picture's scores, so the task's quality reads them alike
+        "mean_delta_e2000": found["per_pixel_delta_e2000"],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return Production(None, outputs, summary, map_art=art)
+
+
+_MEDIA_TYPES = {".png": "image/png", ".csv": "text/csv", ".txt": "text/plain", ".mcfunction": "text/plain"}
+
+
+def _map_output(made: maps.MapFile) -> bundle.Output:
+    """A map-art file as a task's output: the whole picture's by what it is, each map's under ``maps/<map>``,
+    map item files under ``map_files/<their folder in a save>``; file ids say what and, where any, which map."""
+    path = PurePosixPath(made.path)
+    per_map = f"_{made.map}" if made.map else ""
+    if made.kind == "map_files":
+        number = path.stem.removeprefix("map_")
+        file_id = f"map_file_{number}" if number.isdigit() else f"map_{path.stem}"  # map_idcounts, map_last_id
+        category = f"map_files/{path.parent}"
+    else:
+        category = f"maps/{made.map}" if made.map else made.kind
+        if made.kind == "materials":
+            file_id = f"materials_{path.suffix.lstrip('.')}{per_map}"
+        elif made.kind == "structure":  # its name ends in its offset in the build, x<x>_y<y>_z<z>
+            file_id = f"structure{per_map}_{'_'.join(path.stem.split('_')[-3:])}"
+        else:
+            file_id = f"{made.kind}{per_map}"
+    media = _MEDIA_TYPES.get(path.suffix, "application/octet-stream")
+    return bundle.Output(file_id=file_id, category=category, filename=path.name, media_type=media, data=made.data)
 
 
 def _web_map(result: pipeline.Conversion, rendering: bundle.RenderOptions, write: WebWriter) -> bundle.Output:

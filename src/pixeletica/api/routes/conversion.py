@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from pixeletica import names
-from pixeletica.api import access, deps, metadata, paths, responses, zipstream
+from pixeletica.api import access, deps, metadata, paths, previews, responses, zipstream
 from pixeletica.api.bounded_store import StoreSilent
 from pixeletica.api.client_limits import limited, limited_preview
 from pixeletica.api.deps import AppState, state
@@ -261,28 +261,41 @@ def preview(
 ) -> Response:
     """The dithered picture of an image at the given size, directly as a PNG, within a time limit.
 
-    The image is decoded at a reduced size and converted within the preview memory budget
-    (see :mod:`pixeletica.api.previews`): never at full size in the API process.
+    With ``map_art`` in the metadata, the map art's picture instead (exactly the colours the maps
+    show), at its maps' size: ``width`` and ``height`` are not read then. The image is decoded at a
+    reduced size and converted within the preview memory budget (see :mod:`pixeletica.api.previews`):
+    never at full size in the API process.
     """
     from pixeletica.engine import conversion_settings, image_io
 
     settings = app.settings
-    if width * height > settings.preview_max_pixels:
+    limits = {"max_size": settings.max_size, "max_input_pixels": settings.max_input_pixels}
+    if metadata_json:  # the page previews with the metric and palette it will submit; all of it is checked
+        parsed = metadata.parse(metadata_json, **limits).settings
+    else:
+        parsed = conversion_settings.ConversionSettings.from_dict(limits)
+    plan = previews.PREVIEW
+    if parsed.map_art is not None:
+        width, height = parsed.map_art.size
+        if width * height > settings.preview_max_pixels:
+            raise HTTPException(
+                400,
+                f"metadata.maps {parsed.map_art.maps} is {width}x{height} blocks; previews are limited to "
+                f"{settings.preview_max_pixels:,} blocks (PIXELETICA_PREVIEW_MAX_PIXELS): preview fewer maps, "
+                "or start the conversion",
+            )
+        plan = dataclasses.replace(parsed.plan("preview"), grid_only=True)
+    elif width * height > settings.preview_max_pixels:
         raise HTTPException(400, "Image dimensions too large for preview. Please reduce width and/or height.")
     conversion_settings.check_color_palette(color_palette)
     if image_file is not None and image_file.filename:
         data = _read_upload(image_file, settings.max_upload_size)
     else:
         data = _blank_png(width, height)
-    limits = {"max_size": settings.max_size, "max_input_pixels": settings.max_input_pixels}
-    if metadata_json:  # the page previews with the metric and palette it will submit; all of it is checked
-        parsed = metadata.parse(metadata_json, **limits).settings
-    else:
-        parsed = conversion_settings.ConversionSettings.from_dict(limits)
     options = dataclasses.replace(parsed.options, width=width, height=height, algorithm=algorithm)
     options.validated()  # the form's own size and algorithm
-    result = request.app.state.previews.run(data, parsed.palette(), options, settings.max_input_pixels)
-    return Response(image_io.encode_png(result.grid.to_rgba()), media_type="image/png")
+    made = request.app.state.previews.run(data, parsed.palette(), options, settings.max_input_pixels, plan)
+    return Response(image_io.encode_png(made.picture()), media_type="image/png")
 
 
 def _blank_png(width: int, height: int) -> bytes:

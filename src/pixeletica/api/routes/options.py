@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends
 
 from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
-from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, palette
-from pixeletica.engine.exports import bundle, schematic
+from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, mapart, mapart_options, palette
+from pixeletica.engine.exports import bundle, maps, schematic
 from pixeletica.tasks.model import Priority
 
 router = APIRouter(tags=["conversion"])
@@ -43,6 +43,7 @@ def options(app: State) -> dict[str, Any]:
         "default_game_version": defaults.DEFAULT_GAME_VERSION,
         "priorities": [p.label for p in sorted(Priority, reverse=True)],
         "default_priority": metadata.DEFAULT_PRIORITY.label,
+        "mapArt": _map_art(),
         "limits": {
             "max_size": settings.max_size,
             "max_upload_bytes": settings.max_upload_size,
@@ -50,4 +51,48 @@ def options(app: State) -> dict[str, Any]:
             "preview_max_pixels": settings.preview_max_pixels,
             "max_processing_seconds": settings.task_max_processing_time,
         },
+    }
+
+
+def _map_art() -> dict[str, Any]:
+    """The map-art choices: kinds, framings, support modes, map file layouts, the defaults, and per base
+    colour its normal shade and the blocks that show it (the default one for the default game version)."""
+    defaults_ = mapart_options.MapArtOptions(kind="staircase")
+    chosen = mapart.choose_blocks(mapart.MapArtSettings())
+    offered: dict[int, list[dict[str, Any]]] = {}
+    for block in mapart.map_blocks():
+        offered.setdefault(block.colour_id, []).append(
+            {
+                "id": block.block,
+                "name": block.name,
+                "since": block.since,
+                "needs_support": block.needs_support,
+                "flammable": block.flammable,
+            }
+        )
+    return {
+        "kinds": list(mapart.KINDS),
+        "framings": list(maps.FRAMINGS),
+        "support_modes": list(mapart.SUPPORT_MODES),
+        "layouts": list(maps.LAYOUTS),
+        "presets": list(mapart.PRESETS),
+        "default_preset": defaults_.preset,
+        "default_maps": defaults_.maps,
+        "max_maps_side": maps.MAX_MAPS_SIDE,
+        "default_framing": defaults_.framing,
+        "default_support": defaults_.support,
+        "default_support_block": mapart.DEFAULT_SUPPORT_BLOCK,
+        "default_layout": defaults_.layout,
+        "default_origin": mapart_options.MAP_ORIGIN,
+        "map_size": mapart.MAP_SIZE,
+        "colours": [
+            {
+                "id": colour.id,
+                "name": colour.name,
+                "rgb": list(colour.shade(mapart.FLAT_SHADE)),
+                "blocks": offered.get(colour.id, []),
+                "default_block": chosen[colour.id].block if colour.id in chosen else None,
+            }
+            for colour in mapart.map_colours()
+        ],
     }

@@ -235,7 +235,9 @@ def _png_output(file_id: str, category: str, filename: str, writer: png.Writer) 
 _README = """Pixeletica conversion of {source}
 
 {listing}
-Coordinates: block (row, column) of the grid is at world x = origin_x + column, z = origin_z + row.
+{notes}"""
+#: What the README says of a block picture after its list of files.
+_GRID_NOTES = """Coordinates: block (row, column) of the grid is at world x = origin_x + column, z = origin_z + row.
 The block grid ({stem}_blocks.npz) opens with numpy.load(); see Pixeletica's README for its arrays.
 """
 
@@ -249,24 +251,30 @@ _DESCRIPTIONS = {
     "worldedit": "WorldEdit / FastAsyncWorldEdit schematic (Sponge v3): //schem load",
     "mcfunction": "datapack function of setblock/fill commands at absolute coordinates",
     "structure": "structure-block piece (at most 48x48x48); its name says its offset in the build",
+    "map_preview": "the picture exactly as the maps show it, one pixel per block",
+    "height_map": "the build's levels, black lowest, white highest",
+    "maps": "one map's own files: its picture, build and materials",
+    "map_files": "map item file, where a world save keeps it: copy world/ into your save folder",
 }
 
 
 #: Files that are compressed already (zip or gzip inside): stored in the task ZIP as they are.
-_COMPRESSED = (".png", ".npz", ".zip", ".litematic", ".schem", ".nbt")
+_COMPRESSED = (".png", ".npz", ".zip", ".litematic", ".schem", ".nbt", ".dat")
 
 
-def task_zip(outputs: list[Output], stem: str, source: str) -> Output:
-    """One ZIP of every output, with a README.txt saying what each file is."""
+def task_zip(outputs: list[Output], stem: str, source: str, *, notes: str | None = None) -> Output:
+    """One ZIP of every output, with a README.txt saying what each file is, and then ``notes`` (by default,
+    how a block picture's grid maps to the world)."""
     listing = "".join(
         f"  {o.category}/{o.filename}: {_DESCRIPTIONS.get(o.category.split('/')[0], o.category)}"
-        + (f" ({o.category.split('/')[1].replace('_', ' ')})" if "/" in o.category else "")
+        + (f" ({o.category.split('/', 1)[1].replace('_', ' ')})" if "/" in o.category else "")
         + "\n"
         for o in outputs
     )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("README.txt", _README.format(source=source, listing=listing, stem=stem))
+        about = _GRID_NOTES.format(stem=stem) if notes is None else notes
+        archive.writestr("README.txt", _README.format(source=source, listing=listing, notes=about))
         for o in outputs:
             packed = o.media_type == "image/png" or o.filename.endswith(_COMPRESSED)  # deflating again gains nothing
             compress = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from dataclasses import dataclass
 
 import nbtlib
 import numpy as np
@@ -25,12 +26,17 @@ LAYOUTS = ("auto", "legacy", "modern")
 _PAD_COLOUR = (255, 255, 255, 255)
 
 
+#: Most maps across or down.
+MAX_MAPS_SIDE = 32
+
+
 def parse_maps(text: str) -> tuple[int, int]:
     """``"2x3"`` -> (2, 3): maps across and down, each 128 blocks."""
     across, _, down = text.strip().lower().partition("x")
-    if not (across.isdigit() and down.isdigit()) or not (1 <= int(across) <= 32 and 1 <= int(down) <= 32):
+    top = MAX_MAPS_SIDE
+    if not (across.isdigit() and down.isdigit()) or not (1 <= int(across) <= top and 1 <= int(down) <= top):
         raise InvalidInput(
-            f"maps must be two whole numbers from 1 to 32 as ACROSSxDOWN, e.g. 2x3; got {names.shown(text)}",
+            f"maps must be two whole numbers from 1 to {top} as ACROSSxDOWN, e.g. 2x3; got {names.shown(text)}",
             field="maps",
         )
     return int(across), int(down)
@@ -40,7 +46,9 @@ def frame(rgba: NDArray[np.uint8], maps: tuple[int, int], framing: str, kind: st
     """Resize an (H, W, 4) picture to exactly ``maps`` maps: cover and cut the middle out (``crop``)
     or fit inside and pad around (``fit``; transparent in map files, white in builds)."""
     if framing not in FRAMINGS:
-        raise InvalidInput(f"unknown framing {names.shown(framing)}; choose one of: {', '.join(FRAMINGS)}")
+        raise InvalidInput(
+            f"unknown framing {names.shown(framing)}; choose one of: {', '.join(FRAMINGS)}", field="framing"
+        )
     width, height = maps[0] * MAP_SIZE, maps[1] * MAP_SIZE
     h, w = rgba.shape[:2]
     scale = (max if framing == "crop" else min)(width / w, height / h)
@@ -142,7 +150,9 @@ def map_files(
     ``modern`` (Java 26.1 and later): ``data/minecraft/maps/<n>.dat`` and ``data/minecraft/maps/last_id.dat``.
     ``origin`` is the world x, z of the picture's top-left block (the maps' centres follow from it)."""
     if layout not in LAYOUTS:
-        raise InvalidInput(f"unknown map file layout {names.shown(layout)}; choose one of: {', '.join(LAYOUTS)}")
+        raise InvalidInput(
+            f"unknown map file layout {names.shown(layout)}; choose one of: {', '.join(LAYOUTS)}", field="layout"
+        )
     if not 0 <= start_id <= 2**31 - 1 - 1024:
         raise InvalidInput(f"map ids start from 0; got {start_id}", field="map_id")
     modern = layout == "modern"
@@ -177,7 +187,9 @@ def check_origin(x: int, z: int) -> None:
 def resolve_layout(layout: str, game_version: str) -> str:
     """``auto`` -> ``modern`` for Java 26.1 and later, else ``legacy``."""
     if layout not in LAYOUTS:
-        raise InvalidInput(f"unknown map file layout {names.shown(layout)}; choose one of: {', '.join(LAYOUTS)}")
+        raise InvalidInput(
+            f"unknown map file layout {names.shown(layout)}; choose one of: {', '.join(LAYOUTS)}", field="layout"
+        )
     if layout != "auto":
         return layout
     numbers = tuple(int(p) for p in game_version.split(".") if p.isdigit())
@@ -216,6 +228,19 @@ def _piece(build: schematic.Build, x0: int, x1: int, z0: int, z1: int) -> schema
     return schematic.Build(np.ascontiguousarray(part[:, low:high]), build.palette, (ox + x0, oy + low, oz + z0))
 
 
+@dataclass(frozen=True)
+class MapFile:
+    """One file of a map art: where it goes, what it is, which map it is of (None: all of them)."""
+
+    #: Path relative to the output folder, as ``pixeletica convert`` writes it (``maps/...``, ``world/...``).
+    path: str
+    #: What it is: map_preview, height_map, materials, schematic, worldedit, structure, mcfunction or map_files.
+    kind: str
+    #: ``r<row>c<column>`` of the map it is of, counted from 1; None for the whole picture and the map files.
+    map: str | None
+    data: bytes
+
+
 def outputs(
     art: MapArt,
     source: NDArray[np.uint8],
@@ -226,27 +251,47 @@ def outputs(
     layout: str = "auto",
     formats: tuple[str, ...] = ("litematic", "schem", "nbt", "mcfunction"),
 ) -> tuple[dict[str, bytes], dict[str, object]]:
-    """Every file of a map art, by relative path, and a summary (sizes, levels, scores per map).
+    """Every file of a map art, by relative path, and a summary (see :func:`made_files`)."""
+    made, summary = made_files(art, source, stem, placement, start_id=start_id, layout=layout, formats=formats)
+    return {f.path: f.data for f in made}, summary
+
+
+def made_files(
+    art: MapArt,
+    source: NDArray[np.uint8],
+    stem: str,
+    placement: schematic.Placement,
+    *,
+    start_id: int = 0,
+    layout: str = "auto",
+    formats: tuple[str, ...] = ("litematic", "schem", "nbt", "mcfunction"),
+    build_stem: str | None = None,
+) -> tuple[list[MapFile], dict[str, object]]:
+    """Every file of a map art and a summary (sizes, levels, scores per map).
 
     ``source`` is the framed (H, W, 3) picture the art was planned from, for the scores. Builds
-    stand at the placement's origin (its x and z on a map's edge, see :func:`check_origin`); per
-    map files go under ``maps/``, map item files under ``world/`` as a save holds them.
+    stand at the placement's origin (its x and z on a map's edge, see :func:`check_origin`) and are
+    named after ``build_stem`` (else ``stem``); per map files go under ``maps/``, map item files
+    under ``world/`` as a save holds them.
     """
     h, w = art.colour_ids.shape
     across, down = w // MAP_SIZE, h // MAP_SIZE
-    files: dict[str, bytes] = {}
+    files: list[MapFile] = []
     preview = art.preview()
-    files[f"{stem}_map.png"] = png.encode(preview)
+    files.append(MapFile(f"{stem}_map.png", "map_preview", None, png.encode(preview)))
     opaque = art.colour_ids > 0
     per_map: list[dict[str, object]] = []
     for row in range(down):
         for col in range(across):
             rows = slice(row * MAP_SIZE, (row + 1) * MAP_SIZE)
             cols = slice(col * MAP_SIZE, (col + 1) * MAP_SIZE)
+            label = f"r{row + 1}c{col + 1}"
             score = quality.score(source[rows, cols], preview[rows, cols, :3], opaque[rows, cols])
-            per_map.append({"map": f"r{row + 1}c{col + 1}", "blurred_delta_e2000": _finite(score.blurred)})
+            per_map.append({"map": label, "blurred_delta_e2000": _finite(score.blurred)})
             if across * down > 1:
-                files[f"maps/{stem}_map_r{row + 1}c{col + 1}.png"] = png.encode(preview[rows, cols])
+                files.append(
+                    MapFile(f"maps/{stem}_map_{label}.png", "map_preview", label, png.encode(preview[rows, cols]))
+                )
     whole = quality.score(source, preview[..., :3], opaque)
     summary: dict[str, object] = {
         "kind": art.settings.kind,
@@ -260,38 +305,38 @@ def outputs(
     chosen = resolve_layout(layout, placement.game_version)
     for path, data in map_files(art, start_id=start_id, data_version=version, layout=chosen, origin=(
         placement.origin_x, placement.origin_z)):  # fmt: skip
-        files[f"world/{path}"] = data
+        files.append(MapFile(f"world/{path}", "map_files", None, data))
     summary["map_ids"] = f"{start_id}..{start_id + across * down - 1}"
     if art.heights is None:
         return files, summary
-    files[f"{stem}_heights.png"] = png.encode(_height_picture(art.heights))
+    files.append(MapFile(f"{stem}_heights.png", "height_map", None, png.encode(_height_picture(art.heights))))
     whole_build = build(art, (placement.origin_x, placement.origin_y, placement.origin_z))
     names_of = {b.block: b.name for b in art.blocks.values()}
     summary["levels"] = int(whole_build.blocks.shape[1])
     summary["materials"] = sum(m.count for m in _materials(whole_build, names_of))
-    pieces = [("", whole_build)]
+    named = build_stem or stem
+    pieces: list[tuple[str | None, str, schematic.Build]] = [(None, named, whole_build)]
     if across * down > 1:
         for row in range(down):
             for col in range(across):
                 z0 = 0 if row == 0 else 1 + row * MAP_SIZE  # the first row of maps keeps the north line
                 piece = _piece(whole_build, col * MAP_SIZE, (col + 1) * MAP_SIZE, z0, 1 + (row + 1) * MAP_SIZE)
-                pieces.append((f"maps/{stem}_r{row + 1}c{col + 1}", piece))
-    for prefix, piece in pieces:
-        name = prefix or stem
+                label = f"r{row + 1}c{col + 1}"
+                pieces.append((label, f"maps/{named}_{label}", piece))
+    for of_map, name, piece in pieces:
         rows_ = _materials(piece, names_of)
-        files[f"{name}_materials.csv"] = materials.to_csv(rows_)
-        files[f"{name}_materials.txt"] = materials.to_text(
-            rows_, width=piece.blocks.shape[0], height=piece.blocks.shape[2]
-        )
+        listed = materials.to_text(rows_, width=piece.blocks.shape[0], height=piece.blocks.shape[2])
+        files.append(MapFile(f"{name}_materials.csv", "materials", of_map, materials.to_csv(rows_)))
+        files.append(MapFile(f"{name}_materials.txt", "materials", of_map, listed))
         if "litematic" in formats:
-            files[f"{name}.litematic"] = schematic.to_litematic(piece, placement)
+            files.append(MapFile(f"{name}.litematic", "schematic", of_map, schematic.to_litematic(piece, placement)))
         if "schem" in formats:
-            files[f"{name}.schem"] = schematic.to_sponge(piece, placement)
+            files.append(MapFile(f"{name}.schem", "worldedit", of_map, schematic.to_sponge(piece, placement)))
         if "mcfunction" in formats:
-            files[f"{name}.mcfunction"] = schematic.to_mcfunction(piece, placement)
+            files.append(MapFile(f"{name}.mcfunction", "mcfunction", of_map, schematic.to_mcfunction(piece, placement)))
         if "nbt" in formats:
             for offset, _, data in schematic.to_structures(piece, placement):
-                files[f"{name}_{offset}.nbt"] = data
+                files.append(MapFile(f"{name}_{offset}.nbt", "structure", of_map, data))
     return files, summary
 
 
