@@ -20,8 +20,13 @@ def test_staircase_map_art_with_a_height_limit(tmp_path, photo_path):
     assert "map ids 5..6" in result.stdout and "Fidelity" in result.stdout
     with Image.open(out / "astronaut_map.png") as preview:
         assert preview.size == (256, 128)
-    for name in ("astronaut.litematic", "astronaut.schem", "astronaut.mcfunction", "astronaut_heights.png",
-                 "astronaut_materials.csv", "maps/astronaut_map_r1c2.png", "maps/astronaut_r1c2.schem"):  # fmt: skip
+    whole = ("astronaut.litematic", "astronaut.schem", "astronaut.mcfunction", "astronaut_heights.png")
+    for name in (
+        *whole,
+        "astronaut_materials.csv",
+        "maps/r1c2/astronaut_map_r1c2.png",
+        "maps/r1c2/astronaut_r1c2.schem",
+    ):
         assert (out / name).is_file(), name
     schem = amulet_nbt.load((out / "astronaut.schem").read_bytes()).compound["Schematic"]
     assert int(schem["Height"]) <= 20 and (int(schem["Width"]), int(schem["Length"])) == (256, 129)
@@ -45,13 +50,17 @@ def test_map_files_only_with_chosen_blocks(tmp_path, photo_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--map-art", "sideways"], "unknown kind of map art 'sideways'"),
+        (["--map-art", "sideways"], "kind must be one of flat, staircase, map-file, got 'sideways'"),
         (["--map-art", "staircase", "--maps", "3"], "maps must be two whole numbers"),
-        (["--map-art", "staircase", "--max-height", "2"], "a staircase needs at least 3 levels"),
+        (["--map-art", "staircase", "--max-height", "1"], "a staircase needs at least 2 levels"),
         (["--map-art", "flat", "--origin-x", "10"], "origin_x 10 is not on a map's edge"),
-        (["--map-art", "flat", "--support", "sometimes"], "unknown support mode 'sometimes'"),
+        (["--map-art", "flat", "--support", "sometimes"], "support must be one of none, needed, all"),
         (["--map-art", "flat", "--exclude-colour", "mauve"], "unknown map colour 'mauve'"),
-        (["--map-art", "flat", "--map-layout", "newest"], "unknown map file layout 'newest'"),
+        (["--map-art", "flat", "--map-layout", "newest"], "layout must be one of auto, legacy, modern"),
+        (["--map-art", "flat", "--width", "300"], "--width is not used with --map-art"),
+        (["--map-art", "flat", "--orientation", "wall"], "orientation must be floor for map art"),
+        (["--map-art", "staircase", "--support-block", "minecraft:sand"], "support"),
+        (["--map-art", "staircase", "--origin-y", "310", "--max-height", "40"], "above the world's top"),
         (["--map-art", "flat", "--game-version", "1.14.4", "--map-blocks", "BLOCKS"], "not in Minecraft 1.14.4"),
     ],
 )

@@ -236,31 +236,55 @@ def convert(
     """Convert an image into Minecraft block art: dithered picture, block grid, materials list."""
     limits = config.get_settings()
     if map_art is not None:
-        request = cli_mapart.MapArtRequest(
-            kind=map_art,
-            maps=maps_,
-            framing=framing,
-            max_height=max_height,
-            block_file=map_blocks,
-            exclude=tuple(exclude_colour or ()),
-            preset=map_preset,
-            support=support,
-            support_block=support_block,
-            map_id=map_id,
-            layout=map_layout,
-            algorithm=dithering,
-            metric=metric,
-            strength=strength,
-            resample=resample,
-            origin=(-64 if origin_x is None else origin_x, origin_y, -64 if origin_z is None else origin_z),
-            game_version=choice.game_version or defaults.DEFAULT_GAME_VERSION,
-            formats=tuple(schematic_format or bundle.SCHEMATIC_FORMATS),
-        )
+        for flag, value in {"width": width, "height": height, "lines": lines}.items():
+            if value:
+                raise InvalidInput(f"--{flag} is not used with --map-art: {cli_mapart.UNUSED_FLAGS[flag]}")
+        map_exports: dict[str, object] = {
+            "origin_y": origin_y,
+            "orientation": orientation,
+            "generate_schematic": True,
+            "schematic_name": input.stem,
+            "schematic_author": defaults.DEFAULT_AUTHOR,
+            **({"origin_x": origin_x} if origin_x is not None else {}),
+            **({"origin_z": origin_z} if origin_z is not None else {}),
+            **({"schematic_formats": list(schematic_format)} if schematic_format else {}),
+            **({"game_version": choice.game_version} if choice.game_version else {}),
+        }
+        art = {
+            "kind": map_art,
+            "maps": maps_,
+            "framing": framing,
+            "max_height": max_height,
+            "blocks": cli_mapart.read_block_choices(map_blocks) if map_blocks else {},
+            "exclude": list(exclude_colour or ()),
+            "preset": map_preset,
+            "support": support,
+            "support_block": support_block,
+            "map_id": map_id,
+            "layout": map_layout,
+        }
+        engine_options = {
+            "algorithm": dithering,
+            "metric": metric,
+            "strength": strength,
+            "resample": resample,
+            "alpha_threshold": alpha_threshold,
+            "max_size": max_size if max_size is not None else limits.max_size,
+            "max_input_pixels": max_input_pixels if max_input_pixels is not None else limits.max_input_pixels,
+        }
+        map_settings = cli_mapart.settings_from_flags(engine_options, art, map_exports)
+        map_plan = map_settings.plan(names.file_stem(input.stem))
         data = fsutil.read_capped(input, limits.max_input_file_size, "input file", "max_input_file_size")
         _check_out(out)
-        files, summary = cli_mapart.run(input, data, out, request)
-        _write(out, files)
-        cli_mapart.print_summary(summary)
+        console = Console(stderr=True)
+        progress = _DelayedProgress(console)
+        try:
+            made = production.produce(data, map_settings.palette(), map_settings.options, map_plan, progress=progress)
+        finally:
+            progress.close()
+        written = cli_mapart.made_files(out, made)
+        _write(out, written)
+        cli_mapart.write_summary(cli_mapart.summary_table(input, made.summary, len(written)))
         return
     origin_x = 0 if origin_x is None else origin_x
     origin_z = 0 if origin_z is None else origin_z

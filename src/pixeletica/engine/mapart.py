@@ -159,6 +159,10 @@ class MapArtSettings:
                 field="support",
             )
         if self.max_height is not None:
+            if self.kind != "staircase":
+                raise InvalidInput(
+                    f"max_height is for staircase map art ({self.kind} map art has one level)", field="max_height"
+                )
             if isinstance(self.max_height, bool) or not isinstance(self.max_height, int):
                 raise InvalidInput(f"max_height must be a whole number, got {self.max_height!r}", field="max_height")
             if self.kind == "staircase" and self.max_height < 2 + self.support_levels:
@@ -173,8 +177,13 @@ class MapArtSettings:
 
     @property
     def support_levels(self) -> int:
-        """Levels support blocks may take under the art: 1 unless there are none, else 0."""
-        return 0 if self.support == "none" else 1
+        """Levels support blocks take under the art: 1 if any block gets one (every block with ``all``,
+        the blocks that fall or cannot float with ``needed``), else 0."""
+        if self.support == "all":
+            return 1
+        if self.support == "none":
+            return 0
+        return int(any(block.needs_support for block in choose_blocks(self).values()))
 
 
 def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
@@ -205,6 +214,12 @@ def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
             del chosen[colour.id]
     for name, block_id in settings.blocks.items():
         colour = colour_named(name, "blocks")
+        if colour.name in _NOT_BY_DEFAULT:
+            raise InvalidInput(
+                f"map colour {colour.name} cannot be chosen: the game shades water by its depth, not by the "
+                "block north of it, which Pixeletica does not plan",
+                field="blocks",
+            )
         wanted = block_id.strip().lower()
         if ":" not in wanted:
             wanted = "minecraft:" + wanted

@@ -118,12 +118,15 @@ class MapArtOptions:
         across, down = self.map_counts
         return across * mapart.MAP_SIZE, down * mapart.MAP_SIZE
 
-    def settings(self, game_version: str | None = None) -> mapart.MapArtSettings:
-        """The engine's settings for planning the picture in ``game_version`` (None: the default)."""
-        chosen = {"game_version": game_version} if game_version else {}
+    def settings(self, game_version: str | None = None, *, room: int | None = None) -> mapart.MapArtSettings:
+        """The engine's settings for planning the picture in ``game_version`` (None: the default); an unlimited
+        staircase keeps within ``room`` levels (what the world has above its origin), if given."""
+        chosen: dict[str, Any] = {"game_version": game_version} if game_version else {}
+        if room is not None and self.kind == "staircase" and self.max_height is None:
+            chosen["max_height"] = room
         return mapart.MapArtSettings(
             kind=self.kind,
-            max_height=self.max_height,
+            max_height=chosen.pop("max_height", self.max_height),
             blocks=dict(self.blocks),
             exclude=self.exclude,
             support=self.support,
@@ -157,10 +160,11 @@ class MapArtOptions:
                 f"bottom is y {low}; raise origin_y",
                 field="origin_y",
             )
-        if self.max_height is not None and bottom + self.max_height - 1 > high:
+        levels = self.max_height or 2  # an unlimited staircase keeps within the room there is, if it has two levels
+        if bottom + levels - 1 > high:
             raise InvalidInput(
-                f"max_height {self.max_height} from y {bottom} would reach y {bottom + self.max_height - 1}, above "
-                f"the world's top (y {high}) in Minecraft {placement.game_version}; lower max_height or origin_y",
+                f"max_height {levels} from y {bottom} would reach y {bottom + levels - 1}, above the world's top "
+                f"(y {high}) in Minecraft {placement.game_version}; lower max_height or origin_y",
                 field="max_height",
             )
 
@@ -174,9 +178,10 @@ def support_block_id(block: str) -> str:
     wanted = block.strip().lower()
     if ":" not in wanted:
         wanted = "minecraft:" + wanted
-    if wanted not in _known_blocks():
+    if wanted not in _standing_blocks():
+        reason = "falls or needs a block under it" if wanted in _known_blocks() else "is not a block Pixeletica knows"
         raise InvalidInput(
-            f"support_block {names.shown(block)} is not a block Pixeletica knows; give a block id like "
+            f"support_block {names.shown(block)} {reason}; give a solid block that stands on its own, like "
             f"{mapart.DEFAULT_SUPPORT_BLOCK}",
             field="support_block",
         )
@@ -189,6 +194,18 @@ def _known_blocks() -> frozenset[str]:
     for block in mapart.map_blocks():
         known.update((block.block, block.block.split("[")[0]))
     return frozenset(known)
+
+
+@functools.lru_cache(maxsize=1)
+def _standing_blocks() -> frozenset[str]:
+    """Blocks that can hold another up: neither falling nor needing a block under them themselves."""
+    standing = {b.id for b in palette.default_blocks() if not (b.gravity or b.needs_support)}
+    for block in mapart.map_blocks():
+        if block.needs_support:  # map colours' table: falls or cannot float
+            standing.discard(block.block.split("[")[0])
+        else:
+            standing.update((block.block, block.block.split("[")[0]))
+    return frozenset(standing)
 
 
 def _expect(field: str, value: object, ok: Callable[[object], bool], what: str) -> None:
@@ -215,3 +232,8 @@ def _is_name_list(value: object) -> bool:
 def _choice(field: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise InvalidInput(f"{field} must be one of {', '.join(choices)}, got {names.shown(value)}", field=field)
+
+
+def room_above(placement: schematic.Placement, settings: mapart.MapArtSettings) -> int:
+    """Levels a build has from its support blocks (or its lowest art block) up to the world's top."""
+    return placement.build_height[1] - (placement.origin_y - settings.support_levels) + 1

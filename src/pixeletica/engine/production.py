@@ -183,7 +183,8 @@ def _map_art(
     def dithering(done: int, total: int) -> None:
         report(0.05 + 0.8 * min(1.0, done / max(1, total)), "dithering")
 
-    settings = wanted.settings(placement.game_version)
+    room = mapart_options.room_above(placement, wanted.settings(placement.game_version))
+    settings = wanted.settings(placement.game_version, room=room)  # an unlimited staircase stays inside the world
     art = mapart.plan(
         rgb, opaque, settings, algorithm=options.algorithm, metric=options.metric, strength=options.strength,
         progress=dithering,
