@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import amulet_nbt
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
+from PIL import Image
 
 from pixeletica.engine import image_io, mapart, quality
 from pixeletica.engine.exports import maps, schematic
@@ -84,6 +89,39 @@ def test_columns_stand_as_low_as_their_shades_allow():
     assert np.array_equal(mapart.shades_from_heights(mapart.heights_for(shades)), shades)
 
 
+@examples(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=40), min_size=1, max_size=6))
+def test_any_shades_get_levels_that_show_them_from_the_ground_up(columns):
+    width = len(columns)
+    height = max(len(c) for c in columns)
+    shades = np.array([[c[z % len(c)] for c in columns] for z in range(height)], dtype=np.uint8)
+    heights = mapart.heights_for(shades)
+    assert np.array_equal(mapart.shades_from_heights(heights), shades)
+    assert (heights.min(axis=0) == 0).all()  # every column stands on the ground
+    assert heights.shape == (height + 1, width)
+
+
+@examples(max_examples=25, deadline=None)
+@given(
+    stripes=st.integers(1, 12),
+    max_height=st.integers(2, 9),
+    support=st.sampled_from(mapart.SUPPORT_MODES),
+    preset=st.sampled_from(mapart.PRESETS),
+)
+def test_no_picture_makes_a_staircase_taller_than_its_limit(stripes, max_height, support, preset):
+    # Light and dark stripes running north to south want long runs of rises and falls.
+    ramp = np.linspace(0, 255, 64, dtype=np.uint8)[:, None, None]
+    rgb = np.broadcast_to(ramp, (64, 32, 3)).copy()
+    rgb[:, ::stripes] = 255 - rgb[:, ::stripes]
+    wanted = {"kind": "staircase", "max_height": max_height, "support": support, "preset": preset}
+    try:
+        art = plan(rgb, **wanted)
+    except InvalidInput as refused:  # too few levels for the supports this preset needs
+        assert "needs at least" in str(refused)
+        return
+    assert maps.build(art, (-64, 64, -64)).blocks.shape[1] <= max_height
+
+
 def test_a_height_limit_costs_little_and_three_shades_beat_one():
     rgb = framed("coffee.jpg")
     score = {}
@@ -141,8 +179,12 @@ def test_a_picture_split_into_maps_is_the_unsplit_picture():
                                                              z0 : z0 + piece.shape[2]]]  # fmt: skip
             assert np.array_equal(names, expected)
             assert piece.shape[0] == 128 and piece.shape[2] == (129 if row == 1 else 128)
-    # dithering and levels run across the map borders: the unsplit plan is the same picture
-    assert np.array_equal(art.map_bytes, plan(rgb, kind="staircase", max_height=16).map_bytes)
+    for row in (1, 2):  # each map's picture is its part of the whole one
+        for col in (1, 2):
+            tile = files[f"maps/c_map_r{row}c{col}.png"]
+            with Image.open(io.BytesIO(tile)) as picture:
+                part = art.preview()[(row - 1) * 128 : row * 128, (col - 1) * 128 : col * 128]
+                assert np.array_equal(np.asarray(picture.convert("RGBA")), part)
 
 
 def test_support_blocks_go_under_blocks_that_need_them():
@@ -153,8 +195,8 @@ def test_support_blocks_go_under_blocks_that_need_them():
     slime = build.palette.index("minecraft:slime_block")
     support = build.palette.index(mapart.DEFAULT_SUPPORT_BLOCK)
     x, y, z = np.nonzero(build.blocks == slime)
-    if x.size:
-        assert (build.blocks[x, y - 1, z] == support).all()
+    assert x.size > 0  # the coffee's dark greens are grass
+    assert (build.blocks[x, y - 1, z] == support).all()
     everywhere = maps.build(plan(rgb, kind="flat", support="all"), (-64, 64, -64))
     assert (everywhere.blocks[:, 0, 1:] == everywhere.palette.index(mapart.DEFAULT_SUPPORT_BLOCK)).all()
 

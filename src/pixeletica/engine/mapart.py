@@ -314,8 +314,8 @@ def _diffuse_within(
     light: NDArray[np.float64], cand_linear: NDArray[np.float64], cand_oklab: NDArray[np.float64],
     cand_shade: NDArray[np.int8], limit: int, reach: float,
 ) -> NDArray[np.int32]:  # fmt: skip
-    """Floyd-Steinberg in linear light, each pixel offered only the shades that keep its column's
-    levels within ``limit`` steps of the ground. Returns the candidate index per pixel.
+    """Floyd-Steinberg in linear light, matched in OKLab, each column kept within ``limit`` steps of
+    the ground. Returns the candidate index per pixel.
 
     The lowest level of a block (see :func:`_valley`) is the longest run of rises since the last
     fall, or of falls since the last rise; so a column stays within the limit exactly when no such
@@ -346,7 +346,7 @@ def _diffuse_within(
             distance.linear_to_space(c[0], c[1], c[2], distance.SPACE_OKLAB, lab)
             best = -1
             best_d = np.inf
-            # The best block of each shade; a shade the column cannot take now is left out.
+            # The best block of each shade; then the shade the picture wants, unless the column cannot take it.
             for k in range(3):
                 shade_best[k] = -1
                 shade_d[k] = np.inf
@@ -416,7 +416,8 @@ def plan(
     """Choose every pixel's colour and shade (and the build's levels) for an (H, W, 3) picture.
 
     Only map files keep transparency: a build shows every pixel, so there ``opaque`` is ignored.
-    With a height limit the picture is dithered by Floyd-Steinberg within it, whatever ``algorithm``.
+    With a height limit the picture is dithered by Floyd-Steinberg in OKLab at full strength within
+    it, whatever ``algorithm``, ``metric`` and ``strength`` say, and ``progress`` hears only of the end.
     """
     settings.validate()
     blocks = choose_blocks(settings)
