@@ -161,7 +161,9 @@ def produce(
 _MAP_ART_NOTES = """Map art: {maps} map(s) of 128 x 128 blocks, map ids {map_ids}.
 Build it from the schematic at its origin (the line of blocks north of the picture shades its top row),
 or copy map_files/world/ into your world's save folder: each map item file shows its map locked,
-e.g. /give @p minecraft:filled_map[map_id=0] (Java 1.20.5 and later) or filled_map{{map:0}} (before).
+e.g. /give @p minecraft:filled_map[map_id={first_id}] (Java 1.20.5 and later) or filled_map{{map:{first_id}}}
+(before). Copying replaces the save's maps with the same ids and its map id counter: use ids above the ones
+your world has made (leave the counter file out if the world's is higher), and back the save up first.
 maps/rXcY/ holds each map's picture, build and materials (row X, column Y, from the north-west).
 """
 
@@ -199,7 +201,7 @@ def _map_art(
     outputs = [_map_output(f) for f in made]
     if plan.zip_source is not None:
         report(0.95, "packing")
-        notes = _MAP_ART_NOTES.format(maps=found["maps"], map_ids=found["map_ids"])
+        notes = _MAP_ART_NOTES.format(maps=found["maps"], map_ids=found["map_ids"], first_id=wanted.map_id)
         outputs.append(bundle.task_zip(outputs, plan.stem, plan.zip_source, notes=notes))
     height, width = art.colour_ids.shape
     summary: dict[str, Any] = {
