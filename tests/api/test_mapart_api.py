@@ -53,7 +53,8 @@ def test_staircase_map_art_from_start_to_completed(server):
     }  # fmt: skip
     world = categories["map_files"]["world/data"]
     assert [f["filename"] for f in world] == ["map_5.dat", "map_6.dat", "idcounts.dat"]
-    assert "web" not in server.client.get(f"/api/conversion/{task_id}/files", params={"include_web": True}).json()
+    with_web = server.client.get(f"/api/conversion/{task_id}/files", params={"include_web": True}).json()
+    assert [f["fileId"] for f in with_web["categories"]["web"]] == ["web_metadata"] and "web" not in categories
 
     listed = [categories["input"], categories["schematic"], categories["task_zip"]]
     for name, group in categories.items():
@@ -93,7 +94,10 @@ def test_staircase_map_art_from_start_to_completed(server):
     task = server.store.get(task_id)
     assert task.result["map_art"] == "staircase" and task.result["levels"] <= 6
     assert [m["map"] for m in task.result["per_map"]] == ["r1c1", "r1c2"]
-    assert all(m["map"] != task_id for m in server.client.get("/api/maps.json").json()["maps"])  # no web map
+    assert task_id in [m["id"] for m in server.client.get("/api/maps.json").json()["maps"]]  # its web map
+    web_meta = server.client.get(f"/api/map/{task_id}/metadata.json").json()
+    assert web_meta["map_art"] == {"kind": "staircase", "maps": "2x1", "map_size": 128}
+    assert len(server.client.get(f"/api/map/{task_id}/blockdata.json").json()["heights"]) == 128
 
 
 @pytest.mark.parametrize(

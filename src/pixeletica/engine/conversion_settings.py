@@ -335,6 +335,7 @@ class ConversionSettings:
                 schematics=self.map_placement(stem),
                 schematic_formats=exports.formats() if exports is not None else bundle.SCHEMATIC_FORMATS,
                 schematic_stem=names.file_stem(exports.schematic_name or stem) if exports is not None else stem,
+                web_map=exports is not None and exports.generate_web_files,
                 zip_source=source_name,
             )
         if exports is None or not exports.given:  # no exports, or an empty object: picture, grid, materials

@@ -42,6 +42,8 @@ from pixeletica.errors import InvalidInput
 KINDS = ("flat", "staircase", "map-file")
 #: What each shade multiplies a base colour by (/255): shade 0 dark, 1 normal, 2 light, 3 darkest.
 SHADE_MULTIPLIERS = (180, 220, 255, 135)
+#: What each shade is called, by number.
+SHADE_NAMES = ("dark", "normal", "light", "darkest")
 FLAT_SHADE = 1
 #: The shades each kind can show.
 KIND_SHADES = {"flat": (1,), "staircase": (0, 1, 2), "map-file": (0, 1, 2, 3)}

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pixeletica.engine import image_io, mapart, mapart_options, pipeline, textures
+from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.exports import bundle, maps, schematic, tiles
 from pixeletica.engine.palette import Palette
 
@@ -109,7 +110,7 @@ def produce(
     """
     report = progress or (lambda fraction, step: None)
     if plan.map_art is not None:
-        return _map_art(image, options, plan, report)
+        return _map_art(image, options, plan, report, web)
 
     def converting(fraction: float, step: str) -> None:
         report(0.9 * fraction, step)
@@ -169,10 +170,16 @@ maps/rXcY/ holds each map's picture, build and materials (row X, column Y, from 
 
 
 def _map_art(
-    image: bytes | image_io.LoadedImage, options: pipeline.ConvertOptions, plan: Plan, report: pipeline.ProgressCallback
+    image: bytes | image_io.LoadedImage,
+    options: pipeline.ConvertOptions,
+    plan: Plan,
+    report: pipeline.ProgressCallback,
+    web: WebWriter | None,
 ) -> Production:
     """Map art of an image as ``plan.map_art`` says: its outputs and summary (or only the art, for a preview)."""
     assert plan.map_art is not None
+    if plan.web_map and web is None and not plan.grid_only:
+        raise ValueError("a plan with a web map needs somewhere to write it")
     started = time.perf_counter()
     wanted, placement = plan.map_art, plan.map_placement
     if isinstance(image, bytes):
@@ -199,6 +206,10 @@ def _map_art(
         formats=plan.schematic_formats, build_stem=plan.schematic_stem,
     )  # fmt: skip
     outputs = [_map_output(f) for f in made]
+    if plan.web_map:
+        assert web is not None
+        report(0.92, "map tiles")
+        outputs.append(_map_art_web(art, wanted, placement, web))
     if plan.zip_source is not None:
         report(0.95, "packing")
         notes = _MAP_ART_NOTES.format(maps=found["maps"], map_ids=found["map_ids"], first_id=wanted.map_id)
@@ -240,8 +251,42 @@ def _map_output(made: maps.MapFile) -> bundle.Output:
     return bundle.Output(file_id=file_id, category=category, filename=path.name, media_type=media, data=made.data)
 
 
+#: Pixels per block of a web map's deepest zoom.
+_WEB_SCALE = 16
+
+
 def _web_map(result: pipeline.Conversion, rendering: bundle.RenderOptions, write: WebWriter) -> bundle.Output:
     """Tiles and the rest of the web map, written through ``write``; its ``metadata.json`` as an output."""
+    grid = result.grid
+    atlas, _ = textures.atlas(bundle.block_textures(grid), grid.colors, _WEB_SCALE, textures.source(None))
+    meta = {"origin_x": int(rendering.origin_x), "origin_z": int(rendering.origin_z)}
+    return _write_web(grid, atlas, write, meta)
+
+
+def _map_art_web(
+    art: mapart.MapArt, wanted: mapart_options.MapArtOptions, placement: schematic.Placement, write: WebWriter
+) -> bundle.Output:
+    """The web map of a map art: its tiles in exactly the maps' colours, each block's level (``heights`` in
+    ``blockdata.json``: the picture's rows, the line north of it left out) and what the maps are."""
+    grid = maps.block_grid(art)
+    meta: dict[str, Any] = {
+        "origin_x": placement.origin_x,
+        "origin_y": placement.origin_y,
+        "origin_z": placement.origin_z,
+        "map_art": {"kind": wanted.kind, "maps": wanted.maps, "map_size": mapart.MAP_SIZE},
+    }
+    layers = {"heights": art.heights[1:]} if art.heights is not None else {}
+    return _write_web(grid, tiles.flat_atlas(grid.colors, _WEB_SCALE), write, meta, layers)
+
+
+def _write_web(
+    grid: BlockGrid,
+    atlas: NDArray[np.uint8],
+    write: WebWriter,
+    meta: dict[str, Any],
+    layers: dict[str, NDArray[np.int16]] | None = None,
+) -> bundle.Output:
+    """Write a web map through ``write``; its ``metadata.json`` as an output."""
     kept: dict[str, bytes] = {}
 
     def keep(relative: str, data: bytes) -> None:
@@ -249,10 +294,7 @@ def _web_map(result: pipeline.Conversion, rendering: bundle.RenderOptions, write
         if relative == "metadata.json":
             kept[relative] = data
 
-    grid = result.grid
-    atlas, _ = textures.atlas(bundle.block_textures(grid), grid.colors, 16, textures.source(None))
-    meta = {"origin_x": int(rendering.origin_x), "origin_z": int(rendering.origin_z)}
-    tiles.build(grid, atlas, keep, metadata=meta)
+    tiles.build(grid, atlas, keep, metadata=meta, layers=layers)
     return bundle.Output(
         file_id="web_metadata",
         category="web",

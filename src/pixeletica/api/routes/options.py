@@ -83,6 +83,7 @@ def _map_art() -> dict[str, Any]:
         "default_support": defaults_.support,
         "default_support_block": mapart.DEFAULT_SUPPORT_BLOCK,
         "default_layout": defaults_.layout,
+        "default_map_id": defaults_.map_id,
         "default_origin": mapart_options.MAP_ORIGIN,
         "map_size": mapart.MAP_SIZE,
         "colours": [

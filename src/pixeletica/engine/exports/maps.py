@@ -15,7 +15,8 @@ from nbtlib.tag import Byte, ByteArray, Compound, Int, List, String
 from numpy.typing import NDArray
 
 from pixeletica import names
-from pixeletica.engine import image_io, png, quality
+from pixeletica.engine import image_io, mapart, png, quality
+from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.exports import materials, schematic
 from pixeletica.engine.mapart import MAP_SIZE, MapArt
 from pixeletica.errors import InvalidInput
@@ -109,6 +110,32 @@ def build(art: MapArt, origin: tuple[int, int, int]) -> schematic.Build:
         blocks[xs[held], levels[z + 1][held] - 1, z + 1] = 1
     x, y, z = origin
     return schematic.Build(blocks, palette, (x, y - below, z - 1))
+
+
+def block_grid(art: MapArt) -> BlockGrid:
+    """The map art as a block grid for its web map: one palette entry per (block, shade) it uses, in the
+    colour the map shows for that shade and named with it, so a flat render shows exactly the map's
+    colours; transparent pixels (map files only) are air."""
+    codes = art.map_bytes  # colour id * 4 + shade; 0 transparent
+    used = np.unique(codes[art.colour_ids > 0])
+    index = np.full(256, -1, dtype=np.int16)
+    index[used] = np.arange(len(used), dtype=np.int16)
+    by_id = {c.id: c for c in mapart.map_colours()}
+    entries = []
+    for code in used.tolist():
+        colour_id, shade = divmod(code, 4)
+        block = art.blocks[colour_id]
+        entries.append((block.block, f"{block.name}, {mapart.SHADE_NAMES[shade]} shade", by_id[colour_id].shade(shade)))
+    indices = index[codes]
+    indices[art.colour_ids == 0] = -1
+    return BlockGrid(
+        indices=indices,
+        block_ids=tuple(e[0] for e in entries),
+        names=tuple(e[1] for e in entries),
+        colors=np.array([e[2] for e in entries], dtype=np.uint8).reshape(-1, 3),
+        face="top",
+        meta={"map_art": art.settings.kind},
+    )
 
 
 def map_file(colours: NDArray[np.uint8], data_version: int, centre: tuple[int, int]) -> bytes:

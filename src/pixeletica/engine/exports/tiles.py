@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,9 +127,12 @@ def build(
     tile_size: int = 256,
     full_image_max_pixels: int = 8192 * 8192,
     metadata: dict[str, Any] | None = None,
+    layers: Mapping[str, NDArray[np.integer[Any]]] | None = None,
 ) -> MapInfo:
     """Write every tile, ``metadata.json``, ``thumbnail.png``, ``blockdata.json`` and (if small
-    enough) ``full-image.png``. ``tiles`` is the texture atlas (see :mod:`pixeletica.engine.textures`).
+    enough) ``full-image.png``. ``tiles`` is the texture atlas (see :mod:`pixeletica.engine.textures`,
+    or :func:`flat_atlas`); ``layers`` are (H, W) whole numbers per position that ``blockdata.json``
+    holds beside ``matrix``, under their names (map art's ``heights``).
 
     The deepest zoom is rendered one row of tiles at a time; the zooms above are made from it as
     it goes, and the full image is PNG-encoded from the same strips, so no full-size picture is held.
@@ -137,6 +140,9 @@ def build(
     scale = tiles.shape[1]
     info = plan(grid.width, grid.height, scale, tile_size)
     top = info.max_zoom
+    for name, layer in (layers or {}).items():
+        if layer.shape != grid.indices.shape:
+            raise ValueError(f"layer {name} is {layer.shape}, the grid {grid.indices.shape}")
     if tile_size % scale:
         raise InvalidInput(f"tile size {tile_size} is not a multiple of the scale {scale}")
     rows_per_strip = tile_size // scale
@@ -158,8 +164,17 @@ def build(
     if full is not None:
         write("full-image.png", full.finish())
     write("metadata.json", json.dumps(describe(info, full is not None, metadata), indent=1).encode())
-    write("blockdata.json", _blockdata(grid, metadata or {}))
+    write("blockdata.json", _blockdata(grid, metadata or {}, layers or {}))
     return info
+
+
+def flat_atlas(colors: NDArray[np.uint8], scale: int) -> NDArray[np.uint8]:
+    """(P + 1, scale, scale, 4) tiles of one flat colour per palette index, tile 0 transparent air: an atlas
+    for a map drawn in exact colours rather than textures."""
+    atlas = np.zeros((len(colors) + 1, scale, scale, 4), dtype=np.uint8)
+    atlas[1:, ..., :3] = np.asarray(colors, dtype=np.uint8).reshape(-1, 1, 1, 3)
+    atlas[1:, ..., 3] = 255
+    return atlas
 
 
 def describe(info: MapInfo, full_image: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -192,13 +207,14 @@ def describe(info: MapInfo, full_image: bool, extra: dict[str, Any] | None = Non
     }
 
 
-def _blockdata(grid: BlockGrid, metadata: dict[str, Any]) -> bytes:
+def _blockdata(grid: BlockGrid, metadata: dict[str, Any], layers: Mapping[str, NDArray[np.integer[Any]]]) -> bytes:
     """``blockdata.json``: the blocks used, by short id, and the short id at every position.
 
     The shape existing Pixeletica clients read: ``blocks`` maps short ids ``"0"``..``"n-1"``
     (the blocks used, sorted by block id) to ``{name, minecraft_id, hex, rgb}``; ``matrix`` holds
-    the rows top to bottom, each position's short id or ``null`` for air. Written row by row: a
-    JSON encoder holding millions of small strings at once would need far more memory than the data.
+    the rows top to bottom, each position's short id or ``null`` for air; each layer, its rows of
+    numbers likewise. Written row by row: a JSON encoder holding millions of small strings at once
+    would need far more memory than the data.
     """
     used = sorted((int(i) for i in np.unique(grid.indices) if i >= 0), key=lambda i: grid.block_ids[i])
     blocks = {}
@@ -228,5 +244,11 @@ def _blockdata(grid: BlockGrid, metadata: dict[str, Any]) -> bytes:
         if y:
             buf.write(",")
         buf.write("[" + ",".join(token[row.astype(np.intp) + 1].tolist()) + "]")
-    buf.write("]}")
+    buf.write("]")
+    for name, layer in layers.items():
+        buf.write(f",{json.dumps(name)}:[")
+        for y, numbers in enumerate(layer):
+            buf.write(("," if y else "") + "[" + ",".join(map(str, numbers.tolist())) + "]")
+        buf.write("]")
+    buf.write("}")
     return buf.getvalue().encode()

@@ -11,6 +11,14 @@ const LINE_LABELS = {
 };
 const RESAMPLE_LABELS = { lanczos: "smooth (photographs)", nearest: "nearest (pixel art)" };
 const FACE_LABELS = { side: "side (walls)", top: "top (floors)" };
+const KIND_LABELS = {
+  flat: "flat — one level, one shade", staircase: "staircase — three shades by height", "map-file": "map file — nothing to build, four shades",
+};
+const FRAMING_LABELS = { crop: "crop (fill the maps)", fit: "fit (whole picture, padded)" };
+const SUPPORT_LABELS = { none: "none", needed: "under blocks that need it", all: "under every block" };
+const LAYOUT_LABELS = { auto: "auto (by game version)", legacy: "legacy (data/map_<n>.dat)", modern: "modern (data/minecraft/maps/<n>.dat)" };
+/** The metadata fields of an API error that a map-art control shows, when the control's id is not the field's name. */
+const FIELD_INPUTS = { dithering_algorithm: "algorithm", maps: "maps_across", exclude_colours: "map-colours", map_blocks: "map-blocks" };
 
 function fill(select, items, chosen, label = (x) => x) {
   select.replaceChildren(...items.map((item) => {
@@ -47,6 +55,65 @@ async function loadOptions() {
   fill($("priority"), o.priorities, o.default_priority);
   $("width").max = o.limits.max_size;
   $("height").max = o.limits.max_size;
+  fillMapArt(o.mapArt, o.game_versions[0]);
+}
+
+const colourName = (name) => name.replace(/^COLOR_/, "").toLowerCase().replaceAll("_", " ");
+/** Whether game version a ("1.19.4") came after b ("1.13"), part by part as numbers. */
+function newer(a, b) {
+  const x = a.split(".").map(Number), y = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) > (y[i] || 0);
+  }
+  return false;
+}
+const chip = (rgb) => el("span", { class: "chip", "aria-hidden": "true", style: `background: rgb(${rgb.join(",")})` });
+
+/** The map-art section from /api/options mapArt: its choices, defaults, colours and their blocks. */
+function fillMapArt(m, oldestVersion) {
+  fill($("map_art"), ["", ...m.kinds], "", (k) => (k ? KIND_LABELS[k] || k : "off — a block picture"));
+  const [across, down] = m.default_maps.split("x");
+  for (const [id, value] of [["maps_across", across], ["maps_down", down]]) {
+    $(id).value = value;
+    $(id).max = m.max_maps_side;
+  }
+  fill($("map_framing"), m.framings, m.default_framing, (f) => FRAMING_LABELS[f] || f);
+  fill($("map_preset"), m.presets, m.default_preset, (p) => p);
+  fill($("support"), m.support_modes, m.default_support, (s) => SUPPORT_LABELS[s] || s);
+  fill($("map_layout"), m.layouts, m.default_layout, (l) => LAYOUT_LABELS[l] || l);
+  $("support_block").value = m.default_support_block;
+  $("map_id").value = m.default_map_id;
+  $("map-colours").replaceChildren(...m.colours.map((c) =>
+    el("label", { class: "check", title: c.name },
+      el("input", { type: "checkbox", name: "map-colour", value: c.name, checked: true }), chip(c.rgb), colourName(c.name))));
+  const blockLabel = (b) => [b.name, newer(b.since, oldestVersion) && `${b.since}+`, b.needs_support && "needs support", b.flammable && "burns"]
+    .filter(Boolean).join(" · ");
+  $("map-blocks").replaceChildren(...m.colours.map((c) => el("div", { class: "field" },
+    el("label", { for: `map-block-${c.name}` }, chip(c.rgb), colourName(c.name)),
+    el("select", { id: `map-block-${c.name}`, "data-colour": c.name, "data-default": c.default_block || "" },
+      ...(c.default_block ? [] : [el("option", { value: "", selected: true, text: "not used unless chosen" })]),
+      ...c.blocks.map((b) => el("option", { value: b.id, selected: b.id === c.default_block, text: blockLabel(b) }))))));
+  showMapArt();
+}
+
+/** Show the map-art controls that apply to the kind chosen (none when map art is off). */
+function showMapArt() {
+  const kind = $("map_art").value;
+  $("map-art-options").hidden = !kind;
+  $("size").disabled = Boolean(kind);  // the maps set the size
+  $("max_height-field").hidden = kind !== "staircase";
+  $("max_height-hint").hidden = kind !== "staircase";
+  for (const id of ["support-field", "support_block-field"]) $(id).hidden = kind === "map-file";  // nothing to build
+}
+
+/** Map art starts on a map's edge: the origin moves between the two defaults as map art is turned on or off. */
+function moveOrigin(on) {
+  const o = state.options;
+  const [from, to] = on ? [o.export_defaults, o.mapArt.default_origin] : [o.mapArt.default_origin, o.export_defaults];
+  for (const axis of ["origin_x", "origin_z"]) {
+    const was = typeof from === "number" ? from : from[axis], now = typeof to === "number" ? to : to[axis];
+    if ($(axis).value.trim() === String(was)) $(axis).value = now;
+  }
 }
 
 function checked(name) {
@@ -80,7 +147,34 @@ function metadata() {
   if (categories.length) meta.include_categories = categories;
   if ($("game_version").value) meta.game_version = $("game_version").value;
   if (meta.generate_schematic) meta.schematic_formats = checked("format");
+  if ($("map_art").value) {
+    delete meta.width;  // the maps give the size
+    delete meta.height;
+    Object.assign(meta, mapArtMetadata());
+  }
   for (const key of Object.keys(meta)) if (meta[key] === undefined) delete meta[key];
+  return meta;
+}
+
+/** The map-art fields of the metadata: what the section says, the blocks only for the colours changed. */
+function mapArtMetadata() {
+  const kind = $("map_art").value;
+  const meta = {
+    map_art: kind, maps: `${$("maps_across").value.trim()}x${$("maps_down").value.trim()}`,
+    map_framing: $("map_framing").value, map_preset: $("map_preset").value, map_layout: $("map_layout").value,
+    map_id: numberOrDefault("map_id"),
+  };
+  if (kind === "staircase") meta.max_height = numberOrDefault("max_height");
+  if (kind !== "map-file") Object.assign(meta, { support: $("support").value, support_block: $("support_block").value.trim() });
+  const excluded = [...document.querySelectorAll('input[name="map-colour"]:not(:checked)')].map((i) => i.value);
+  if (excluded.length) meta.exclude_colours = excluded;
+  const blocks = {};
+  for (const select of document.querySelectorAll("#map-blocks select")) {
+    if (select.value && select.value !== select.dataset.default && !excluded.includes(select.dataset.colour)) {
+      blocks[select.dataset.colour] = select.value;
+    }
+  }
+  if (Object.keys(blocks).length) meta.map_blocks = blocks;
   return meta;
 }
 
@@ -94,7 +188,7 @@ function clearErrors() {
 function showError(detail) {
   // "metadata.width must be ...", or a setting named first ("origin_x must be ...", "seed must be ...").
   const text = detail.replace(/^metadata\./, "");
-  const named = /^([a-z_]+) /.exec(text);
+  const named = /^([a-z_]+)[ :]/.exec(text);
   let field = named && $(`err-${named[1]}`) ? named[1] : null;
   if (!field && /^(?:origin_[yz]\b|a wall|the build would reach)/.test(text)) field = "origin_x";  // the origin's row
   if (!field && /^(?:seed|serpentine|metric|resample|face|alpha_threshold|strength)\b/.test(text)) field = "options";
@@ -107,9 +201,13 @@ function showError(detail) {
   const slot = field && $(`err-${field}`);
   if (slot) {
     slot.textContent = detail;
-    const input = $(field === "dithering_algorithm" ? "algorithm" : field);
-    if (field === "options") slot.closest("details").open = true;
-    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    const details = slot.closest("details");
+    if (details) details.open = true;
+    const input = $(FIELD_INPUTS[field] || field);
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      (input.matches("input, select") ? input : input.querySelector("input, select"))?.focus();
+    }
   } else {
     $("err-form").textContent = detail;
   }
@@ -154,6 +252,7 @@ function schedulePreview() {
 async function preview() {
   if (!state.file || !state.options) return;
   const meta = metadata();
+  if (meta.map_art) return previewOf(meta, mapArtSize(meta), "");
   let width = meta.width, height = meta.height;
   if (!width || !height) {
     if (!state.natural) return;
@@ -169,13 +268,26 @@ async function preview() {
     width = Math.max(1, Math.floor(width * shrink));
     height = Math.max(1, Math.floor(height * shrink));
   }
+  return previewOf({ ...meta, width, height }, { width, height }, note);
+}
+
+/** Blocks across and down of the maps the metadata asks for (the server says what is wrong with a bad count). */
+function mapArtSize(meta) {
+  const side = state.options.mapArt.map_size;
+  const [across, down] = meta.maps.split("x").map(Number);
+  return { width: (across || 1) * side, height: (down || 1) * side, across, down };
+}
+
+/** Ask for a preview of ``meta`` at ``size`` blocks, and show it (or why there is none). */
+async function previewOf(meta, size, note) {
+  const { width, height } = size;
   state.previewAbort?.abort();
   const abort = (state.previewAbort = new AbortController());
   const form = new FormData();
   form.append("width", width); form.append("height", height);
   form.append("algorithm", meta.dithering_algorithm);
   form.append("image_file", state.file);
-  form.append("metadata", JSON.stringify({ ...meta, width, height }));
+  form.append("metadata", JSON.stringify(meta));
   $("preview-status").textContent = "Updating the preview…";
   let response;
   try {
@@ -196,7 +308,14 @@ async function preview() {
   const img = $("preview");
   img.src = state.previewUrl;
   img.hidden = false;
-  img.alt = `Preview: ${width} x ${height} blocks, ${meta.dithering_algorithm.replaceAll("_", " ")}, ${meta.metric}`;
+  const how = `${meta.dithering_algorithm.replaceAll("_", " ")}, ${meta.metric}`;
+  if (meta.map_art) {
+    const maps = `${size.across} x ${size.down} map${size.across * size.down > 1 ? "s" : ""}`;
+    img.alt = `Preview of the map art: ${maps}, ${meta.map_art}, exactly the colours the maps show`;
+    $("preview-status").textContent = `Map art, ${meta.map_art}: ${maps}, ${width} x ${height} blocks`;
+    return;
+  }
+  img.alt = `Preview: ${width} x ${height} blocks, ${how}`;
   $("preview-status").textContent = `${width} x ${height} blocks${note}`;
 }
 
@@ -234,6 +353,14 @@ function wire() {
   $("convert").addEventListener("input", schedulePreview);
   $("convert").addEventListener("change", schedulePreview);
   $("convert").addEventListener("submit", submit);
+  $("map_art").addEventListener("change", (e) => {
+    const wasOn = !$("map-art-options").hidden;
+    showMapArt();
+    if (wasOn !== Boolean(e.target.value)) moveOrigin(!wasOn);
+  });
+  $("map-blocks").addEventListener("change", (e) => {
+    if (e.target.matches("select")) e.target.classList.toggle("changed", e.target.value !== e.target.dataset.default);
+  });
 }
 
 wire();

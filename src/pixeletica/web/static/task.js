@@ -5,6 +5,14 @@ const $ = (id) => document.getElementById(id);
 const taskId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
 const files = (id) => `/api/conversion/${encodeURIComponent(taskId)}/files/${encodeURIComponent(id)}`;
 
+/** The pictures shown, by category, and what each one is (its alt text). */
+const PICTURES = {
+  dithered: () => "Dithered picture",
+  rendered: (f) => `Render, ${f.group.replaceAll("_", " ")}`,
+  map_preview: () => "Map art: exactly the colours the maps show",
+  height_map: () => "Map art's levels: black lowest, white highest",
+};
+
 function show(task) {
   $("status-badge").replaceChildren(badge(task.status));
   $("step").textContent = task.status === "processing" && task.step ? `— ${task.step}` : "";
@@ -62,16 +70,17 @@ async function results(task) {
   const listing = await api(`/api/conversion/${encodeURIComponent(taskId)}/files`);
   if (!listing.ok) { $("error").textContent = listing.detail; return; }
   const all = flatten(listing.data.categories);
-  const pictures = all.filter((f) => f.type === "image/png" && ["dithered", "rendered"].includes(f.category));
+  const pictures = all.filter((f) => f.type === "image/png" && f.category in PICTURES);
   $("gallery").replaceChildren(...pictures.map((f) =>
     el("figure", {}, el("a", { href: files(f.fileId) },
-      el("img", { src: files(f.fileId), alt: `${f.category === "dithered" ? "Dithered picture" : `Render, ${f.group.replaceAll("_", " ")}`}`, loading: "lazy" })),
+      el("img", { src: files(f.fileId), alt: PICTURES[f.category](f), loading: "lazy" })),
       el("figcaption", { text: `${f.filename} (${bytes(f.size)})` }))));
   const zip = el("a", { class: "button primary", id: "download-zip", href: `/api/conversion/${encodeURIComponent(taskId)}/download`, download: "" }, "Download everything (ZIP)");
   $("downloads").replaceChildren(zip, ...all.filter((f) => f.category !== "task_zip").map((f) =>
     el("a", { class: "button", href: files(f.fileId), download: f.filename, text: `${f.filename} · ${bytes(f.size)}` })));
   const materials = all.find((f) => f.fileId === "materials_json");
-  if (materials) {
+  if (materials) {  // map art lists its materials in its CSV and text files
+    $("materials-section").hidden = false;
     const data = await (await fetch(files(materials.fileId))).json();
     $("materials-summary").textContent = `${data.total_blocks.toLocaleString()} blocks (${data.width} x ${data.height}), ${data.materials.length} kinds; air: ${data.air.toLocaleString()}`;
     $("materials").tBodies[0].replaceChildren(...data.materials.map((m) => el("tr", {},
