@@ -86,7 +86,7 @@ def map_art_task(site, browser):
     page.fill("#max_height", "1")
     page.click("#submit")
     page.wait_for_selector("#err-max_height:not(:empty)")
-    assert "a staircase needs at least 3 levels" in page.locator("#err-max_height").inner_text()
+    assert "a staircase needs at least 2 levels" in page.locator("#err-max_height").inner_text()
     assert page.get_attribute("#max_height", "aria-invalid") == "true"
     assert page.evaluate("document.activeElement.id") == "max_height"
     assert page.url.rstrip("/") == site.url
