@@ -189,13 +189,14 @@ def test_a_picture_split_into_maps_is_the_unsplit_picture():
 
 def test_support_blocks_go_under_blocks_that_need_them():
     rgb = framed("coffee.jpg")
+    rgb[40:80, 30:90] = (127, 178, 56)  # GRASS's light shade
     settings = {"kind": "staircase", "blocks": {"GRASS": "minecraft:slime_block"}, "exclude": ()}
     art = plan(rgb, **settings)
     build = maps.build(art, (-64, 64, -64))
     slime = build.palette.index("minecraft:slime_block")
     support = build.palette.index(mapart.DEFAULT_SUPPORT_BLOCK)
     x, y, z = np.nonzero(build.blocks == slime)
-    assert x.size > 0  # the coffee's dark greens are grass
+    assert x.size > 0
     assert (build.blocks[x, y - 1, z] == support).all()
     everywhere = maps.build(plan(rgb, kind="flat", support="all"), (-64, 64, -64))
     assert (everywhere.blocks[:, 0, 1:] == everywhere.palette.index(mapart.DEFAULT_SUPPORT_BLOCK)).all()
@@ -249,3 +250,46 @@ def test_presets_start_from_carpets_or_greys_and_carpets_stand_on_supports():
     x, y, z = np.nonzero(build.blocks[:, :, 1:] > 1)
     assert x.size == 128 * 128 and (build.blocks[x, y - 1, z + 1] == support).all()
     assert build.blocks.shape[1] <= 12
+
+
+def test_a_support_block_that_is_also_an_art_block_is_one_palette_entry():
+    rgb = framed("coffee.jpg")
+    art = mapart.plan(
+        rgb,
+        np.ones(rgb.shape[:2], dtype=bool),
+        mapart.MapArtSettings(kind="staircase", support="all", support_block="minecraft:andesite"),
+    )
+    build = maps.build(art, (-64, 64, -64))
+    assert len(build.palette) == len(set(build.palette))
+    blocks, palette, _ = read_schem(schematic.to_sponge(build, PLACEMENT))
+    assert sorted(palette) == sorted(build.palette) and blocks.max() < len(palette)
+    ids, shades = shades_the_game_shows(art, schematic.to_sponge(build, PLACEMENT))
+    assert np.array_equal(ids, art.colour_ids) and np.array_equal(shades, art.shades)
+
+
+def test_framing_a_very_long_picture_makes_nothing_larger_than_the_maps():
+    long = np.zeros((1, 5000, 4), dtype=np.uint8)
+    long[..., 3] = 255
+    framed_ = maps.frame(long, (2, 1), "crop", "staircase", "lanczos")
+    assert framed_.shape == (128, 256, 4)
+    half = np.zeros((2, 2, 4), dtype=np.uint8)
+    half[0, 0] = (0, 0, 0, 255)  # black, opaque; the rest transparent
+    assert maps.on_white(half).tolist() == [[[0, 0, 0], [255, 255, 255]], [[255, 255, 255], [255, 255, 255]]]
+
+
+@pytest.mark.parametrize(
+    ("blocks", "exclude", "message"),
+    [
+        ({"GRASS": "minecraft:grass_block", "grass": "minecraft:slime_block"}, (), "GRASS is given a block twice"),
+        ({"GRASS": "minecraft:grass_block"}, ("GRASS",), "both given a block and excluded"),
+    ],
+)
+def test_a_colour_is_chosen_once(blocks, exclude, message):
+    with pytest.raises(InvalidInput, match=message):
+        mapart.choose_blocks(mapart.MapArtSettings(blocks=blocks, exclude=exclude))
+
+
+@pytest.mark.parametrize("text", ["²x1", "1x³", "①x1", "١x1"])
+def test_map_counts_are_ascii_digits(text):
+    with pytest.raises(InvalidInput, match="maps must be two whole numbers"):
+        maps.parse_maps(text)

@@ -37,14 +37,16 @@ def read_block_choices(path: Path) -> dict[str, str]:
     raw = fsutil.read_capped(path, MAX_BLOCK_CHOICE_BYTES, "block choice file")
     shown = names.printable(path.name)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a spreadsheet's CSV may start with a byte order mark
     except UnicodeDecodeError:
         raise InvalidInput(f"{shown} is not UTF-8 text: give CSV lines 'colour,block' or a JSON object") from None
     if text.lstrip().startswith("{"):
         try:
-            document = json.loads(text)
+            document = json.loads(text, object_pairs_hook=_refuse_repeats)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"{shown} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+        except (ValueError, RecursionError):  # a number too long to read, or objects nested thousands deep
+            raise InvalidInput(f"{shown} is not a JSON object of colour names and block ids") from None
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in document.items()):
             raise InvalidInput(f"{shown}: every entry must be a colour name and a block id, both strings")
         return dict(document)
@@ -55,8 +57,18 @@ def read_block_choices(path: Path) -> dict[str, str]:
             continue
         if len(cells) != 2 or not cells[1]:
             raise InvalidInput(f"{shown} line {number}: expected 'colour,block', got {names.shown(','.join(row))}")
+        if cells[0] in choices:
+            raise InvalidInput(f"{shown} line {number}: {names.shown(cells[0])} is chosen a second time")
         choices[cells[0]] = cells[1]
     return choices
+
+
+def _refuse_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = next((key for key in keys if keys.count(key) > 1), None)
+    if repeated is not None:
+        raise InvalidInput(f"the block choice file names {names.shown(repeated)} twice; choose one block for it")
+    return dict(pairs)
 
 
 def settings_from_flags(
@@ -91,9 +103,9 @@ def summary_table(source: Path, summary: dict[str, Any], count: int) -> Table:
     if "levels" in summary:
         table.add_row("Height", f"{summary['levels']} levels, support blocks and the north line included")
         table.add_row("Blocks placed", f"{summary['materials']:,}")
-    table.add_row(
-        "Fidelity", f"{summary['blurred_delta_e2000']} ΔE2000 blurred, {summary['per_pixel_delta_e2000']} per block"
-    )
+    blurred, per_pixel = summary["blurred_delta_e2000"], summary["per_pixel_delta_e2000"]
+    fidelity = f"{blurred} ΔE2000 blurred, {per_pixel} per block"
+    table.add_row("Fidelity", fidelity if blurred is not None else "nothing to measure: every pixel is transparent")
     table.add_row("", Text(f"({quality.EXPLANATION})", style="dim"))
     per_map = summary["per_map"]
     if len(per_map) > 1:

@@ -214,8 +214,16 @@ def choose_blocks(settings: MapArtSettings) -> dict[int, MapBlock]:
         chosen[colour.id] = (carpets or calm or valid)[0]
         if settings.preset == "carpets" and not carpets:
             del chosen[colour.id]
+    picked: set[int] = set()
     for name, block_id in settings.blocks.items():
         colour = colour_named(name, "blocks")
+        if colour.id in picked:
+            raise InvalidInput(f"map colour {colour.name} is given a block twice; choose one", field="blocks")
+        if colour.id in excluded:
+            raise InvalidInput(
+                f"map colour {colour.name} is both given a block and excluded; do one or the other", field="blocks"
+            )
+        picked.add(colour.id)
         if colour.name in _NOT_BY_DEFAULT:
             raise InvalidInput(
                 f"map colour {colour.name} cannot be chosen: the game shades water by its depth, not by the "

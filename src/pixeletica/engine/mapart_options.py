@@ -23,7 +23,7 @@ from pixeletica.errors import InvalidInput
 #: Where map art starts when its settings do not say: x and z of the map whose centre is 0, 0.
 MAP_ORIGIN = -mapart.MAP_SIZE // 2
 #: Highest first map id: the ids of up to 32 x 32 maps after it stay within the game's 32-bit ids.
-MAX_MAP_ID = 2**31 - 1 - 1024
+MAX_MAP_ID = maps.MAX_MAP_ID
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +76,12 @@ class MapArtOptions:
         _choice("layout", values.get("layout", "auto"), maps.LAYOUTS)
         _choice("preset", values.get("preset", "default"), mapart.PRESETS)
         across, down = maps.parse_maps(values.get("maps", "1x1"))
+        if values["kind"] != "map-file" and across * down > maps.MAX_BUILT_MAPS:
+            raise InvalidInput(
+                f"maps {across}x{down} is {across * down} maps; at most {maps.MAX_BUILT_MAPS} are built at once "
+                "(e.g. 8x8): split the picture, or make map files (kind map-file), which have no such limit",
+                field="maps",
+            )
         values["maps"] = f"{across}x{down}"
         values["blocks"] = tuple(values.get("blocks", {}).items())
         values["exclude"] = tuple(values.get("exclude", ()))

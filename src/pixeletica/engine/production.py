@@ -188,6 +188,8 @@ def _map_art(
     report(0.04, "framing")
     framed = maps.frame(image.rgba, wanted.map_counts, wanted.framing, wanted.kind, options.resample)
     rgb, opaque = image_io.split_alpha(framed, options.alpha_threshold)
+    if wanted.kind != "map-file":
+        rgb = maps.on_white(framed)
 
     def dithering(done: int, total: int) -> None:
         report(0.05 + 0.8 * min(1.0, done / max(1, total)), "dithering")

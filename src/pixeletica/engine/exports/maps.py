@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from dataclasses import dataclass
 
 import nbtlib
@@ -22,6 +23,12 @@ from pixeletica.engine.mapart import MAP_SIZE, MapArt
 from pixeletica.errors import InvalidInput
 
 FRAMINGS = ("crop", "fit")
+#: Highest first map id: the ids of up to 32 x 32 maps after it stay within the game's 32-bit ids.
+MAX_MAP_ID = 2**31 - 1 - 32 * 32
+#: Most maps built at once (flat or staircase): a build holds one byte per position in memory, and
+#: 64 maps of a staircase reach about a gigabyte with their files. Map files have no such limit.
+MAX_BUILT_MAPS = 64
+_MAPS = re.compile(r"([0-9]{1,3})x([0-9]{1,3})")  # ASCII digits only: int() refuses some that isdigit() takes
 LAYOUTS = ("auto", "legacy", "modern")
 #: A white that padding takes in a build (a map file pads with transparency instead).
 _PAD_COLOUR = (255, 255, 255, 255)
@@ -33,9 +40,10 @@ MAX_MAPS_SIDE = 32
 
 def parse_maps(text: str) -> tuple[int, int]:
     """``"2x3"`` -> (2, 3): maps across and down, each 128 blocks."""
-    across, _, down = text.strip().lower().partition("x")
+    match = _MAPS.fullmatch(text.strip().lower()) if isinstance(text, str) else None
     top = MAX_MAPS_SIDE
-    if not (across.isdigit() and down.isdigit()) or not (1 <= int(across) <= top and 1 <= int(down) <= top):
+    across, down = match.groups() if match else ("0", "0")
+    if not (1 <= int(across) <= top and 1 <= int(down) <= top):
         raise InvalidInput(
             f"maps must be two whole numbers from 1 to {top} as ACROSSxDOWN, e.g. 2x3; got {names.shown(text)}",
             field="maps",
@@ -45,13 +53,21 @@ def parse_maps(text: str) -> tuple[int, int]:
 
 def frame(rgba: NDArray[np.uint8], maps: tuple[int, int], framing: str, kind: str, resample: str) -> NDArray[np.uint8]:
     """Resize an (H, W, 4) picture to exactly ``maps`` maps: cover and cut the middle out (``crop``)
-    or fit inside and pad around (``fit``; transparent in map files, white in builds)."""
+    or fit inside and pad around (``fit``; transparent in map files, white in builds).
+
+    A crop cuts the middle out of the source first, so nothing larger than the maps is ever made
+    (a 5000x1 picture does not become 640,000 pixels wide on its way to one map)."""
     if framing not in FRAMINGS:
         raise InvalidInput(
             f"unknown framing {names.shown(framing)}; choose one of: {', '.join(FRAMINGS)}", field="framing"
         )
     width, height = maps[0] * MAP_SIZE, maps[1] * MAP_SIZE
     h, w = rgba.shape[:2]
+    if framing == "crop":  # the middle part of the source with the maps' proportions
+        keep_w, keep_h = min(w, max(1, round(h * width / height))), min(h, max(1, round(w * height / width)))
+        top, left = (h - keep_h) // 2, (w - keep_w) // 2
+        rgba = np.ascontiguousarray(rgba[top : top + keep_h, left : left + keep_w])
+        h, w = rgba.shape[:2]
     scale = (max if framing == "crop" else min)(width / w, height / h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     resized = image_io.resize(rgba, size, resample)
@@ -64,6 +80,13 @@ def frame(rgba: NDArray[np.uint8], maps: tuple[int, int], framing: str, kind: st
     part = resized[sy : sy + height, sx : sx + width]
     out[dy : dy + part.shape[0], dx : dx + part.shape[1]] = part
     return out
+
+
+def on_white(rgba: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """(H, W, 3) RGB of a picture laid over white: a build shows every position, so what is transparent
+    in the picture is built white, like ``fit``'s padding (map files keep transparency instead)."""
+    alpha = rgba[..., 3:4].astype(np.uint16)
+    return ((rgba[..., :3].astype(np.uint16) * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
 
 
 def support_needed(art: MapArt) -> NDArray[np.bool_]:
@@ -94,12 +117,16 @@ def build(art: MapArt, origin: tuple[int, int, int]) -> schematic.Build:
     below = 1 if support.any() else 0
     north_needs = art.settings.support == "all"
     below = max(below, 1 if north_needs else 0)
-    palette = [schematic.AIR, art.settings.support_block] + [art.blocks[c].block for c in sorted(art.blocks)]
+    palette = [schematic.AIR, art.settings.support_block]  # each block once, also where support and art share one
     index_of = np.zeros(256, dtype=np.int32)
-    for i, colour_id in enumerate(sorted(art.blocks)):
-        index_of[colour_id] = 2 + i
+    for colour_id in sorted(art.blocks):
+        block = art.blocks[colour_id].block
+        if block not in palette:
+            palette.append(block)
+        index_of[colour_id] = palette.index(block)
     levels = art.heights.astype(np.int32) + below
-    blocks = np.zeros((w, int(levels.max()) + 1, h + 1), dtype=np.int32)
+    # one byte a position: a map-art palette has at most 63 blocks
+    blocks = np.zeros((w, int(levels.max()) + 1, h + 1), dtype=np.uint8)
     xs = np.arange(w)
     blocks[xs, levels[0], 0] = 1  # the north line, in the support block
     if north_needs:
@@ -180,8 +207,8 @@ def map_files(
         raise InvalidInput(
             f"unknown map file layout {names.shown(layout)}; choose one of: {', '.join(LAYOUTS)}", field="layout"
         )
-    if not 0 <= start_id <= 2**31 - 1 - 1024:
-        raise InvalidInput(f"map ids start from 0; got {start_id}", field="map_id")
+    if not 0 <= start_id <= MAX_MAP_ID:
+        raise InvalidInput(f"map_id must be a whole number from 0 to {MAX_MAP_ID:,}, got {start_id}", field="map_id")
     modern = layout == "modern"
     pixels = art.map_bytes
     h, w = pixels.shape

@@ -14,6 +14,7 @@ import datetime as dt
 import gzip
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import nbtlib
 import numba
@@ -141,7 +142,7 @@ class Build:
     """What the writers take: an (X, Y, Z) array of indices into ``palette`` (entry 0 is air) and
     the world position of its (0, 0, 0) corner (its smallest x, y and z)."""
 
-    blocks: NDArray[np.int32]
+    blocks: NDArray[np.uint8] | NDArray[np.int32]  # one byte a position where the palette is small
     palette: list[str]  # block ids, with their state where it matters: "minecraft:birch_log[axis=y]"
     origin: tuple[int, int, int]
 
@@ -207,11 +208,11 @@ def _nbt_bytes(root: Compound, name: str = "") -> bytes:
     return gzip.compress(buf.getvalue(), compresslevel=_GZIP_LEVEL, mtime=0)
 
 
-def _varints(values: NDArray[np.int32]) -> bytes:
+def _varints(values: NDArray[np.uint8] | NDArray[np.int32]) -> bytes:
     """Each value (0 <= v < 2**21) as a protocol varint: 7 bits a byte, low first, the top bit saying more follow."""
+    if int(values.max(initial=0)) < 1 << 7:  # every value one byte: the usual palette of under 128 blocks
+        return values.astype(np.uint8).tobytes()
     flat = values.astype(np.uint32).ravel()
-    if int(flat.max(initial=0)) < 1 << 7:  # every value one byte: the usual palette of under 128 blocks
-        return flat.astype(np.uint8).tobytes()
     lengths = 1 + (flat >= 1 << 7) + (flat >= 1 << 14)
     if int(flat.max(initial=0)) >= 1 << 21:
         raise ValueError("a block palette this large cannot be written")
@@ -371,7 +372,7 @@ _LITEMATIC_VERSION = (6, 1)
 
 
 @numba.njit(cache=True, nogil=True)
-def _packed_longs(values: NDArray[np.int32], bits: int) -> NDArray[np.int64]:  # pragma: no cover - compiled
+def _packed_longs(values: NDArray[Any], bits: int) -> NDArray[np.int64]:  # pragma: no cover - compiled
     """Values of ``bits`` bits each, packed low bit first into 64-bit words, spanning word boundaries
     (Litematica's block-state array)."""
     flat = values.ravel()
@@ -392,7 +393,7 @@ def to_litematic(source: BlockGrid | Build, placement: Placement) -> bytes:
     blocks, palette = build.blocks, build.palette
     sx, sy, sz = blocks.shape
     bits = max(2, (len(palette) - 1).bit_length())
-    order = blocks.transpose(1, 2, 0)  # index = x + z * sx + y * sx * sz
+    order = np.ascontiguousarray(blocks.transpose(1, 2, 0))  # index = x + z * sx + y * sx * sz
     now = Long(int(dt.datetime.now(dt.UTC).timestamp() * 1000))
     states = []
     for block in palette:
@@ -411,7 +412,7 @@ def to_litematic(source: BlockGrid | Build, placement: Placement) -> bytes:
             "TileEntities": List[Compound]([]),
             "PendingBlockTicks": List[Compound]([]),
             "PendingFluidTicks": List[Compound]([]),
-            "BlockStates": LongArray(_packed_longs(np.ascontiguousarray(order, dtype=np.int32), bits)),
+            "BlockStates": LongArray(_packed_longs(order, bits)),
         }
     )
     metadata = Compound(
