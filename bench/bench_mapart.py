@@ -60,7 +60,7 @@ def whole_build(path: Path) -> tuple[float, float, int]:
     art = mapart.plan(rgb, np.ones(rgb.shape[:2], dtype=bool), mapart.MapArtSettings(kind="staircase", max_height=32))
     planned = time.perf_counter()
     placement = schematic.Placement(origin_x=-64, origin_y=64, origin_z=-64)
-    files, _ = maps.outputs(art, rgb, path.stem, placement)
+    files, _ = maps.made_files(art, rgb, path.stem, placement)
     return planned - started, time.perf_counter() - planned, len(files)
 
 

@@ -21,6 +21,11 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 PLACEMENT = schematic.Placement(origin_x=-64, origin_y=64, origin_z=-64)
 
 
+def files_by_path(made: list[maps.MapFile], summary: dict[str, object]) -> tuple[dict[str, bytes], dict[str, object]]:
+    """The files of a map art by their relative paths, and its summary."""
+    return {f.path: f.data for f in made}, summary
+
+
 def framed(name: str, across: int = 1, down: int = 1, kind: str = "staircase") -> np.ndarray:
     loaded = image_io.load_image((SAMPLES / name).read_bytes())
     rgb, _ = image_io.split_alpha(maps.frame(loaded.rgba, (across, down), "crop", kind, "lanczos"))
@@ -145,7 +150,7 @@ def test_map_files_read_back_byte_for_byte(tmp_path):
     art = mapart.plan(rgb, opaque, mapart.MapArtSettings(kind="map-file"))
     assert (art.colour_ids[:40, :30] == 0).all() and (art.shades == 3).any()
     placement = schematic.Placement(origin_x=64, origin_z=-64, game_version="1.20.1")
-    files, summary = maps.outputs(art, rgb, "astro", placement, start_id=7)
+    files, summary = files_by_path(*maps.made_files(art, rgb, "astro", placement, start_id=7))
     assert summary["map_ids"] == "7..8" and "astro.litematic" not in files
     for n, rows in ((7, slice(0, 128)), (8, slice(128, 256))):
         root = amulet_nbt.load(files[f"world/data/map_{n}.dat"]).compound
@@ -157,7 +162,7 @@ def test_map_files_read_back_byte_for_byte(tmp_path):
         assert str(data["dimension"]) == "minecraft:overworld" and int(data["scale"]) == 0
         assert (int(data["xCenter"]), int(data["zCenter"])) == (128, -64 + 64 + 128 * (n - 7))
     assert int(amulet_nbt.load(files["world/data/idcounts.dat"]).compound["data"]["map"]) == 8
-    modern, _ = maps.outputs(art, rgb, "astro", placement, layout="modern")
+    modern, _ = files_by_path(*maps.made_files(art, rgb, "astro", placement, layout="modern"))
     assert {"world/data/minecraft/maps/0.dat", "world/data/minecraft/maps/last_id.dat"} <= set(modern)
     preview = art.preview()
     assert (preview[:40, :30, 3] == 0).all() and (preview[40:, :, 3] == 255).all()
@@ -166,7 +171,7 @@ def test_map_files_read_back_byte_for_byte(tmp_path):
 def test_a_picture_split_into_maps_is_the_unsplit_picture():
     rgb = framed("coffee.jpg", 2, 2)
     art = plan(rgb, kind="staircase", max_height=16)
-    files, summary = maps.outputs(art, rgb, "c", PLACEMENT, formats=("schem",))
+    files, summary = files_by_path(*maps.made_files(art, rgb, "c", PLACEMENT, formats=("schem",)))
     whole, palette, (ox, oy, oz) = read_schem(files["c.schem"])
     assert len(summary["per_map"]) == 4
     for row in (1, 2):

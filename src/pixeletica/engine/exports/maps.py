@@ -295,21 +295,6 @@ class MapFile:
     data: bytes
 
 
-def outputs(
-    art: MapArt,
-    source: NDArray[np.uint8],
-    stem: str,
-    placement: schematic.Placement,
-    *,
-    start_id: int = 0,
-    layout: str = "auto",
-    formats: tuple[str, ...] = ("litematic", "schem", "nbt", "mcfunction"),
-) -> tuple[dict[str, bytes], dict[str, object]]:
-    """Every file of a map art, by relative path, and a summary (see :func:`made_files`)."""
-    made, summary = made_files(art, source, stem, placement, start_id=start_id, layout=layout, formats=formats)
-    return {f.path: f.data for f in made}, summary
-
-
 def made_files(
     art: MapArt,
     source: NDArray[np.uint8],
