@@ -165,7 +165,7 @@ def test_a_celery_worker_killed_mid_task_is_recovered_and_completes_once(cluster
     workers = Workers(cluster_settings, log)
     try:
         with running_server(cluster_settings, 0) as server:
-            task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
+            task_id = submit(server, BIG, width=300, metric="ciede2000", dithering_algorithm="optimise")
             wait_for(lambda: server.store.get(task_id).status == Status.PROCESSING, 60, "processing")
             child = int(server.store.get(task_id).worker_id.rsplit(":", 1)[1])
             os.kill(child, signal.SIGKILL)  # the pool process running the task
@@ -237,7 +237,7 @@ def test_rabbitmq_works_as_the_broker_too(tmp_path, pg_cluster):
 def test_celery_s_time_limit_fails_the_task_as_the_stuck_sweep_does(cluster_settings, tmp_path):
     settings = cluster_settings.model_copy(update={"task_max_processing_time": 1.0})
     with celery_service(settings, tmp_path / "worker.log") as server:
-        task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
+        task_id = submit(server, BIG, width=300, metric="ciede2000", dithering_algorithm="optimise")
         wait_for(lambda: server.store.get(task_id).finished, 120, "the task to stop")
         task = server.store.get(task_id)
         assert task.status == Status.FAILED and task.error_code == "timed_out", (task.error, task.traceback)
@@ -249,7 +249,7 @@ def test_celery_s_time_limit_fails_the_task_as_the_stuck_sweep_does(cluster_sett
 
 def test_cancelling_a_task_running_on_celery_stops_it_and_records_nothing(cluster_settings, tmp_path):
     with celery_service(cluster_settings, tmp_path / "worker.log") as server:
-        task_id = submit(server, BIG, width=400, metric="ciede2000", dithering_algorithm="jarvis_judice_ninke")
+        task_id = submit(server, BIG, width=300, metric="ciede2000", dithering_algorithm="optimise")
         wait_for(lambda: server.store.get(task_id).progress > 0, 60, "the conversion to be under way")
         cancelled = server.client.post(f"/api/tasks/{task_id}/cancel", headers=server.admin)
         assert cancelled.status_code == 200, cancelled.text

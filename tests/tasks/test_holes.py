@@ -184,7 +184,7 @@ def test_cancelling_a_running_task_stops_its_worker_and_records_no_files(store, 
     task = operations.submit(
         store, settings.tasks_dir, data=photo.getvalue(), filename="big.png",
         settings=ConversionSettings.from_dict(
-            {"width": 400, "metric": "ciede2000", "algorithm": "jarvis_judice_ninke"}
+            {"width": 300, "metric": "ciede2000", "algorithm": "optimise"}
         ),
     )  # fmt: skip
     runner = dataclasses.replace(

@@ -175,7 +175,7 @@ def test_dashboard_reset_a_stuck_task_then_retry_it_to_completion(site, browser)
     answer = site.client.post(
         "/api/conversion/start",
         files={"image_file": ("astronaut.jpg", (SAMPLES / "astronaut.jpg").read_bytes(), "image/jpeg")},
-        data={"metadata": json.dumps({"width": 512, "metric": "ciede2000", "dithering_algorithm": "stucki"})},
+        data={"metadata": json.dumps({"width": 300, "metric": "ciede2000", "dithering_algorithm": "optimise"})},
     )
     task_id = answer.json()["taskId"]
     task = wait_for(lambda: (t := site.store.get(task_id)).worker_id and t.progress > 0 and t, 120, "the slow task")
