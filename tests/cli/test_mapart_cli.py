@@ -72,3 +72,51 @@ def test_bad_map_art_requests_are_one_line_exit_2_and_no_files(tmp_path, photo_p
     assert result.returncode == 2, result.stdout
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # a block id reaches .mcfunction commands and schematic palettes: only known blocks pass
+        (["--support", "all", "--support-block", "stone\nsay pwned"], "is not a block Pixeletica knows"),
+        (["--support-block", "stone; op @a"], "is not a block Pixeletica knows"),
+        (["--maps", "²x1"], "maps must be two whole numbers"),
+        (["--maps", "9x8"], "at most 64 are built at once"),
+        (["--map-id", "99999999999"], "map_id must be a whole number from 0 to"),
+    ],
+)
+def test_hostile_map_art_options_are_refused_in_one_line(tmp_path, photo_path, args, message):
+    out = tmp_path / "o"
+    result = run("convert", str(photo_path), "--map-art", "staircase", *args, "--out", str(out))
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"GRASS": "minecraft:slime_block", "GRASS": "minecraft:grass_block"}', "names 'GRASS' twice"),
+        (b"GRASS,minecraft:slime_block\ngrass,minecraft:grass_block\n", "GRASS is given a block twice"),
+        (b'{"a": ' + b"9" * 5000 + b"}", "is not a JSON object of colour names and block ids"),
+        (b'{"a":' * 3000 + b"1" + b"}" * 3000, "is not a JSON object of colour names and block ids"),
+        (b"\xff\xfe\x00G", "is not UTF-8 text"),
+        (b"GRASS,minecraft:slime_block,extra\n", "expected 'colour,block'"),
+    ],
+)
+def test_hostile_block_choice_files_are_refused_in_one_line(tmp_path, photo_path, content, message):
+    choices = tmp_path / "blocks.txt"
+    choices.write_bytes(content)
+    out = tmp_path / "o"
+    result = run("convert", str(photo_path), "--map-art", "flat", "--map-blocks", str(choices), "--out", str(out))
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_a_block_choice_file_from_a_spreadsheet_may_start_with_a_byte_order_mark(tmp_path, photo_path):
+    choices = tmp_path / "blocks.csv"
+    choices.write_bytes(b"\xef\xbb\xbfcolour,block\nGRASS,minecraft:slime_block\n")
+    result = run("convert", str(photo_path), "--map-art", "flat", "--map-blocks", str(choices), "--out",
+                 str(tmp_path / "o"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
