@@ -2,14 +2,14 @@
 # Install what the tests need, then run the linters and the tests.
 #   scripts/test.sh          every test (what CI runs), with the real servers they start
 #   scripts/test.sh --fast   the edit-test loop, under a minute: no PostgreSQL, Redis, RabbitMQ, Celery,
-#                            Chromium, and no test marked slow (the markers are in pyproject.toml)
+#                            Chromium, container image, and no test marked slow (the markers are in pyproject.toml)
 # Other arguments go to pytest: scripts/test.sh --fast -k palette
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lane=()
 if [ "${1:-}" = "--fast" ]; then
     shift
-    lane=(-m "not postgres and not cluster and not browser and not slow")
+    lane=(-m "not postgres and not cluster and not browser and not image and not slow")
     # Its tests use neither schemathesis nor anyio: not loading their plugins, nor test_fuzz.py (which builds
     # the API's schema when imported), saves seconds of start-up.
     lane+=(-p no:schemathesis -p no:anyio --ignore=tests/api/test_fuzz.py)

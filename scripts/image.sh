@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Build Pixeletica's container image from the Dockerfile, and check it by running it (README, "Docker").
+#   scripts/image.sh build   build the image: podman build, exactly as `docker build .` (tag: $PIXELETICA_IMAGE,
+#                            default localhost/pixeletica:test)
+#   scripts/image.sh check   build it, then run its API, Celery worker and monitor with the commands and
+#                            environment of docker-compose.yml against a real PostgreSQL and Redis, convert over
+#                            HTTP, kill the worker mid-task and see the task recovered (tests/image/)
+# Needs root (podman's storage, network namespaces). Without a Docker engine, podman builds and buildah runs
+# the image with chroot isolation. Where docker.io's python:3.11-slim cannot be pulled, a stand-in of it is
+# made from Debian's packages (debootstrap: bookworm's Python 3.11, as the real image's Debian) and given
+# its name; nothing else differs from a user's build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+image="${PIXELETICA_IMAGE:-localhost/pixeletica:test}"
+base="docker.io/library/python:3.11-slim"
+
+tools() {
+    local missing=()
+    command -v podman >/dev/null 2>&1 || missing+=(podman)
+    command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+    command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+            echo "error: the image is built with ${missing[*]}: install them (Debian: apt-get install ${missing[*]})" >&2
+            exit 2
+        fi
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+base_image() {
+    podman image exists "$base" && return 0
+    if timeout 60 podman pull -q "$base" >/dev/null 2>&1; then
+        return 0
+    fi
+    echo "$base cannot be pulled here: making a stand-in from Debian bookworm's packages" >&2
+    local root
+    root=$(mktemp -d /tmp/pixeletica-base.XXXXXX)
+    trap 'rm -rf "$root"' RETURN
+    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+        bookworm "$root/fs" http://deb.debian.org/debian >"$root/debootstrap.log" 2>&1 ||
+        { tail -20 "$root/debootstrap.log" >&2; exit 1; }
+    # As the real image: python on PATH in /usr/local/bin, no package lists, caches, manuals or translations.
+    ln -sf /usr/bin/python3 "$root/fs/usr/local/bin/python"
+    rm -rf "$root"/fs/var/cache/apt/archives/*.deb "$root"/fs/var/lib/apt/lists/* \
+        "$root"/fs/usr/share/doc/* "$root"/fs/usr/share/man/* "$root"/fs/usr/share/locale/* "$root"/fs/usr/share/info/*
+    tar -C "$root/fs" -c . | podman import -q - "$base" >/dev/null
+}
+
+build() {
+    tools
+    base_image
+    local source revision
+    source=$(git remote get-url origin 2>/dev/null || echo "file://$PWD")
+    revision=$(git rev-parse HEAD 2>/dev/null || echo "")
+    # --format docker keeps the HEALTHCHECK (the OCI format has none); the host's certificates are lent to the
+    # build's pip, for machines whose HTTPS goes through a proxy of their own.
+    podman build --isolation=chroot --network host --pull=never --format docker \
+        -v /etc/ssl/certs:/etc/ssl/certs:ro \
+        --build-arg SOURCE="$source" --build-arg REVISION="$revision" \
+        -t "$image" .
+}
+
+case "${1:-}" in
+    build)
+        build
+        ;;
+    check)
+        build
+        scripts/install.sh test
+        PIXELETICA_IMAGE="$image" exec .venv/bin/python -m pytest -p no:cacheprovider tests/image "${@:2}"
+        ;;
+    *)
+        echo "usage: scripts/image.sh build|check [pytest arguments]" >&2
+        exit 2
+        ;;
+esac
