@@ -51,6 +51,7 @@ COPY --from=build --chown=pixeletica:pixeletica /cache /home/pixeletica/.cache
 ENV PATH=/opt/pixeletica/bin:$PATH \
     PIXELETICA_DATA_DIR=/data \
     NUMBA_CPU_NAME=generic \
+    PIXELETICA_PRELOAD_KERNELS=true \
     PYTHONUNBUFFERED=1
 USER pixeletica
 WORKDIR /home/pixeletica

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build Pixeletica's container image from the Dockerfile, and check it by running it (README, "Docker").
-#   scripts/image.sh build   build the image: podman build, exactly as `docker build .` (tag: $PIXELETICA_IMAGE,
+#   scripts/image.sh build [podman build options, e.g. --no-cache]
+#                            build the image: podman build, exactly as `docker build .` (tag: $PIXELETICA_IMAGE,
 #                            default localhost/pixeletica:test)
 #   scripts/image.sh check   build it, then run its API, Celery worker and monitor with the commands and
 #                            environment of docker-compose.yml against a real PostgreSQL and Redis, convert over
@@ -59,12 +60,12 @@ build() {
     podman build --isolation=chroot --network host --pull=never --format docker \
         -v /etc/ssl/certs:/etc/ssl/certs:ro \
         --build-arg SOURCE="$source" --build-arg REVISION="$revision" \
-        -t "$image" .
+        -t "$image" "$@" .
 }
 
 case "${1:-}" in
     build)
-        build
+        build "${@:2}"
         ;;
     check)
         build
@@ -72,7 +73,7 @@ case "${1:-}" in
         PIXELETICA_IMAGE="$image" exec .venv/bin/python -m pytest -p no:cacheprovider tests/image "${@:2}"
         ;;
     *)
-        echo "usage: scripts/image.sh build|check [pytest arguments]" >&2
+        echo "usage: scripts/image.sh build [podman build options] | check [pytest arguments]" >&2
         exit 2
         ;;
 esac

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     lease_sweep_seconds: float = Field(
         default=3.0, gt=0, description="how often the monitor looks for tasks whose worker is gone"
     )
+    preload_kernels: bool = Field(
+        default=False,
+        description="workers load every compiled kernel before taking a task, so that the first task is as fast as "
+        "the next (seconds at start; on a machine that has not compiled them yet, about a minute); the container "
+        "image, which compiles them when it is built, turns it on",
+    )
     task_monitor_interval: float = Field(
         default=900.0,
         gt=0,

@@ -42,11 +42,11 @@ IMAGE_UID = 10001
 _CLONE_NEWNET = 0x40000000
 
 
-def build() -> float:
-    """Build the image as scripts/image.sh does (podman's layer cache makes a rebuild quick); seconds taken."""
+def build(*options: str) -> float:
+    """Build the image with scripts/image.sh (podman's layer cache makes a rebuild quick); seconds taken."""
     started = time.monotonic()
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "image.sh"), "build"],
+        ["bash", str(ROOT / "scripts" / "image.sh"), "build", *options],
         env={**os.environ, "PIXELETICA_IMAGE": IMAGE}, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:

@@ -51,10 +51,10 @@ class Stack:
     def logs(self) -> str:
         return "\n".join(f"--- {c.service}\n{c.log.read_text()[-3000:]}" for c in self.containers.values())
 
-    def submit(self, metadata: dict[str, Any]) -> str:
+    def submit(self, metadata: dict[str, Any], data: bytes = PHOTO, name: str = "coffee.jpg") -> str:
         answer = self.client.post(
             "/api/conversion/start",
-            files={"image_file": ("coffee.jpg", PHOTO, "image/jpeg")},
+            files={"image_file": (name, data, "image/jpeg")},
             data={"metadata": json.dumps(metadata)},
         )
         assert answer.status_code == 202, answer.text
@@ -91,6 +91,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             except AssertionError:
                 raise AssertionError(running.logs()) from None
             wait_for(lambda: "ready." in running["worker"].log.read_text(), 120, "the Celery worker")
+            assert "kernels loaded" in running["worker"].log.read_text()  # before the pool forked
             yield running
         finally:
             running.client.close()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pixeletica import logs, signals
 from pixeletica.config import Settings
-from pixeletica.tasks.executors.worker import Worker
+from pixeletica.tasks.executors.worker import Worker, preload_kernels
 from pixeletica.tasks.retry import report
 
 log = logging.getLogger("pixeletica.worker")
@@ -94,6 +94,7 @@ def _child(settings_json: str, parent: int) -> None:
     _die_with_parent(parent)
     settings = Settings.model_validate_json(settings_json)
     logs.setup(settings)
+    preload_kernels(settings)
     work(settings)
 
 

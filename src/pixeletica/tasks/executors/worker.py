@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +15,18 @@ from pixeletica.tasks.runner import Runner
 from pixeletica.tasks.store import Store
 
 log = logging.getLogger("pixeletica.worker")
+
+
+def preload_kernels(settings: Settings) -> None:
+    """With ``PIXELETICA_PRELOAD_KERNELS``, load every compiled kernel now: in a worker process before its first
+    task, or in a Celery worker's main process before it forks its pool (which then has them)."""
+    if not settings.preload_kernels:
+        return
+    from pixeletica.engine import precompile  # numpy, numba: only a worker that converts needs them
+
+    started = time.monotonic()
+    precompile.every_kernel()
+    log.info("kernels loaded", extra={"seconds": round(time.monotonic() - started, 1)})
 
 
 class Liveness:
