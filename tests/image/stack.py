@@ -146,9 +146,10 @@ class Container:
     """A buildah container of the image, running one Compose service's command (and restarted as its
     ``restart: unless-stopped`` would)."""
 
-    def __init__(self, service: str, config: dict[str, Any], backing: Backing, log_folder: Path) -> None:
+    def __init__(self, service: str, spec: dict[str, Any], backing: Backing, log_folder: Path) -> None:
+        """``spec``: the service's ``command`` and ``environment`` (and the rest, unread) as Compose gives them."""
         self.service = service
-        self.spec = config["services"][service]
+        self.spec = spec
         self.backing = backing
         self.log = log_folder / f"{service}.log"
         self.id = subprocess.run(
@@ -164,7 +165,7 @@ class Container:
         self.process: subprocess.Popen[bytes] | None = None
 
     def _run_command(self, command: list[str]) -> list[str]:
-        env = [f"{key}={value}" for key, value in self.spec["environment"].items()]
+        env = [f"{key}={value}" for key, value in self.spec.get("environment", {}).items()]
         return [
             # Docker's HOSTNAME is the container's host name; chroot isolation keeps this machine's
             "buildah", "run", "--isolation=chroot", "--network", "host", "--hostname", socket.gethostname(),

@@ -6,6 +6,7 @@ behind them. Conversions go in over HTTP; the worker is killed mid-task and the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
@@ -23,6 +24,8 @@ pytestmark = [pytest.mark.image, pytest.mark.slow]
 
 PHOTO = (stack.ROOT / "samples" / "coffee.jpg").read_bytes()
 TOKEN = "image-test-admin-token"
+#: The Compose file's services that run the image, in the order its depends_on starts them.
+SERVICES = ("api", "worker", "monitor")
 #: Variables given to the Compose file, as a user's .env would: a shorter lease, so that a killed worker's
 #: task is recovered within seconds (the default, 15 s, works the same), and the admin API for checks.
 VARIABLES = {"PIXELETICA_LEASE_SECONDS": "6", "PIXELETICA_ADMIN_TOKEN": TOKEN, "RATE_LIMIT": "100/minute"}
@@ -39,8 +42,9 @@ EVERY_OUTPUT = {
 
 class Stack:
     def __init__(self, config: dict[str, Any], backing: stack.Backing, logs: Path) -> None:
-        self.config = config
-        self.containers = {name: stack.Container(name, config, backing, logs) for name in ("api", "worker", "monitor")}
+        self.config, self.backing, self.logs_folder = config, backing, logs
+        services = config["services"]
+        self.containers = {name: stack.Container(name, services[name], backing, logs) for name in SERVICES}
         self.client = httpx.Client(base_url="http://127.0.0.1:8000", timeout=30)
         self.admin = {"Authorization": f"Bearer {TOKEN}"}
         self.seconds_to_healthy = 0.0
@@ -84,7 +88,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with stack.own_network(), stack.backing_services(config) as backing:
         running = Stack(config, backing, logs)
         try:
-            for name in ("api", "worker", "monitor"):  # the order of Compose's depends_on
+            for name in SERVICES:
                 running[name].start()
             try:
                 running.seconds_to_healthy = stack.wait_healthy(running.client)
@@ -118,7 +122,7 @@ def test_the_image_is_labelled_runs_as_its_own_user_and_has_a_docker_healthcheck
 def test_the_compose_file_resolves_and_names_what_the_stack_runs():
     config = stack.compose_config(**VARIABLES)
     services = config["services"]
-    for name in ("api", "worker", "monitor"):
+    for name in SERVICES:
         assert services[name]["image"] == "pixeletica:latest" and services[name]["command"][0] == "pixeletica"
         assert services[name]["environment"]["PIXELETICA_LEASE_SECONDS"] == "6"  # variables reach every service
     assert services["api"]["environment"]["PIXELETICA_DATABASE_URL"].endswith("@postgres:5432/pixeletica")
@@ -127,7 +131,7 @@ def test_the_compose_file_resolves_and_names_what_the_stack_runs():
 def test_services_are_healthy_by_their_own_healthchecks_and_not_root(running: Stack):
     checked = running["api"].healthcheck(stack.inspect()["Healthcheck"]["Test"])
     assert checked.returncode == 0, checked.stderr
-    for name in ("api", "worker", "monitor"):
+    for name in SERVICES:
         checked = running[name].healthcheck(running.config["services"][name]["healthcheck"]["test"])
         assert checked.returncode == 0, (name, checked.stdout, checked.stderr)
         assert running[name].main_process()[1] == stack.IMAGE_UID  # the service runs as the image's user
@@ -175,3 +179,21 @@ def test_the_services_stop_cleanly(running: Stack):
         assert container.process is not None
         with pytest.raises(ProcessLookupError):  # nothing of the service is left running
             os.killpg(container.process.pid, 0)
+
+
+def test_the_images_own_command_runs_everything_in_one_container(running: Stack):
+    """`docker run -p 8000:8000 pixeletica`: the image's CMD alone (SQLite in /data, local workers, the monitor)."""
+    data = running.backing.data / "alone"
+    data.mkdir()
+    os.chown(data, stack.IMAGE_UID, stack.IMAGE_UID)
+    own = {"command": stack.inspect()["Config"]["Cmd"]}  # and only the image's environment
+    alone = stack.Container("alone", own, dataclasses.replace(running.backing, data=data), running.logs_folder)
+    try:
+        alone.start()
+        stack.wait_healthy(running.client)
+        task_id = running.submit({"width": 48})
+        wait_for(lambda: running.client.get(f"/api/conversion/{task_id}").json()["status"] == "completed", 120,
+                 "the conversion in the one container")  # fmt: skip
+        assert alone.stop() == 0, alone.log.read_text()[-2000:]
+    finally:
+        alone.remove()
