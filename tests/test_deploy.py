@@ -80,7 +80,8 @@ def test_service_commands_are_real_pixeletica_commands():
 
 def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck():
     stages = re.findall(r"^FROM\s+(\S+)", DOCKERFILE, re.MULTILINE)
-    assert len(stages) >= 2 and all(s.startswith("python:3.11") for s in stages)
+    assert len(stages) >= 2 and all(s.startswith("${BASE}") for s in stages)
+    assert re.search(r"^ARG BASE=python:3\.11-slim$", DOCKERFILE, re.MULTILINE)
     user = re.findall(r"^USER\s+(\S+)", DOCKERFILE, re.MULTILINE)
     assert user and user[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*CMD", DOCKERFILE, re.MULTILINE | re.DOTALL)
@@ -90,3 +91,9 @@ def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck():
             assert (ROOT / path).exists(), path
     cmd = re.search(r"^CMD \[(.*)\]", DOCKERFILE, re.MULTILINE).group(1)
     assert '"pixeletica", "serve"' in cmd
+
+
+def test_the_compose_files_kernel_preloading_is_the_images():
+    image = re.search(r"PIXELETICA_PRELOAD_KERNELS=(\w+)", DOCKERFILE)
+    compose = COMPOSE["x-settings"]["PIXELETICA_PRELOAD_KERNELS"]
+    assert image and compose == f"${{PIXELETICA_PRELOAD_KERNELS:-{image.group(1)}}}"

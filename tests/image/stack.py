@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,14 +32,29 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import yaml
+from psycopg import sql
 
 from pixeletica.cluster import servers
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGE = os.environ.get("PIXELETICA_IMAGE", "localhost/pixeletica:test")
+
+
+def _found(pattern: str, path: Path) -> str:
+    found = re.search(pattern, path.read_text(), re.MULTILINE)
+    if found is None:
+        raise AssertionError(f"{path.name} no longer has {pattern!r}")
+    return found.group(1)
+
+
+#: The image's tag: scripts/image.sh's, unless PIXELETICA_IMAGE names another.
+IMAGE = os.environ.get("PIXELETICA_IMAGE") or _found(r"PIXELETICA_IMAGE:-([^}]+)}", ROOT / "scripts" / "image.sh")
 #: The uid the Dockerfile gives its user.
-IMAGE_UID = 10001
+IMAGE_UID = int(_found(r"useradd .*--uid (\d+)", ROOT / "Dockerfile"))
+#: The Dockerfile's base image, as podman names it.
+BASE = _found(r"^ARG BASE=(\S+)", ROOT / "Dockerfile")
+BASE = BASE if "/" in BASE else f"docker.io/library/{BASE}"
 _CLONE_NEWNET = 0x40000000
 
 
@@ -117,13 +133,15 @@ def backing_services(config: dict[str, Any]) -> Iterator[Backing]:
     folder = Path(tempfile.mkdtemp(prefix="pixeletica-image-"))
     folder.chmod(0o755)
     env = config["services"]["postgres"]["environment"]
+    assert env["POSTGRES_USER"] == "pixeletica", "the throwaway cluster's user is pixeletica (servers.Postgres)"
     postgres = servers.Postgres(folder / "postgres", 5432)
     redis = servers.Redis(folder / "redis", 6379)
     try:
         postgres.init()
         postgres.start(durable=False)
         with contextlib.closing(_connect(postgres)) as connection:
-            connection.execute(f"ALTER ROLE pixeletica PASSWORD '{env['POSTGRES_PASSWORD']}'")
+            password = sql.Literal(env["POSTGRES_PASSWORD"])
+            connection.execute(sql.SQL("ALTER ROLE pixeletica PASSWORD {}").format(password))
         postgres.create_database(env["POSTGRES_DB"])
         redis.start()
         data = folder / "data"
@@ -137,7 +155,6 @@ def backing_services(config: dict[str, Any]) -> Iterator[Backing]:
 
 
 def _connect(postgres: servers.Postgres) -> Any:
-    import psycopg
 
     return psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=pixeletica dbname=postgres", autocommit=True)
 
@@ -206,7 +223,10 @@ class Container:
         ).stdout
         rows = [line.split(None, 3) for line in shown.splitlines()]
         runtime = {row[0] for row in rows if "buildah-chroot-exec" in row[3]}
-        pid, _, uid, _ = next(row for row in rows if row[1] in runtime)
+        found = [row for row in rows if row[1] in runtime]
+        if not found:
+            raise AssertionError(f"the {self.service} container runs no command under buildah's runtime:\n{shown}")
+        pid, _, uid, _ = found[0]
         return int(pid), int(uid)
 
     def stop(self, timeout: float = 10) -> int | None:
@@ -222,8 +242,8 @@ class Container:
                 self.kill()
         return self.process.returncode
 
-    def upper(self) -> Path:
-        """The container's own files (what it wrote over the image), mounted on the host."""
+    def root(self) -> Path:
+        """The container's root file system (the image's files and what the container wrote), mounted on the host."""
         mounted = subprocess.run(["buildah", "mount", self.id], capture_output=True, text=True, check=True)
         return Path(mounted.stdout.strip())
 

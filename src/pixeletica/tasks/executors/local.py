@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pixeletica import logs, signals
 from pixeletica.config import Settings
-from pixeletica.tasks.executors.worker import Worker, preload_kernels
+from pixeletica.tasks.executors import worker
 from pixeletica.tasks.retry import report
 
 log = logging.getLogger("pixeletica.worker")
@@ -51,8 +51,8 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, shutdown.ask)
         signal.signal(signal.SIGINT, shutdown.ask)
-    worker = Worker.start(settings, should_stop=shutdown.reason)
-    runner = worker.runner
+    this = worker.Worker.start(settings, should_stop=shutdown.reason)
+    runner = this.runner
     log.info("started", extra={"worker": runner.worker_id})
     done = 0
     while not shutdown.asked and (max_tasks is None or done < max_tasks):
@@ -66,7 +66,7 @@ def work(settings: Settings, *, max_tasks: int | None = None) -> int:
         else:
             done += 1
     log.info("stopped", extra={"worker": runner.worker_id, "tasks": done})
-    worker.stop()
+    this.stop()
     return done
 
 
@@ -94,7 +94,7 @@ def _child(settings_json: str, parent: int) -> None:
     _die_with_parent(parent)
     settings = Settings.model_validate_json(settings_json)
     logs.setup(settings)
-    preload_kernels(settings)
+    worker.preload_kernels(settings)
     work(settings)
 
 

@@ -19,13 +19,19 @@ log = logging.getLogger("pixeletica.worker")
 
 def preload_kernels(settings: Settings) -> None:
     """With ``PIXELETICA_PRELOAD_KERNELS``, load every compiled kernel now: in a worker process before its first
-    task, or in a Celery worker's main process before it forks its pool (which then has them)."""
+    task, or in a Celery worker's main process before it forks its pool (which then has them).
+
+    Only a head start: a kernel that fails to load here is logged, and compiled when a task needs it."""
     if not settings.preload_kernels:
         return
     from pixeletica.engine import precompile  # numpy, numba: only a worker that converts needs them
 
     started = time.monotonic()
-    precompile.every_kernel()
+    try:
+        precompile.run_every_kernel()
+    except Exception:
+        log.exception("kernels could not all be loaded in advance (PIXELETICA_PRELOAD_KERNELS): tasks compile them")
+        return
     log.info("kernels loaded", extra={"seconds": round(time.monotonic() - started, 1)})
 
 
