@@ -16,6 +16,18 @@ class InvalidInput(PixeleticaError):
         #: can name it as their users know it, e.g. ``metadata.<field>`` in the HTTP API.
         self.field = field
 
+    @classmethod
+    def unless_one_of(cls, field: str, value: object, choices: tuple[str, ...], wanted: str = "") -> None:
+        """Refuse ``value`` unless it is one of ``choices``: "<field> must be <wanted>, got <value>".
+
+        ``wanted`` says what is allowed, by default "one of" the choices; the value is quoted cut short.
+        """
+        if not isinstance(value, str) or value not in choices:
+            from pixeletica import names  # (names imports nothing of Pixeletica's)
+
+            wanted = wanted or f"one of {', '.join(choices)}"
+            raise cls(f"{field} must be {wanted}, got {names.shown(value)}", field=field)
+
 
 class UnsupportedImage(InvalidInput):
     """The file is not an image Pixeletica can read."""

@@ -135,11 +135,11 @@ def test_schematics_record_the_chosen_game_version(grid):
 
 
 def test_bad_placements_name_the_field(grid):
-    with pytest.raises(InvalidInput, match="unknown orientation 'ceiling'"):
+    with pytest.raises(InvalidInput, match="orientation must be floor or wall, got 'ceiling'"):
         schematic.to_sponge(grid, schematic.Placement(orientation="ceiling"))
-    with pytest.raises(InvalidInput, match=r"unknown game version '1\.8'"):
+    with pytest.raises(InvalidInput, match=r"game_version must be a Java release from 1\.13 .*, got '1\.8'"):
         schematic.to_sponge(grid, schematic.Placement(game_version="1.8"))
-    with pytest.raises(InvalidInput, match="unknown facing 'up'"):
+    with pytest.raises(InvalidInput, match="facing must be one of south, north, east, west, got 'up'"):
         schematic.to_sponge(grid, schematic.Placement(orientation="wall", facing="up"))
 
 

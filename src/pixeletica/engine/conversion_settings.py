@@ -33,10 +33,8 @@ COLOR_PALETTES = ("minecraft", "minecraft-2024")
 
 def check_color_palette(name: object) -> str:
     """The reference's ``color_palette``, checked; it chooses no blocks (every name gives the same)."""
-    if not isinstance(name, str) or name not in COLOR_PALETTES:
-        raise InvalidInput(
-            f"color_palette must be one of {', '.join(COLOR_PALETTES)}, got {names.shown(name)}", field="color_palette"
-        )
+    InvalidInput.unless_one_of("color_palette", name, COLOR_PALETTES)
+    assert isinstance(name, str)
     return name
 
 
@@ -70,20 +68,6 @@ def request_export_defaults(*, map_art: bool) -> dict[str, Any]:
 _SEED_LIMIT = 2**63
 #: Longest schematic name, author and description kept (they go into the files' metadata).
 _TEXT_LIMITS = {"schematic_name": 100, "schematic_author": 100, "schematic_description": 1000}
-#: The exports chosen by name, what they must be, in the words of their errors.
-_EXPORT_CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
-    "orientation": (schematic.ORIENTATIONS, " or ".join(schematic.ORIENTATIONS)),
-    "facing": (schematic.FACINGS, f"one of {', '.join(schematic.FACINGS)}"),
-    "game_version": (
-        tuple(schematic.DATA_VERSIONS),
-        f"a Java release from 1.13 to {list(schematic.DATA_VERSIONS)[-1]} like {defaults.DEFAULT_GAME_VERSION!r}",
-    ),
-}
-#: The exports that are lists of names: the names they may hold, and how many at least.
-_EXPORT_LISTS: dict[str, tuple[tuple[str, ...], int]] = {
-    "line_visibilities": (LINE_VISIBILITIES, 0),
-    "schematic_formats": (bundle.SCHEMATIC_FORMATS, 1),  # left out: every format; an empty list is a mistake
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,18 +117,10 @@ class Exports:
         for key, limit in _TEXT_LIMITS.items():  # free text reaches files and terminals: cleaned and bounded
             if values.get(key) is not None:
                 values[key] = names.label(values[key], limit) or None
-        for key, (choices, wanted) in _EXPORT_CHOICES.items():
-            if values.get(key) is not None and values[key] not in choices:
-                raise InvalidInput(f"{key} must be {wanted}, got {names.shown(values[key])}", field=key)
-        for key, (choices, least) in _EXPORT_LISTS.items():
-            chosen = values.get(key)
-            if chosen is not None and (len(chosen) < least or not set(chosen) <= set(choices)):
-                wanted = f"a list of some of: {', '.join(choices)}"
-                raise InvalidInput(f"{key} must be {wanted}; got {names.shown(chosen)}", field=key)
-        if "schematic_formats" in values:
-            values["schematic_formats"] = list(dict.fromkeys(values["schematic_formats"]))
-        exports = cls._of(values).checked()
-        return exports
+        if values.get("schematic_formats") is not None:  # given, a list must name one at least (left out: every one)
+            values["schematic_formats"] = list(bundle.check_schematic_formats(values["schematic_formats"]))
+        # Names chosen from lists (orientation, line visibilities, ...) are checked where they are used.
+        return cls._of(values).checked()
 
     @classmethod
     def of(cls, **values: Any) -> Exports:

@@ -236,8 +236,7 @@ def _is_name_list(value: object) -> bool:
 
 
 def _choice(field: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise InvalidInput(f"{field} must be one of {', '.join(choices)}, got {names.shown(value)}", field=field)
+    InvalidInput.unless_one_of(field, value, choices)
 
 
 def room_above(placement: schematic.Placement, settings: mapart.MapArtSettings) -> int:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from pixeletica import names
 from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput, LimitExceeded
 
@@ -55,12 +54,9 @@ class Lines:
 
     @classmethod
     def variant(cls, name: str, **kw: object) -> Lines:
-        try:
-            block, chunk, _ = LINE_VARIANTS[name]
-        except KeyError:
-            raise InvalidInput(
-                f"unknown line visibility {names.shown(name)}; choose from: {', '.join(LINE_VARIANTS)}"
-            ) from None
+        variants = tuple(LINE_VARIANTS)
+        InvalidInput.unless_one_of("line_visibilities", name, variants, f"a list of some of: {', '.join(variants)}")
+        block, chunk, _ = LINE_VARIANTS[name]
         return cls(block=block, chunk=chunk, **kw)  # type: ignore[arg-type]  # (kw: the other fields, by name)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
+from pixeletica import names
 from pixeletica.engine import defaults, image_io, png, render, textures
 from pixeletica.engine import palette as palettes
 from pixeletica.engine.blockgrid import BlockGrid
@@ -294,10 +295,11 @@ SCHEMATIC_FORMATS = ("litematic", "schem", "nbt", "mcfunction")
 
 def check_schematic_formats(formats: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """The formats, checked: known names, at least one; raises :class:`InvalidInput` otherwise."""
-    unknown = [f for f in formats if f not in SCHEMATIC_FORMATS]
-    if unknown or not formats:
-        given = ", ".join(map(str, unknown)) if unknown else "none"
-        raise InvalidInput(f"schematic formats must be some of {', '.join(SCHEMATIC_FORMATS)}; got {given}")
+    if not formats or not set(formats) <= set(SCHEMATIC_FORMATS):
+        raise InvalidInput(
+            f"schematic_formats must be a list of some of: {', '.join(SCHEMATIC_FORMATS)}; got {names.shown(formats)}",
+            field="schematic_formats",
+        )
     return tuple(dict.fromkeys(formats))
 
 

@@ -66,15 +66,10 @@ class Placement:
     description: str = ""
 
     def validate(self) -> None:
-        if self.orientation not in ORIENTATIONS:
-            raise InvalidInput(f"unknown orientation {self.orientation!r}; choose one of: {', '.join(ORIENTATIONS)}")
-        if self.facing not in FACINGS:
-            raise InvalidInput(f"unknown facing {self.facing!r}; choose one of: {', '.join(FACINGS)}")
-        if self.game_version not in DATA_VERSIONS:
-            raise InvalidInput(
-                f"unknown game version {self.game_version!r} for schematics; choose a Java release from "
-                f"1.13 to {list(DATA_VERSIONS)[-1]}, e.g. {defaults.DEFAULT_GAME_VERSION}"
-            )
+        InvalidInput.unless_one_of("orientation", self.orientation, ORIENTATIONS, " or ".join(ORIENTATIONS))
+        InvalidInput.unless_one_of("facing", self.facing, FACINGS)
+        releases = f"a Java release from 1.13 to {list(DATA_VERSIONS)[-1]} like {defaults.DEFAULT_GAME_VERSION!r}"
+        InvalidInput.unless_one_of("game_version", self.game_version, tuple(DATA_VERSIONS), releases)
         for axis in ("origin_x", "origin_y", "origin_z"):
             value = getattr(self, axis)
             if isinstance(value, bool) or not isinstance(value, int):
