@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import numpy as np  # noqa: E402
 
 from pixeletica.engine import conversion_settings, image_io, mapart, production, quality  # noqa: E402
-from pixeletica.engine.exports import maps, schematic  # noqa: E402
+from pixeletica.engine.exports import maps, world  # noqa: E402
 
 PHOTOS = sorted(p for p in (ROOT / "samples").iterdir() if p.suffix in (".jpg", ".png"))
 KINDS = {
@@ -59,7 +59,7 @@ def whole_build(path: Path) -> tuple[float, float, int]:
     rgb = framed(path, 4, 4)
     art = mapart.plan(rgb, np.ones(rgb.shape[:2], dtype=bool), mapart.MapArtSettings(kind="staircase", max_height=32))
     planned = time.perf_counter()
-    placement = schematic.Placement(origin_x=-64, origin_y=64, origin_z=-64)
+    placement = world.Placement(origin_x=-64, origin_y=64, origin_z=-64)
     files, _ = maps.made_files(art, rgb, path.stem, placement)
     return planned - started, time.perf_counter() - planned, len(files)
 

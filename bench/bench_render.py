@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import numpy as np  # noqa: E402
 
 from pixeletica.engine import palette, pipeline, render, textures  # noqa: E402
-from pixeletica.engine.exports import bundle, schematic, tiles  # noqa: E402
+from pixeletica.engine.exports import bundle, tiles, world  # noqa: E402
 
 
 def main() -> None:
@@ -60,7 +60,7 @@ def main() -> None:
     print(f"| dithered PNG, block grid, materials | | {basic:.2f} s | |")
     print(f"| 4 renders (every line variant), PNG level 1 | 4 x 8192x8192 px | {total - converted - basic:.2f} s | |")
     start = time.perf_counter()
-    placement = schematic.Placement(orientation="floor")
+    placement = world.Placement(orientation="floor")
     schematics = bundle.schematic_outputs(result.grid, "astronaut", placement)
     schem_time = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as folder:

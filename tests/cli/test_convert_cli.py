@@ -117,10 +117,10 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
         "category": ([photo, "--category", "wol"], "unknown category 'wol'"),
         "palette": ([photo, "--palette-file", str(tmp_path / "nope.csv")], "palette file"),
         "division": ([photo, "-w", "10", "--division", "500"], "image_division 500 is more parts than the 10x10 grid"),
-        "facing": ([photo, "--schematic", "--orientation", "wall", "--facing", "up"], "facing must be one of south, north, east, west, got 'up'"),
+        "facing": ([photo, "--schematic", "--orientation", "wall", "--facing", "up"], "facing must be one of south"),
         "version": ([photo, "--schematic", "--game-version", "1.8"], "game_version must be a Java release from 1.13"),
         "labels": ([photo, "--lines", "both", "--chunk-labels", "--scale", "2"], "chunk_labels need a scale of 4"),
-        "format": ([photo, "--schematic", "--schematic-format", "mca"], "schematic_formats must be a list of some of: litematic"),
+        "format": ([photo, "--schematic", "--schematic-format", "mca"], "schematic_formats must be a list of some of"),
     }
 
 
@@ -197,7 +197,8 @@ def test_textured_renders_from_the_command_line(tmp_path, photo_path):
     with Image.open(out / "astronaut_chunk_lines.png") as im:
         assert im.size == (24 * 8, 24 * 8)
     bad = run("convert", str(photo_path), "-w", "24", "--lines", "grid", "--out", str(tmp_path / "b"))
-    assert bad.returncode == 2 and "line_visibilities must be a list of some of: " in bad.stderr and "got 'grid'" in bad.stderr
+    assert bad.returncode == 2 and "line_visibilities must be a list of some of: " in bad.stderr
+    assert "got 'grid'" in bad.stderr
     colour = run(
         "convert", str(photo_path), "--lines", "both", "--chunk-line-color", "red", "--out", str(tmp_path / "c")
     )

@@ -13,12 +13,12 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 from PIL import Image
 
-from pixeletica.engine import image_io, mapart, quality
-from pixeletica.engine.exports import maps, schematic
+from pixeletica.engine import image_io, mapart, quality, staircase
+from pixeletica.engine.exports import maps, schematic, world
 from pixeletica.errors import InvalidInput
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-PLACEMENT = schematic.Placement(origin_x=-64, origin_y=64, origin_z=-64)
+PLACEMENT = world.Placement(origin_x=-64, origin_y=64, origin_z=-64)
 
 
 def files_by_path(made: list[maps.MapFile], summary: dict[str, object]) -> tuple[dict[str, bytes], dict[str, object]]:
@@ -88,10 +88,10 @@ def test_the_written_build_shows_exactly_the_planned_picture(photo, kind, max_he
 
 def test_columns_stand_as_low_as_their_shades_allow():
     shades = np.array([[2], [2], [2], [0], [0], [1], [2], [0]], dtype=np.uint8)
-    heights = mapart.heights_for(shades)[:, 0].tolist()
+    heights = staircase.heights_for(shades)[:, 0].tolist()
     # the north line, three rises, two falls (the falls need only sink to 0), level, a rise and a fall
     assert heights == [0, 1, 2, 3, 1, 0, 0, 1, 0]
-    assert np.array_equal(mapart.shades_from_heights(mapart.heights_for(shades)), shades)
+    assert np.array_equal(staircase.shades_from_heights(staircase.heights_for(shades)), shades)
 
 
 @examples(max_examples=300, deadline=None)
@@ -100,8 +100,8 @@ def test_any_shades_get_levels_that_show_them_from_the_ground_up(columns):
     width = len(columns)
     height = max(len(c) for c in columns)
     shades = np.array([[c[z % len(c)] for c in columns] for z in range(height)], dtype=np.uint8)
-    heights = mapart.heights_for(shades)
-    assert np.array_equal(mapart.shades_from_heights(heights), shades)
+    heights = staircase.heights_for(shades)
+    assert np.array_equal(staircase.shades_from_heights(heights), shades)
     assert (heights.min(axis=0) == 0).all()  # every column stands on the ground
     assert heights.shape == (height + 1, width)
 
@@ -149,12 +149,12 @@ def test_map_files_read_back_byte_for_byte(tmp_path):
     rgb, opaque = image_io.split_alpha(rgba)
     art = mapart.plan(rgb, opaque, mapart.MapArtSettings(kind="map-file"))
     assert (art.colour_ids[:40, :30] == 0).all() and (art.shades == 3).any()
-    placement = schematic.Placement(origin_x=64, origin_z=-64, game_version="1.20.1")
+    placement = world.Placement(origin_x=64, origin_z=-64, game_version="1.20.1")
     files, summary = files_by_path(*maps.made_files(art, rgb, "astro", placement, start_id=7))
     assert summary["map_ids"] == "7..8" and "astro.litematic" not in files
     for n, rows in ((7, slice(0, 128)), (8, slice(128, 256))):
         root = amulet_nbt.load(files[f"world/data/map_{n}.dat"]).compound
-        assert int(root["DataVersion"]) == schematic.DATA_VERSIONS["1.20.1"]
+        assert int(root["DataVersion"]) == world.DATA_VERSIONS["1.20.1"]
         data = root["data"]
         colours = np.asarray(data["colors"]).astype(np.uint8)
         assert colours.size == 128 * 128

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from pixeletica.engine import conversion_settings as settings
-from pixeletica.engine import mapart, palette, pipeline, production
+from pixeletica.engine import mapart, palette, pipeline, production, staircase
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_a_map_art_task_s_web_map_shows_the_maps_colours_each_block_s_level_and_
     full = np.asarray(Image.open(io.BytesIO(web["full-image.png"])).convert("RGBA"))
     assert full.shape == (128 * 16, 256 * 16, 4) and np.array_equal(full[::16, ::16], preview)  # and so do the tiles
     # the name under the pointer says the shade that the levels give by the game's rule
-    shade_names = np.array(mapart.SHADE_NAMES)[mapart.shades_from_heights(art.heights)]
+    shade_names = np.array(mapart.SHADE_NAMES)[staircase.shades_from_heights(art.heights)]
     named = np.array([[data["blocks"][key]["name"].rsplit(", ", 1)[1] for key in row] for row in data["matrix"]])
     assert np.array_equal(named, np.char.add(shade_names, " shade"))
     block_of = {colour_id: block.block for colour_id, block in art.blocks.items()}

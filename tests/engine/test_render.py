@@ -88,7 +88,7 @@ def test_block_lines_and_alpha_blending():
     assert render.parse_rgba("#102030") == (16, 32, 48, 255)
     with pytest.raises(InvalidInput, match="block_line_color must be a colour"):
         render.parse_rgba("red", "block_line_color")
-    with pytest.raises(InvalidInput, match="line_visibilities must be a list of some of: .*, got 'grid'"):
+    with pytest.raises(InvalidInput, match=r"line_visibilities must be a list of some of: .*, got 'grid'"):
         render.Lines.variant("grid")
 
 

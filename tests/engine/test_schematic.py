@@ -8,7 +8,7 @@ import pytest
 
 from pixeletica.engine import palette
 from pixeletica.engine.blockgrid import BlockGrid
-from pixeletica.engine.exports import schematic
+from pixeletica.engine.exports import schematic, world
 from pixeletica.errors import InvalidInput
 
 
@@ -31,7 +31,7 @@ def _root(data: bytes):
 
 
 def test_sponge_v3_for_worldedit(grid):
-    placement = schematic.Placement(orientation="wall", origin_x=5, origin_y=120, origin_z=-3)
+    placement = world.Placement(orientation="wall", origin_x=5, origin_y=120, origin_z=-3)
     root = _root(schematic.to_sponge(grid, placement))["Schematic"]
     assert int(root["Version"]) == 3 and int(root["DataVersion"]) == 3955
     width, height, length = int(root["Width"]), int(root["Height"]), int(root["Length"])
@@ -52,7 +52,7 @@ def test_sponge_v3_for_worldedit(grid):
 
 
 def test_litematica(grid):
-    placement = schematic.Placement(orientation="floor", name="cat", author="me", description="a test")
+    placement = world.Placement(orientation="floor", name="cat", author="me", description="a test")
     root = _root(schematic.to_litematic(grid, placement))
     assert str(root["Metadata"]["Name"]) == "cat" and str(root["Metadata"]["Author"]) == "me"
     assert int(root["MinecraftDataVersion"]) == 3955
@@ -77,7 +77,7 @@ def test_litematica(grid):
 
 
 def test_structure_pieces_are_at_most_48_and_cover_the_build(grid):
-    placement = schematic.Placement(orientation="floor")
+    placement = world.Placement(orientation="floor")
     pieces = schematic.to_structures(grid, placement)
     assert len(pieces) == 3 * 2  # 100 -> 48 + 48 + 4 along x, 70 -> 48 + 22 along z
     seen = 0
@@ -97,7 +97,7 @@ def test_structure_pieces_are_at_most_48_and_cover_the_build(grid):
 def test_mcfunction_merges_runs_into_fill(grid):
     pal = palette.select(palette.PaletteFilter(include_blocks=("stone", "white_wool")))
     line = BlockGrid.from_palette(np.array([[0, 0, 0, 1, -1, 1]], dtype=np.int16), pal)
-    text = schematic.to_mcfunction(line, schematic.Placement(orientation="floor", origin_x=-2, origin_y=64)).decode()
+    text = schematic.to_mcfunction(line, world.Placement(orientation="floor", origin_x=-2, origin_y=64)).decode()
     commands = [c for c in text.splitlines() if not c.startswith("#")]
     first, second = pal.ids
     assert commands == [f"fill -2 64 0 0 64 0 {first}", f"setblock 1 64 0 {second}", f"setblock 3 64 0 {second}"]
@@ -110,7 +110,7 @@ def test_mcfunction_merges_runs_into_fill(grid):
 def test_wall_facing_turns_the_picture_towards_its_viewer(facing, step):
     pal = palette.select(palette.PaletteFilter(include_blocks=("stone", "white_wool", "oak_planks", "red_concrete")))
     small = BlockGrid.from_palette(np.array([[0, 1, 2], [3, 0, 1]], dtype=np.int16), pal)
-    placement = schematic.Placement(orientation="wall", facing=facing, origin_x=10, origin_y=70, origin_z=-5)
+    placement = world.Placement(orientation="wall", facing=facing, origin_x=10, origin_y=70, origin_z=-5)
     text = schematic.to_mcfunction(small, placement).decode()
     placed = {}
     for command in text.splitlines():
@@ -128,7 +128,7 @@ def test_wall_facing_turns_the_picture_towards_its_viewer(facing, step):
 
 
 def test_schematics_record_the_chosen_game_version(grid):
-    placement = schematic.Placement(orientation="floor", game_version="1.19.2")
+    placement = world.Placement(orientation="floor", game_version="1.19.2")
     assert int(_root(schematic.to_sponge(grid, placement))["Schematic"]["DataVersion"]) == 3120
     assert int(_root(schematic.to_litematic(grid, placement))["MinecraftDataVersion"]) == 3120
     assert all(int(_root(data)["DataVersion"]) == 3120 for _, _, data in schematic.to_structures(grid, placement))
@@ -136,30 +136,30 @@ def test_schematics_record_the_chosen_game_version(grid):
 
 def test_bad_placements_name_the_field(grid):
     with pytest.raises(InvalidInput, match="orientation must be floor or wall, got 'ceiling'"):
-        schematic.to_sponge(grid, schematic.Placement(orientation="ceiling"))
+        schematic.to_sponge(grid, world.Placement(orientation="ceiling"))
     with pytest.raises(InvalidInput, match=r"game_version must be a Java release from 1\.13 .*, got '1\.8'"):
-        schematic.to_sponge(grid, schematic.Placement(game_version="1.8"))
+        schematic.to_sponge(grid, world.Placement(game_version="1.8"))
     with pytest.raises(InvalidInput, match="facing must be one of south, north, east, west, got 'up'"):
-        schematic.to_sponge(grid, schematic.Placement(orientation="wall", facing="up"))
+        schematic.to_sponge(grid, world.Placement(orientation="wall", facing="up"))
 
 
 def test_placements_stay_inside_the_world():
     with pytest.raises(InvalidInput, match="origin_x 2147483648 is outside the world"):
-        schematic.Placement(origin_x=2**31).validate()
+        world.Placement(origin_x=2**31).validate()
     with pytest.raises(InvalidInput, match="origin_y 320 is outside the build height"):
-        schematic.Placement(origin_y=320).validate()
+        world.Placement(origin_y=320).validate()
     with pytest.raises(InvalidInput, match=r"origin_y -1 .* y runs from 0 to 255"):
-        schematic.Placement(origin_y=-1, game_version="1.17.1").validate()
-    schematic.Placement(origin_y=-64).validate()
+        world.Placement(origin_y=-1, game_version="1.17.1").validate()
+    world.Placement(origin_y=-64).validate()
     with pytest.raises(InvalidInput, match="below the world's bottom"):
-        schematic.Placement(orientation="wall", origin_y=100).check_fits(10, 200)
-    schematic.Placement(orientation="wall", origin_y=319).check_fits(10, 384)
-    schematic.Placement(orientation="floor", origin_x=-29_999_983).check_fits(16, 16)  # runs towards +x: fits
-    schematic.Placement(orientation="wall", origin_z=29_999_980).check_fits(300, 10)  # one block deep
+        world.Placement(orientation="wall", origin_y=100).check_fits(10, 200)
+    world.Placement(orientation="wall", origin_y=319).check_fits(10, 384)
+    world.Placement(orientation="floor", origin_x=-29_999_983).check_fits(16, 16)  # runs towards +x: fits
+    world.Placement(orientation="wall", origin_z=29_999_980).check_fits(300, 10)  # one block deep
     with pytest.raises(InvalidInput, match="past the world's edge"):
-        schematic.Placement(orientation="floor", origin_z=29_999_000).check_fits(10, 2000)
+        world.Placement(orientation="floor", origin_z=29_999_000).check_fits(10, 2000)
     with pytest.raises(InvalidInput, match="whole number"):
-        schematic.Placement(origin_x=1.5).validate()
+        world.Placement(origin_x=1.5).validate()
 
 
 def test_litematica_files_read_back_with_litemapy_block_for_block(tmp_path):
@@ -170,7 +170,7 @@ def test_litematica_files_read_back_with_litemapy_block_for_block(tmp_path):
         names = ["minecraft:air", *(f"minecraft:block_{i}" for i in range(size - 2)), "minecraft:birch_log[axis=y]"]
         blocks = rng.integers(0, size, (7, 5, 9)).astype(np.int32)
         path = tmp_path / f"b{size}.litematic"
-        path.write_bytes(schematic.to_litematic(schematic.Build(blocks, names, (0, 0, 0)), schematic.Placement()))
+        path.write_bytes(schematic.to_litematic(schematic.Build(blocks, names, (0, 0, 0)), world.Placement()))
         region = next(iter(Schematic.load(str(path)).regions.values()))
         assert (region.width, region.height, region.length) == blocks.shape
         for x, y, z in np.ndindex(*blocks.shape):

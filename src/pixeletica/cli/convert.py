@@ -28,7 +28,7 @@ from pixeletica.engine import (
     production,
     quality,
 )
-from pixeletica.engine.exports import bundle, schematic
+from pixeletica.engine.exports import bundle, world
 from pixeletica.errors import InvalidInput
 
 _PROGRESS_DELAY = 0.5  # seconds before a progress bar appears
@@ -190,9 +190,7 @@ def convert(
     ] = defaults.DEFAULT_ORIENTATION,
     facing: Annotated[
         str,
-        typer.Option(
-            help=f"Which way a wall's picture faces: {', '.join(schematic.FACINGS[:-1])} or {schematic.FACINGS[-1]}."
-        ),
+        typer.Option(help=f"Which way a wall's picture faces: {', '.join(world.FACINGS[:-1])} or {world.FACINGS[-1]}."),
     ] = defaults.DEFAULT_FACING,
     origin_y: Annotated[
         int, typer.Option(help="World Y of the build (floor) or of its top row (wall).")

@@ -22,7 +22,7 @@ from typing import Any
 
 from pixeletica import names
 from pixeletica.engine import defaults, image_io, mapart_options, palette, pipeline, production, render
-from pixeletica.engine.exports import bundle, schematic
+from pixeletica.engine.exports import bundle, world
 from pixeletica.errors import InvalidInput, LimitExceeded
 
 #: The line variants a render can be drawn with, by the name users choose them with.
@@ -163,9 +163,9 @@ class Exports:
             chunk_labels=bool(self.chunk_labels),
         )
 
-    def placement(self, stem: str) -> schematic.Placement:
+    def placement(self, stem: str) -> world.Placement:
         """Where the schematics stand; named after the schematic name, else ``stem``."""
-        return schematic.Placement(
+        return world.Placement(
             orientation=self.orientation,
             facing=self.facing,
             origin_x=self.origin_x,
@@ -328,7 +328,7 @@ class ConversionSettings:
             zip_source=source_name,
         )
 
-    def map_placement(self, stem: str) -> schematic.Placement:
+    def map_placement(self, stem: str) -> world.Placement:
         """Where map art stands: as the exports say, its origin on a map's edge
         (:data:`~pixeletica.engine.mapart_options.MAP_ORIGIN`) where they do not give it."""
         exports = self.exports or Exports()

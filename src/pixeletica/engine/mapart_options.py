@@ -17,7 +17,7 @@ from typing import Any
 
 from pixeletica import names
 from pixeletica.engine import mapart, palette
-from pixeletica.engine.exports import maps, schematic
+from pixeletica.engine.exports import maps, world
 from pixeletica.errors import InvalidInput
 
 #: Where map art starts when its settings do not say: x and z of the map whose centre is 0, 0.
@@ -141,7 +141,7 @@ class MapArtOptions:
             **chosen,
         )
 
-    def check(self, placement: schematic.Placement) -> None:
+    def check(self, placement: world.Placement) -> None:
         """Refuse what cannot be made where ``placement`` says: a wall, an origin off the map grid, a build
         past the world's edge or height, blocks or map files not in its game version; raises :class:`InvalidInput`."""
         if placement.orientation != "floor":
@@ -239,6 +239,6 @@ def _choice(field: str, value: str, choices: tuple[str, ...]) -> None:
     InvalidInput.unless_one_of(field, value, choices)
 
 
-def room_above(placement: schematic.Placement, settings: mapart.MapArtSettings) -> int:
+def room_above(placement: world.Placement, settings: mapart.MapArtSettings) -> int:
     """Levels a build has from its support blocks (or its lowest art block) up to the world's top."""
     return placement.build_height[1] - (placement.origin_y - settings.support_levels) + 1

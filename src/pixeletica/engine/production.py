@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from pixeletica.engine import image_io, mapart, mapart_options, pipeline, textures
 from pixeletica.engine.blockgrid import BlockGrid
-from pixeletica.engine.exports import bundle, maps, schematic, tiles
+from pixeletica.engine.exports import bundle, maps, tiles, world
 from pixeletica.engine.palette import Palette
 
 #: write(path relative to the web map's folder, bytes): where a web map's files go.
@@ -39,7 +39,7 @@ class Plan:
     renders: bool = False
     web_map: bool = False
     #: Where the schematics stand; None: no schematics.
-    schematics: schematic.Placement | None = None
+    schematics: world.Placement | None = None
     schematic_formats: tuple[str, ...] = bundle.SCHEMATIC_FORMATS
     #: Safe file stem of the schematics; None: ``stem``.
     schematic_stem: str | None = None
@@ -64,7 +64,7 @@ class Plan:
         return plan
 
     @property
-    def map_placement(self) -> schematic.Placement:
+    def map_placement(self) -> world.Placement:
         """Where map art stands."""
         if self.schematics is None:
             raise ValueError("a map-art plan needs a placement")
@@ -266,7 +266,7 @@ def _web_map(result: pipeline.Conversion, rendering: bundle.RenderOptions, write
 
 
 def _map_art_web(
-    art: mapart.MapArt, wanted: mapart_options.MapArtOptions, placement: schematic.Placement, write: WebWriter
+    art: mapart.MapArt, wanted: mapart_options.MapArtOptions, placement: world.Placement, write: WebWriter
 ) -> bundle.Output:
     """The web map of a map art: its tiles in exactly the maps' colours, each block's level (``heights`` in
     ``blockdata.json``: the picture's rows, the line north of it left out) and what the maps are."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
 from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, mapart, mapart_options, palette
-from pixeletica.engine.exports import bundle, maps, schematic
+from pixeletica.engine.exports import bundle, maps, world
 from pixeletica.tasks.model import Priority
 
 router = APIRouter(tags=["conversion"])
@@ -36,10 +36,10 @@ def options(app: State) -> dict[str, Any]:
         "line_visibilities": list(conversion_settings.LINE_VISIBILITIES),
         "export_defaults": metadata.EXPORT_DEFAULTS,
         "schematic_formats": list(bundle.SCHEMATIC_FORMATS),
-        "orientations": list(schematic.ORIENTATIONS),
-        "facings": list(schematic.FACINGS),
+        "orientations": list(world.ORIENTATIONS),
+        "facings": list(world.FACINGS),
         "default_facing": defaults.DEFAULT_FACING,
-        "game_versions": list(schematic.DATA_VERSIONS),
+        "game_versions": list(world.DATA_VERSIONS),
         "default_game_version": defaults.DEFAULT_GAME_VERSION,
         "priorities": [p.label for p in sorted(Priority, reverse=True)],
         "default_priority": metadata.DEFAULT_PRIORITY.label,

@@ -13,7 +13,7 @@ from pixeletica import names
 from pixeletica.engine import defaults, image_io, png, render, textures
 from pixeletica.engine import palette as palettes
 from pixeletica.engine.blockgrid import BlockGrid
-from pixeletica.engine.exports import materials, schematic, split
+from pixeletica.engine.exports import materials, schematic, split, world
 from pixeletica.engine.pipeline import Conversion
 from pixeletica.errors import InvalidInput
 
@@ -134,9 +134,9 @@ class RenderOptions:
             )
         for name in ("origin_x", "origin_z"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or abs(value) > schematic.WORLD_LIMIT:
+            if isinstance(value, bool) or not isinstance(value, int) or abs(value) > world.WORLD_LIMIT:
                 raise InvalidInput(
-                    f"{name} must be a whole number from {-schematic.WORLD_LIMIT:,} to {schematic.WORLD_LIMIT:,}, "
+                    f"{name} must be a whole number from {-world.WORLD_LIMIT:,} to {world.WORLD_LIMIT:,}, "
                     f"got {value!r}",
                     field=name,
                 )
@@ -304,7 +304,7 @@ def check_schematic_formats(formats: tuple[str, ...] | list[str]) -> tuple[str, 
 
 
 def schematic_outputs(
-    grid: BlockGrid, stem: str, placement: schematic.Placement, formats: tuple[str, ...] = SCHEMATIC_FORMATS
+    grid: BlockGrid, stem: str, placement: world.Placement, formats: tuple[str, ...] = SCHEMATIC_FORMATS
 ) -> list[Output]:
     """The build for the chosen tools: Litematica, WorldEdit (Sponge v3), structure blocks, a function.
 

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from pixeletica import names
 from pixeletica.engine import image_io, mapart, png, quality
 from pixeletica.engine.blockgrid import BlockGrid
-from pixeletica.engine.exports import materials, schematic
+from pixeletica.engine.exports import materials, schematic, world
 from pixeletica.engine.mapart import MAP_SIZE, MapArt
 from pixeletica.errors import InvalidInput
 
@@ -299,7 +299,7 @@ def made_files(
     art: MapArt,
     source: NDArray[np.uint8],
     stem: str,
-    placement: schematic.Placement,
+    placement: world.Placement,
     *,
     start_id: int = 0,
     layout: str = "auto",
