@@ -34,3 +34,26 @@ def test_top_level_help_imports_no_command_module():
     assert "LOADED ['pixeletica.cli.main']" in done.stdout, done.stdout
     for name in main.COMMANDS:
         assert name in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (["convert", "--bogus"], "error: No such option: --bogus"),
+        (["convert", "photo.png", "--width", "abc"], "error: Invalid value for '--width' / '-w'"),
+        (["task", "list", "--limit", "many"], "error: Invalid value for '--limit'"),
+        (["bogus"], "error: No such command 'bogus'."),
+    ],
+)
+def test_a_command_line_that_does_not_parse_is_one_line_and_exit_2(arguments, said):
+    done = subprocess.run([sys.executable, "-m", "pixeletica", *arguments], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith(said) and done.stderr.count("\n") == 1, done.stderr
+    assert "--help'" in done.stderr  # where to read what it takes
+
+
+def test_no_arguments_show_the_help_and_version_exits_0():
+    bare = subprocess.run([sys.executable, "-m", "pixeletica"], capture_output=True, text=True, timeout=60)
+    assert "Usage:" in bare.stdout + bare.stderr and "convert" in bare.stdout + bare.stderr
+    version = subprocess.run([sys.executable, "-m", "pixeletica", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("pixeletica ")

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException
 from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:  # the click that Typer carries (its group's methods are typed with it)
@@ -158,10 +159,22 @@ def main(
 
 
 def run() -> None:
-    """Console-script entry point. An extra found missing only while running (``worker --celery``
-    without Celery) is one line and exit code 2, like one found missing before."""
+    """Console-script entry point. A command line that does not parse (an unknown option, a value of the
+    wrong type) is one line and exit code 2, as is an extra found missing only while running
+    (``worker --celery`` without Celery)."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except ClickException as problem:
+        if type(problem).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as asked for
+            problem.show()
+        else:
+            context = getattr(problem, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            typer.echo(f"error: {problem.format_message()}{hint}", err=True)
+        sys.exit(problem.exit_code)
+    except typer.Abort:  # Ctrl-C or end of input at a prompt
+        typer.echo("aborted", err=True)
+        sys.exit(1)
     except ModuleNotFoundError as missing:
         extra = _extra_of(missing.name)
         if extra is None:
@@ -169,3 +182,4 @@ def run() -> None:
         command = next((argument for argument in sys.argv[1:] if argument in COMMANDS), "")
         typer.echo(f"error: {_missing_extras_message(command, [extra])}", err=True)
         sys.exit(_EXIT_MISSING_EXTRA)
+    sys.exit(code if isinstance(code, int) else 0)
