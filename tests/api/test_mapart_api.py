@@ -163,7 +163,7 @@ def test_the_preview_of_map_art_is_the_maps_picture(server):
 
 
 def test_options_offer_map_art_with_every_colour_and_its_blocks(server):
-    offered = server.client.get("/api/options").json()["mapArt"]
+    offered = server.client.get("/api/options").json()["map_art"]
     assert offered["kinds"] == ["flat", "staircase", "map-file"] and offered["framings"] == ["crop", "fit"]
     assert offered["support_modes"] == ["none", "needed", "all"] and offered["layouts"] == ["auto", "legacy", "modern"]
     assert offered["default_support_block"] == "minecraft:cobblestone" and offered["default_origin"] == -64

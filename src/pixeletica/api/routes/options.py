@@ -43,7 +43,7 @@ def options(app: State) -> dict[str, Any]:
         "default_game_version": defaults.DEFAULT_GAME_VERSION,
         "priorities": [p.label for p in sorted(Priority, reverse=True)],
         "default_priority": metadata.DEFAULT_PRIORITY.label,
-        "mapArt": _map_art(),
+        "map_art": _map_art(),
         "limits": {
             "max_size": settings.max_size,
             "max_upload_bytes": settings.max_upload_size,

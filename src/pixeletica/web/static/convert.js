@@ -55,7 +55,7 @@ async function loadOptions() {
   fill($("priority"), o.priorities, o.default_priority);
   $("width").max = o.limits.max_size;
   $("height").max = o.limits.max_size;
-  fillMapArt(o.mapArt, o.game_versions[0]);
+  fillMapArt(o.map_art, o.game_versions[0]);
 }
 
 const colourName = (name) => name.replace(/^COLOR_/, "").toLowerCase().replaceAll("_", " ");
@@ -69,7 +69,7 @@ function newer(a, b) {
 }
 const chip = (rgb) => el("span", { class: "chip", "aria-hidden": "true", style: `background: rgb(${rgb.join(",")})` });
 
-/** The map-art section from /api/options mapArt: its choices, defaults, colours and their blocks. */
+/** The map-art section from /api/options map_art: its choices, defaults, colours and their blocks. */
 function fillMapArt(m, oldestVersion) {
   fill($("map_art"), ["", ...m.kinds], "", (k) => (k ? KIND_LABELS[k] || k : "off — a block picture"));
   const [across, down] = m.default_maps.split("x");
@@ -109,7 +109,7 @@ function showMapArt() {
 /** Map art starts on a map's edge: the origin moves between the two defaults as map art is turned on or off. */
 function moveOrigin(on) {
   const o = state.options;
-  const [from, to] = on ? [o.export_defaults, o.mapArt.default_origin] : [o.mapArt.default_origin, o.export_defaults];
+  const [from, to] = on ? [o.export_defaults, o.map_art.default_origin] : [o.map_art.default_origin, o.export_defaults];
   for (const axis of ["origin_x", "origin_z"]) {
     const was = typeof from === "number" ? from : from[axis], now = typeof to === "number" ? to : to[axis];
     if ($(axis).value.trim() === String(was)) $(axis).value = now;
@@ -273,7 +273,7 @@ async function preview() {
 
 /** Blocks across and down of the maps the metadata asks for (the server says what is wrong with a bad count). */
 function mapArtSize(meta) {
-  const side = state.options.mapArt.map_size;
+  const side = state.options.map_art.map_size;
   const [across, down] = meta.maps.split("x").map(Number);
   return { width: (across || 1) * side, height: (down || 1) * side, across, down };
 }
