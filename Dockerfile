@@ -52,9 +52,11 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin pixeletica \
     && mkdir -p /data \
     && chown pixeletica:pixeletica /data
 COPY --from=build /opt/pixeletica /opt/pixeletica
-# The compiled kernels, where the user's cache is (numba writes a kernel for another architecture there).
-COPY --from=build --chown=pixeletica:pixeletica /cache /home/pixeletica/.cache
+# The compiled kernels, read-only, as the cache of every user (XDG_CACHE_HOME): whatever user the container
+# runs as, each of its processes starts from a copy in /tmp (engine/_jit.py), so none compiles on first use.
+COPY --from=build /cache /opt/pixeletica/cache
 ENV PATH=/opt/pixeletica/bin:$PATH \
+    XDG_CACHE_HOME=/opt/pixeletica/cache \
     PIXELETICA_DATA_DIR=/data \
     NUMBA_CPU_NAME=${NUMBA_CPU} \
     PIXELETICA_PRELOAD_KERNELS=true \

@@ -21,7 +21,7 @@ standin=""
 
 usage() {
     echo "usage: scripts/image.sh build [podman build options] | check [pytest arguments]" >&2
-    exit 2
+    exit "${1:-2}"
 }
 
 tools() {
@@ -79,6 +79,7 @@ build() {
 }
 
 [ $# -ge 1 ] || usage
+case "$1" in -h | --help) usage 0 ;; esac
 if [ "$(id -u)" != 0 ]; then
     echo "error: scripts/image.sh needs root (podman's storage, the tests' network namespaces): run it as root" >&2
     exit 2

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from pixeletica.config import Settings
+from pixeletica.config import Settings, safe_url
 
 _SHOW = (
     "from pixeletica.config import get_settings as g; s = g(); "
@@ -39,7 +39,29 @@ def test_a_bad_value_names_the_variable():
     assert "TASK_MAX_PROCESSING_TIME='an hour' is not valid" in result.stderr
 
 
+def test_leases_and_heartbeats_that_contradict_each_other_are_refused():
+    """A heartbeat no more often than the lease would let every lease run out under a live worker; a lease
+    of years would keep a dead worker's task for ever."""
+    slow = run_with({"PIXELETICA_HEARTBEAT_SECONDS": "100", "PIXELETICA_LEASE_SECONDS": "2"})
+    assert slow.returncode != 0
+    assert "PIXELETICA_HEARTBEAT_SECONDS='100' is not valid: a heartbeat must come more often" in slow.stderr
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PIXELETICA_", "TASK_"))}
+    env = {**clean, "PIXELETICA_HEARTBEAT_SECONDS": "100", "PIXELETICA_LEASE_SECONDS": "2"}
+    told = subprocess.run([sys.executable, "-m", "pixeletica", "task", "list"], env=env, capture_output=True, text=True)
+    assert told.returncode == 2 and told.stderr.count("\n") == 1, told.stderr  # one line, no "Value error, "
+    assert told.stderr.startswith("error: PIXELETICA_HEARTBEAT_SECONDS='100' is not valid: a heartbeat must")
+    endless = run_with({"PIXELETICA_LEASE_SECONDS": "1e12"})
+    assert endless.returncode != 0 and "PIXELETICA_LEASE_SECONDS='1e12' is not valid" in endless.stderr
+
+
 def test_settings_round_trip_for_worker_processes(tmp_path):
-    settings = Settings(data_dir=tmp_path, task_monitor_interval=5, lease_seconds=2)
+    settings = Settings(data_dir=tmp_path, task_monitor_interval=5, lease_seconds=2, heartbeat_seconds=0.5)
     again = Settings.model_validate_json(settings.model_dump_json())
     assert again == settings
+
+
+def test_a_password_is_hidden_whole_even_when_it_was_not_percent_encoded():
+    hidden = safe_url("postgresql+psycopg://pixeletica:p@ss:w/rd@postgres:5432/pixeletica")
+    assert hidden == "postgresql+psycopg://pixeletica:***@postgres:5432/pixeletica"
+    assert safe_url("redis://:secret@redis:6379/0") == "redis://:***@redis:6379/0"
+    assert safe_url("redis://redis:6379/0") == "redis://redis:6379/0"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pixeletica.engine import defaults
@@ -23,6 +23,8 @@ SETTING_HINTS = {
 
 #: The broker of a Celery app made from settings without ``broker_url``: Redis on this machine.
 LOCAL_BROKER_URL = "redis://127.0.0.1:6379/0"
+#: Most worker processes one command starts (each holds a conversion's memory: hundreds of MB at the limits).
+MAX_WORKER_PROCESSES = 64
 
 
 class Settings(BaseSettings):
@@ -62,7 +64,10 @@ class Settings(BaseSettings):
         description="a task still queued this long after its message was sent is sent again (the broker lost it?)",
     )
     lease_seconds: float = Field(
-        default=15.0, gt=0, description="how long a claimed task is a worker's without a heartbeat"
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="how long a claimed task is a worker's without a heartbeat (a dead worker's task waits this long)",
     )
     heartbeat_seconds: float = Field(default=5.0, gt=0, description="how often a worker renews its lease")
     max_attempts: int = Field(default=3, ge=1, description="claims of a task before it fails for good")
@@ -209,6 +214,17 @@ class Settings(BaseSettings):
         """These settings as the environment variables that give them to another process (unset ones left out)."""
         return {self.variable(name): str(value) for name, value in self.model_dump().items() if value is not None}
 
+    @field_validator("heartbeat_seconds")
+    @classmethod
+    def _within_the_lease(cls, value: float, info: ValidationInfo) -> float:
+        lease = info.data.get("lease_seconds")
+        if lease is not None and value >= lease:
+            raise ValueError(
+                f"a heartbeat must come more often than the lease runs out (PIXELETICA_LEASE_SECONDS={lease:g}), "
+                "or every task's lease expires while its worker is alive"
+            )
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -224,7 +240,8 @@ def get_settings() -> Settings:
         first = exc.errors()[0]
         field = str(first["loc"][0])
         name = Settings.variable(field) if field in Settings.model_fields else field.upper()
-        raise InvalidInput(f"{name}={first.get('input')!r} is not valid: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise InvalidInput(f"{name}={first.get('input')!r} is not valid: {message}") from None
 
 
 def hint(setting: str | None) -> str:
@@ -233,11 +250,16 @@ def hint(setting: str | None) -> str:
 
 
 def safe_url(url: str) -> str:
-    """A database or broker URL with its password hidden, for logs and messages."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    """A database or broker URL with its password hidden, for logs and messages.
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):  # not even a URL: show what follows any credentials
+    Everything up to the last ``@`` counts as credentials: a password written into the URL without
+    percent-encoding its ``@`` (or ``:`` or ``/``) is hidden whole all the same.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:  # not even a URL: show what follows any credentials
         return url.rsplit("@", 1)[-1]
+    credentials, at, place = rest.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{place}"

@@ -43,6 +43,8 @@ def test_top_level_help_imports_no_command_module():
         (["convert", "photo.png", "--width", "abc"], "error: Invalid value for '--width' / '-w'"),
         (["task", "list", "--limit", "many"], "error: Invalid value for '--limit'"),
         (["bogus"], "error: No such command 'bogus'."),
+        (["serve", "--workers", "100000"], "error: Invalid value for '--workers' / '-w': Input should be less than"),
+        (["worker", "--concurrency", "65"], "error: Invalid value for '--concurrency' / '-c': Input should be less"),
     ],
 )
 def test_a_command_line_that_does_not_parse_is_one_line_and_exit_2(arguments, said):

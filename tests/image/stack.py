@@ -38,6 +38,8 @@ from psycopg import sql
 
 from pixeletica.cluster import servers
 
+from ..servers import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -143,6 +145,7 @@ def backing_services(config: dict[str, Any]) -> Iterator[Backing]:
             password = sql.Literal(env["POSTGRES_PASSWORD"])
             connection.execute(sql.SQL("ALTER ROLE pixeletica PASSWORD {}").format(password))
         postgres.create_database(env["POSTGRES_DB"])
+        _ask_for_passwords(postgres)
         redis.start()
         data = folder / "data"
         data.mkdir()
@@ -154,6 +157,27 @@ def backing_services(config: dict[str, Any]) -> Iterator[Backing]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _ask_for_passwords(postgres: servers.Postgres) -> None:
+    """Connections over TCP must give the role's password (as the postgres image's), not be trusted."""
+    rules = postgres.data / "pg_hba.conf"
+    lines = [line.replace("trust", "scram-sha-256") if line.startswith("host") else line for line in
+             rules.read_text().splitlines()]  # fmt: skip
+    rules.write_text("\n".join(lines) + "\n")
+    subprocess.run(
+        servers.as_postgres([servers.pg_bin("pg_ctl"), "-D", str(postgres.data), "reload"]),
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    def refused() -> bool:
+        try:
+            psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=pixeletica password=wrong dbname=postgres")
+        except psycopg.OperationalError as refusal:
+            return "password authentication failed" in str(refusal)
+        return False
+
+    wait_for(refused, 10, "PostgreSQL asking for the password")  # it reads the file again a moment after
+
+
 def _connect(postgres: servers.Postgres) -> Any:
 
     return psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=pixeletica dbname=postgres", autocommit=True)
@@ -163,9 +187,12 @@ class Container:
     """A buildah container of the image, running one Compose service's command (and restarted as its
     ``restart: unless-stopped`` would)."""
 
-    def __init__(self, service: str, spec: dict[str, Any], backing: Backing, log_folder: Path) -> None:
-        """``spec``: the service's ``command`` and ``environment`` (and the rest, unread) as Compose gives them."""
-        self.service = service
+    def __init__(
+        self, service: str, spec: dict[str, Any], backing: Backing, log_folder: Path, user: str | None = None
+    ) -> None:
+        """``spec``: the service's ``command`` and ``environment`` (and the rest, unread) as Compose gives them;
+        ``user``: ``uid:gid`` to run as instead of the image's user (``docker run --user``)."""
+        self.service, self.user = service, user
         self.spec = spec
         self.backing = backing
         self.log = log_folder / f"{service}.log"
@@ -186,7 +213,7 @@ class Container:
         return [
             # Docker's HOSTNAME is the container's host name; chroot isolation keeps this machine's
             "buildah", "run", "--isolation=chroot", "--network", "host", "--hostname", socket.gethostname(),
-            "-v", f"{self.backing.data}:/data",
+            *(["--user", self.user] if self.user else []), "-v", f"{self.backing.data}:/data",
             *(part for pair in env for part in ("-e", pair)), self.id, "--", *command,
         ]  # fmt: skip
 

@@ -31,6 +31,8 @@ SERVICES = ("api", "worker", "monitor")
 VARIABLES = {"PIXELETICA_LEASE_SECONDS": "6", "PIXELETICA_ADMIN_TOKEN": TOKEN, "RATE_LIMIT": "100/minute"}
 #: A conversion that runs for several seconds (the optimising search under CIEDE2000): killed mid-way.
 SLOW = {"width": 300, "dithering_algorithm": "optimise", "metric": "ciede2000"}
+#: A user the image does not know, without a home.
+OTHER_UID = 12345
 #: The reference client's metadata for every output.
 EVERY_OUTPUT = {
     "width": 64,
@@ -138,17 +140,30 @@ def test_services_are_healthy_by_their_own_healthchecks_and_not_root(running: St
     assert any(worker.startswith("celery:") for worker in health["workers"]["names"]), health
 
 
-def _compiled(container: stack.Container) -> dict[str, float]:
-    cache = container.root() / "home" / "pixeletica" / ".cache"
-    return {str(p.relative_to(cache)): p.stat().st_mtime for p in cache.rglob("*") if p.is_file()}
+def _compiled(folder: Path) -> dict[str, float]:
+    """Every file of a kernel cache, by its name under the source digest's folder, with its time."""
+    files = [path for path in folder.rglob("*") if path.is_file() and path.suffix in (".nbi", ".nbc")]
+    return {"/".join(path.relative_to(folder).parts[1:]): path.stat().st_mtime for path in files}
+
+
+def _image_kernels(container: stack.Container) -> dict[str, float]:
+    """The kernels compiled when the image was built (XDG_CACHE_HOME, read-only)."""
+    return _compiled(container.root() / "opt" / "pixeletica" / "cache" / "pixeletica" / "numba")
+
+
+def _kernels_of(container: stack.Container, uid: int) -> dict[str, float]:
+    """The kernel cache the container's processes of ``uid`` use: their copy of the image's (engine/_jit.py)."""
+    return _compiled(container.root() / "tmp" / f"pixeletica-numba-{uid}")
 
 
 def test_conversions_complete_without_compiling_and_their_files_are_served(running: Stack):
-    before = _compiled(running["worker"])
-    assert any(name.endswith(".nbc") for name in before), "the image carries no compiled kernels"
+    image = _image_kernels(running["worker"])
+    assert any(name.endswith(".nbc") for name in image), "the image carries no compiled kernels"
+    before = _kernels_of(running["worker"], stack.IMAGE_UID)
+    assert set(before) == set(image)  # loading every kernel at the worker's start compiled none
     first = running.finished(running.submit(EVERY_OUTPUT))
     assert first["status"] == "completed", (first["error"], first)
-    assert _compiled(running["worker"]) == before  # nothing was compiled (nor recompiled) on first use
+    assert _kernels_of(running["worker"], stack.IMAGE_UID) == before  # nothing was compiled on first use
     second = running.finished(running.submit(EVERY_OUTPUT))
     assert second["status"] == "completed", second
     categories = running.client.get(f"/api/conversion/{second['id']}/files").json()["categories"]
@@ -180,15 +195,17 @@ def test_the_services_stop_cleanly(running: Stack):
             os.killpg(container.process.pid, 0)
 
 
-def test_the_images_own_command_runs_everything_in_one_container(running: Stack):
-    """`docker run -p 8000:8000 pixeletica`: the image's CMD alone (SQLite in /data, local workers, the monitor)."""
+def test_the_images_own_command_runs_everything_in_one_container_as_any_user(running: Stack):
+    """`docker run --user 12345:0 -p 8000:8000 pixeletica`: the image's CMD alone (SQLite in /data, local
+    workers, the monitor), run as a user the image does not know (as some platforms run every container)."""
     data = running.backing.data / "alone"
     data.mkdir()
-    os.chown(data, stack.IMAGE_UID, stack.IMAGE_UID)
+    os.chown(data, OTHER_UID, 0)
     for name in SERVICES:  # port 8000 is the one container's alone
         running[name].stop()
     own = {"command": stack.inspect()["Config"]["Cmd"]}  # and only the image's environment
-    alone = stack.Container("alone", own, dataclasses.replace(running.backing, data=data), running.logs_folder)
+    backing = dataclasses.replace(running.backing, data=data)
+    alone = stack.Container("alone", own, backing, running.logs_folder, user=f"{OTHER_UID}:0")
     try:
         alone.start()
         stack.wait_healthy(running.client)
@@ -196,6 +213,7 @@ def test_the_images_own_command_runs_everything_in_one_container(running: Stack)
         wait_for(lambda: running.client.get(f"/api/conversion/{task_id}").json()["status"] == "completed", 120,
                  "the conversion in the one container")  # fmt: skip
         assert alone.stop() == 0, alone.log.read_text()[-2000:]
+        assert _kernels_of(alone, OTHER_UID) == _image_kernels(alone)  # the image's kernels, none compiled
     finally:
         alone.remove()
     # It ran there: its store is SQLite in the container's /data, and its files are beside it.

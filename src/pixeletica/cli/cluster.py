@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from pixeletica import logs, signals
+from pixeletica import config, logs, signals
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 
@@ -40,7 +40,9 @@ def _running_pid(folder: Path) -> int | None:
 @app.command("up")
 @common.reports_errors
 def up(
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Celery worker processes.")] = 2,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=config.MAX_WORKER_PROCESSES, help="Celery worker processes.")
+    ] = 2,
     port: Annotated[int, typer.Option(min=1, max=65535, help="API port on 127.0.0.1.")] = 8000,
     folder: Folder = DEFAULT_DIR,
     redis_url: Annotated[str | None, typer.Option(help="Use this Redis instead of starting redis-server.")] = None,

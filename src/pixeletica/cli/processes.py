@@ -20,7 +20,10 @@ from pixeletica.tasks.store import Store
 @common.reports_errors
 def worker(
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-c", min=1, help="Worker processes (default: CPU count).")
+        int | None,
+        typer.Option(
+            "--concurrency", "-c", min=1, max=config.MAX_WORKER_PROCESSES, help="Worker processes (default: CPU count)."
+        ),
     ] = None,
     use_celery: Annotated[
         bool,
@@ -34,7 +37,7 @@ def worker(
     settings = config.get_settings()
     logs.setup(settings)
     Store.open(settings.store_url).dispose()
-    count = concurrency or os.cpu_count() or 1
+    count = concurrency or min(os.cpu_count() or 1, config.MAX_WORKER_PROCESSES)
     if use_celery:
         if not settings.broker_url:
             raise InvalidInput(

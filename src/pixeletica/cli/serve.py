@@ -71,6 +71,7 @@ def serve(
             "--workers",
             "-w",
             min=0,
+            max=config.MAX_WORKER_PROCESSES,
             help="Local worker processes (default: CPU count, or 0 with a broker: Celery workers do the work).",
         ),
     ] = None,
@@ -92,7 +93,7 @@ def serve(
     token, token_source = admin_token(settings)
     app = create_app(settings, admin_token=token, listens_on_loopback=access.is_loopback(host))
     store = app.state.pixeletica.store
-    default_workers = 0 if settings.broker_url else (os.cpu_count() or 1)
+    default_workers = 0 if settings.broker_url else min(os.cpu_count() or 1, config.MAX_WORKER_PROCESSES)
     count = workers if workers is not None else default_workers
     supervisor = local.Supervisor(settings, count) if count > 0 else None
     stop = threading.Event()

@@ -35,7 +35,7 @@ def pg_bin(name: str) -> str:
     raise InvalidInput(f"PostgreSQL's {name} is not installed (on Debian: apt-get install postgresql)")
 
 
-def _as_postgres(command: list[str]) -> list[str]:
+def as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
@@ -55,7 +55,7 @@ class Postgres:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
-            reach = subprocess.run(_as_postgres(["test", "-w", str(self.folder)]), check=False)
+            reach = subprocess.run(as_postgres(["test", "-w", str(self.folder)]), check=False)
             if reach.returncode != 0:
                 raise InvalidInput(
                     f"PostgreSQL runs as the postgres user, who cannot reach {self.folder}; "
@@ -64,7 +64,7 @@ class Postgres:
         if (self.data / "PG_VERSION").exists():
             return
         subprocess.run(
-            _as_postgres([pg_bin("initdb"), "-D", str(self.data), "-U", "pixeletica", "--auth=trust", "-E", "UTF8"]),
+            as_postgres([pg_bin("initdb"), "-D", str(self.data), "-U", "pixeletica", "--auth=trust", "-E", "UTF8"]),
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
 
@@ -73,7 +73,7 @@ class Postgres:
         if not durable:  # tests: a crash loses the database anyway
             options += " -c fsync=off"
         done = subprocess.run(
-            _as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"]),
+            as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"]),
             check=False, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         if done.returncode != 0:
@@ -82,7 +82,7 @@ class Postgres:
 
     def stop(self, mode: str = "fast") -> None:
         subprocess.run(
-            _as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
+            as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
             check=False, capture_output=True, timeout=120,
         )  # fmt: skip
 
