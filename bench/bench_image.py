@@ -54,7 +54,7 @@ def _sizes() -> list[tuple[str, int]]:
         parts = [(f"site-packages/{p.name}", size(p)) for p in packages.iterdir() if p.is_dir()]
         parts.sort(key=lambda part: -part[1])
         caches = sum(size(p) for p in (root / "opt").rglob("__pycache__"))
-        kernels = size(root / "home" / "pixeletica" / ".cache")
+        kernels = size(root / "opt" / "pixeletica" / "cache")
         return [*parts[:6], ("compiled Python (__pycache__, in the above)", caches), ("compiled kernels", kernels)]
     finally:
         subprocess.run(["buildah", "rm", name], capture_output=True)
