@@ -231,7 +231,7 @@ class Colour:
             return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
         if self.transform is not None and im.mode == "CMYK":
             return np.asarray(self._apply(im).convert("RGBA"))
-        rgba = im.convert("RGBA")
+        rgba = im if im.mode == "RGBA" else im.convert("RGBA")  # (converting to its own mode copies it)
         if self.transform is not None and im.mode in ("RGB", "RGBA"):
             rgba = self._apply(rgba)  # after the conversion, so alpha from a tRNS key survives
         return np.asarray(rgba)
@@ -314,15 +314,17 @@ def resize(
         image = Image.fromarray(plane.astype(np.float32, copy=False), "F")
         return np.asarray(image.resize((width, height), Image.Resampling.LANCZOS), dtype=np.float64)
 
-    alpha = rgba[..., 3].astype(np.float32) * np.float32(1.0 / 255.0)
     opaque_everywhere = bool(rgba[..., 3].min() == 255)
+    # A plane of floats the size of the input is a large part of a big picture's memory: no alpha plane
+    # where every pixel is opaque.
+    alpha = None if opaque_everywhere else rgba[..., 3].astype(np.float32) * np.float32(1.0 / 255.0)
     lut = color.SRGB8_TO_LINEAR.astype(np.float32)
     out = np.empty((height, width, 4), dtype=np.uint8)
-    new_alpha = np.ones((height, width)) if opaque_everywhere else np.clip(filtered(alpha), 0.0, 1.0)
+    new_alpha = np.ones((height, width)) if alpha is None else np.clip(filtered(alpha), 0.0, 1.0)
     safe_alpha = np.where(new_alpha > 1e-6, new_alpha, 1.0)
     for c in range(3):
         plane = lut[rgba[..., c]]
-        if not opaque_everywhere:
+        if alpha is not None:
             plane *= alpha
         linear = filtered(plane) / safe_alpha
         out[..., c] = np.rint(color.linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255.0).astype(np.uint8)
