@@ -15,6 +15,7 @@ if __package__ in (None, ""):  # run as a script: make the package importable, a
     sys.path.insert(0, str(here.parent))
 
 try:
+    from pixeletica.cli import main as cli_main
     from pixeletica.cli.task import app
 except ModuleNotFoundError as missing:  # run by an interpreter without Pixeletica's dependencies
     if (missing.name or "").startswith("pixeletica"):
@@ -28,7 +29,7 @@ except ModuleNotFoundError as missing:  # run by an interpreter without Pixeleti
 
 
 def main() -> None:
-    app(prog_name="cli_task.py")
+    cli_main.run(app, prog_name="cli_task.py")
 
 
 if __name__ == "__main__":

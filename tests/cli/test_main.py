@@ -59,3 +59,10 @@ def test_no_arguments_show_the_help_and_version_exits_0():
     assert "Usage:" in bare.stdout + bare.stderr and "convert" in bare.stdout + bare.stderr
     version = subprocess.run([sys.executable, "-m", "pixeletica", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("pixeletica ")
+
+
+def test_the_seeds_task_tool_says_a_bad_command_line_in_one_line_too():
+    done = subprocess.run(
+        [sys.executable, "src/pixeletica/cli_task.py", "list", "--bogus"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and done.stderr == "error: No such option: --bogus (see 'cli_task.py list --help')\n"

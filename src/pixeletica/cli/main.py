@@ -158,12 +158,12 @@ def main(
     """Turn images into Minecraft block art."""
 
 
-def run() -> None:
-    """Console-script entry point. A command line that does not parse (an unknown option, a value of the
-    wrong type) is one line and exit code 2, as is an extra found missing only while running
-    (``worker --celery`` without Celery)."""
+def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
+    """Console-script entry point (of ``entry``, by default ``pixeletica``). A command line that does not
+    parse (an unknown option, a value of the wrong type) is one line and exit code 2, as is an extra found
+    missing only while running (``worker --celery`` without Celery)."""
     try:
-        code = app(standalone_mode=False)
+        code = (entry or app)(standalone_mode=False, prog_name=prog_name)
     except ClickException as problem:
         if type(problem).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as asked for
             problem.show()

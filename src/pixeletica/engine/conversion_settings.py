@@ -34,8 +34,7 @@ COLOR_PALETTES = ("minecraft", "minecraft-2024")
 def check_color_palette(name: object) -> str:
     """The reference's ``color_palette``, checked; it chooses no blocks (every name gives the same)."""
     InvalidInput.unless_one_of("color_palette", name, COLOR_PALETTES)
-    assert isinstance(name, str)
-    return name
+    return str(name)
 
 
 #: What a request's exports are when it leaves a field out: the reference's documented defaults.
