@@ -36,7 +36,7 @@ def test_a_picture_scores_zero_against_itself():
     rgb = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
     s = quality.score(rgb, rgb, np.ones((20, 30), dtype=bool))
     assert s.blurred == pytest.approx(0.0, abs=1e-3)
-    assert s.per_pixel == 0.0
+    assert s.per_pixel == pytest.approx(0.0, abs=1e-9)  # rounding differs with the CPU's instructions (FMA)
 
 
 def test_a_fine_black_and_white_pattern_is_seen_as_the_grey_of_half_the_light():
