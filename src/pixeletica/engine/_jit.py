@@ -19,6 +19,7 @@ event loop while a preview is made.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -39,6 +40,7 @@ def source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache  # each module with kernels calls it: the folder is chosen (and checked) once a process
 def configure_cache() -> None:
     """Point numba's cache at ``<user cache>/pixeletica/numba/<source digest>`` unless the user chose one."""
     if os.environ.get("NUMBA_CACHE_DIR"):
