@@ -93,7 +93,9 @@ def get_metric(name: str) -> Metric:
     try:
         return METRICS[name.lower()]
     except KeyError:
-        raise InvalidInput(f"unknown colour metric {names.shown(name)}; choose one of: {', '.join(METRICS)}") from None
+        raise InvalidInput(
+            f"unknown colour metric {names.shown(name)}; choose one of: {', '.join(METRICS)}", field="metric"
+        ) from None
 
 
 # --- compiled kernels -------------------------------------------------------------------------

@@ -139,8 +139,15 @@ def get_algorithm(name: str) -> Algorithm:
         return ALGORITHMS[key]
     except KeyError:
         raise InvalidInput(
-            f"unknown dithering algorithm {names.shown(name)}; choose one of: {', '.join(ALGORITHMS)}"
+            f"unknown dithering algorithm {names.shown(name)}; choose one of: {', '.join(ALGORITHMS)}",
+            field="algorithm",
         ) from None
+
+
+def check_strength(strength: float) -> None:
+    """Refuse a dithering strength outside 0..1."""
+    if not 0.0 <= strength <= 1.0:
+        raise InvalidInput(f"dithering strength must be between 0 and 1, got {strength}", field="strength")
 
 
 # --- compiled kernels -------------------------------------------------------------------------
@@ -312,8 +319,7 @@ def dither(
         raise ValueError(f"expected an (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
     if opaque.shape != rgb.shape[:2]:
         raise ValueError(f"mask shape {opaque.shape} does not match image {rgb.shape[:2]}")
-    if not 0.0 <= strength <= 1.0:
-        raise InvalidInput(f"dithering strength must be between 0 and 1, got {strength}")
+    check_strength(strength)
     rgb = np.ascontiguousarray(rgb)
     opaque = np.ascontiguousarray(opaque, dtype=np.bool_)
     h = rgb.shape[0]

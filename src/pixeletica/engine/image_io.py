@@ -271,9 +271,8 @@ def target_size(
     Given one of width/height, the other follows the source's aspect ratio (at least 1);
     given both, both are used; given neither, the source size is used.
     """
-    for name, value in (("width", width), ("height", height)):
-        if value is not None and value <= 0:
-            raise InvalidInput(f"{name} must be a positive number of blocks, got {value}")
+    check_block_count("width", width)
+    check_block_count("height", height)
     if width is None and height is None:
         width, height = src_width, src_height
     elif width is None:
@@ -289,10 +288,33 @@ def target_size(
     return int(width), int(height)
 
 
+def check_block_count(name: str, value: int | None, max_size: int | None = None) -> None:
+    """Refuse a ``width`` or ``height`` (``name``; None: left to the image) that is not a positive
+    number of blocks, or (with ``max_size``) is over it."""
+    if value is None:
+        return
+    if value <= 0:
+        raise InvalidInput(f"{name} must be a positive number of blocks, got {value}", field=name)
+    if max_size is not None and value > max_size:
+        raise LimitExceeded(
+            f"the block grid would be {value} blocks in {name}; width and height are limited to {max_size} blocks",
+            setting="max_size",
+            field=name,
+        )
+
+
 def check_resample(name: str) -> None:
     """Refuse a resampling method that is not one of :data:`RESAMPLING`."""
     if name not in RESAMPLING:
-        raise InvalidInput(f"unknown resampling {names.shown(name)}; choose one of: {', '.join(RESAMPLING)}")
+        raise InvalidInput(
+            f"unknown resampling {names.shown(name)}; choose one of: {', '.join(RESAMPLING)}", field="resample"
+        )
+
+
+def check_alpha_threshold(threshold: int) -> None:
+    """Refuse an alpha threshold outside 0..255."""
+    if not 0 <= threshold <= 255:
+        raise InvalidInput(f"alpha threshold must be between 0 and 255, got {threshold}", field="alpha_threshold")
 
 
 def resize(
@@ -337,8 +359,7 @@ def split_alpha(
     rgba: NDArray[np.uint8], threshold: int = DEFAULT_ALPHA_THRESHOLD
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
     """(H, W, 3) RGB and (H, W) bool mask of pixels solid enough to become blocks (alpha >= threshold)."""
-    if not 0 <= threshold <= 255:
-        raise InvalidInput(f"alpha threshold must be between 0 and 255, got {threshold}")
+    check_alpha_threshold(threshold)
     return np.ascontiguousarray(rgba[..., :3]), rgba[..., 3] >= threshold
 
 

@@ -89,14 +89,16 @@ def _version_key(version: str) -> tuple[int, ...]:
     try:
         return tuple(int(p) for p in version.split("."))
     except ValueError:
-        raise InvalidInput(f"game version {version!r} is not a version number like 1.20 or 1.21.1") from None
+        raise InvalidInput(
+            f"game version {version!r} is not a version number like 1.20 or 1.21.1", field="game_version"
+        ) from None
 
 
-def normalise_id(block_id: str) -> str:
-    """``stone`` -> ``minecraft:stone``; ids are lower-case."""
+def normalise_id(block_id: str, field: str | None = None) -> str:
+    """``stone`` -> ``minecraft:stone``; ids are lower-case. ``field``: the setting it came from, for errors."""
     block_id = block_id.strip().lower()
     if not _ID.match(block_id):
-        raise InvalidInput(f"{block_id!r} is not a block id like minecraft:white_concrete")
+        raise InvalidInput(f"{block_id!r} is not a block id like minecraft:white_concrete", field=field)
     return block_id if ":" in block_id else f"minecraft:{block_id}"
 
 
@@ -127,7 +129,7 @@ class Palette:
         if not self.blocks:
             raise InvalidInput("the palette has no blocks left; loosen the palette filters")
         if self.face not in FACES:
-            raise InvalidInput(f"unknown face {self.face!r}; choose one of: {', '.join(FACES)}")
+            raise InvalidInput(f"unknown face {self.face!r}; choose one of: {', '.join(FACES)}", field="face")
 
     def __len__(self) -> int:
         return len(self.blocks)
@@ -149,23 +151,23 @@ class Palette:
         return hashlib.sha256(self.colors.tobytes()).hexdigest()[:16]
 
 
-def _check_names(given: tuple[str, ...], valid: list[str], what: str) -> None:
+def _check_names(given: tuple[str, ...], valid: list[str], what: str, field: str) -> None:
     for name in given:
         if name not in valid:
             close = difflib.get_close_matches(name, valid, n=3)
             plural = "categories" if what == "category" else f"{what}s"
             hint = f" (did you mean {', '.join(close)}?)" if close else f"; valid {plural}: {', '.join(valid)}"
-            raise InvalidInput(f"unknown {what} {names.shown(name)}{hint}")
+            raise InvalidInput(f"unknown {what} {names.shown(name)}{hint}", field=field)
 
 
-def _check_ids(given: tuple[str, ...], known: dict[str, Block]) -> tuple[str, ...]:
+def _check_ids(given: tuple[str, ...], known: dict[str, Block], field: str) -> tuple[str, ...]:
     out = []
     for raw in given:
-        block_id = normalise_id(raw)
+        block_id = normalise_id(raw, field)
         if block_id not in known:
             close = difflib.get_close_matches(block_id, list(known), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise InvalidInput(f"unknown block id {names.shown(raw)}{hint}")
+            raise InvalidInput(f"unknown block id {names.shown(raw)}{hint}", field=field)
         out.append(block_id)
     return tuple(out)
 
@@ -179,15 +181,15 @@ def select(
     the fewest caveats (so waxed copper wins over copper that would oxidise).
     """
     if face not in FACES:
-        raise InvalidInput(f"unknown face {names.shown(face)}; choose one of: {', '.join(FACES)}")
+        raise InvalidInput(f"unknown face {names.shown(face)}; choose one of: {', '.join(FACES)}", field="face")
     spec = spec or PaletteFilter()
     source = default_blocks() if blocks is None else blocks
     known = {b.id: b for b in source}
     valid_categories = sorted({c for b in source for c in b.categories})
-    _check_names(spec.include_categories, valid_categories, "category")
-    _check_names(spec.exclude_categories, valid_categories, "category")
-    include_ids = set(_check_ids(spec.include_blocks, known))
-    exclude_ids = set(_check_ids(spec.exclude_blocks, known))
+    _check_names(spec.include_categories, valid_categories, "category", "include_categories")
+    _check_names(spec.exclude_categories, valid_categories, "category", "exclude_categories")
+    include_ids = set(_check_ids(spec.include_blocks, known, "include_blocks"))
+    exclude_ids = set(_check_ids(spec.exclude_blocks, known, "exclude_blocks"))
     max_version = _version_key(spec.game_version) if spec.game_version else None
 
     chosen = []

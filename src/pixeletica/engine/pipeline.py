@@ -15,7 +15,7 @@ from pixeletica.engine import defaults, distance, dither, image_io, quality
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.nearest import MAX_PALETTE_SIZE, Matcher
 from pixeletica.engine.palette import Palette
-from pixeletica.errors import InvalidInput, LimitExceeded
+from pixeletica.errors import InvalidInput
 
 #: Options worth keeping in the block grid's metadata.
 _RECORDED_OPTIONS = ("strength", "serpentine", "seed", "resample", "alpha_threshold")
@@ -45,21 +45,11 @@ class ConvertOptions:
         """Check the options that do not depend on the image; return the algorithm and metric."""
         algorithm = dither.get_algorithm(self.algorithm)
         metric = distance.get_metric(self.metric)
-        if not 0.0 <= self.strength <= 1.0:
-            raise InvalidInput(f"dithering strength must be between 0 and 1, got {self.strength}")
+        dither.check_strength(self.strength)
         image_io.check_resample(self.resample)
-        if not 0 <= self.alpha_threshold <= 255:
-            raise InvalidInput(f"alpha threshold must be between 0 and 255, got {self.alpha_threshold}")
-        for name in ("width", "height"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise InvalidInput(f"{name} must be a positive number of blocks, got {value}", field=name)
-            if value is not None and value > self.max_size:
-                raise LimitExceeded(
-                    f"the block grid would be {value} blocks in {name}; width and height are limited to "
-                    f"{self.max_size} blocks",
-                    setting="max_size",
-                )
+        image_io.check_alpha_threshold(self.alpha_threshold)
+        image_io.check_block_count("width", self.width, self.max_size)
+        image_io.check_block_count("height", self.height, self.max_size)
         return algorithm, metric
 
 
