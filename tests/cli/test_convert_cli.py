@@ -113,6 +113,7 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
         "bomb": ([photo, "--max-input-pixels", "1000"], "the limit is 0.001 megapixels (raise it with"),
         "algorithm": ([photo, "--dither", "sparkle"], "unknown dithering algorithm 'sparkle'; choose one of"),
         "metric": ([photo, "--metric", "hsv"], "unknown colour metric 'hsv'; choose one of"),
+        "seed": ([photo, "--seed", str(2**64)], "seed must be a whole number below 2**63 in size"),
         "block": ([photo, "--block", "minecraft:stonee"], "unknown block id 'minecraft:stonee'"),
         "category": ([photo, "--category", "wol"], "unknown category 'wol'"),
         "palette": ([photo, "--palette-file", str(tmp_path / "nope.csv")], "palette file"),
@@ -127,7 +128,7 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
 @pytest.mark.parametrize(
     "case",
     ["missing", "empty", "truncated", "cut", "text", "svg", "zero", "negative", "huge", "bomb", "algorithm",
-     "metric", "block", "category", "palette", "division", "facing", "version", "labels", "format"],
+     "metric", "seed", "block", "category", "palette", "division", "facing", "version", "labels", "format"],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_no_files(tmp_path, photo_path, case):
     args, message = _bad_inputs(tmp_path, photo_path)[case]

@@ -28,7 +28,6 @@ UNUSED_FLAGS = {
     "width": "the size comes from --maps",
     "height": "the size comes from --maps",
     "lines": "map art has no textured renders",
-    "orientation": "map art lies on the ground",
 }
 
 

@@ -63,8 +63,6 @@ def request_export_defaults(*, map_art: bool) -> dict[str, Any]:
     return {k: v for k, v in REQUEST_EXPORT_DEFAULTS.items() if k not in ("origin_x", "origin_z")}
 
 
-#: Seeds are 64-bit; larger numbers would only be cut down to that.
-_SEED_LIMIT = 2**63
 #: Longest schematic name, author and description kept (they go into the files' metadata).
 _TEXT_LIMITS = {"schematic_name": 100, "schematic_author": 100, "schematic_description": 1000}
 
@@ -228,8 +226,6 @@ class ConversionSettings:
         )
         options = settings.options
         options.validated()
-        if not -_SEED_LIMIT <= options.seed < _SEED_LIMIT:
-            raise InvalidInput(f"seed must be a whole number below 2**63 in size, got {options.seed}", field="seed")
         settings.palette()  # unknown categories, blocks or face fail now, not in the worker
         if settings.map_art is not None:  # its size does not depend on the image: all of it is checked now
             width, height = settings.map_art.size

@@ -144,6 +144,16 @@ def get_algorithm(name: str) -> Algorithm:
         ) from None
 
 
+#: Seeds are 64-bit; larger numbers would only be cut down to that.
+_SEED_LIMIT = 2**63
+
+
+def check_seed(seed: int) -> None:
+    """Refuse a seed a signed 64-bit number cannot hold (a task stores it as one)."""
+    if not -_SEED_LIMIT <= seed < _SEED_LIMIT:
+        raise InvalidInput(f"seed must be a whole number below 2**63 in size, got {seed}", field="seed")
+
+
 def check_strength(strength: float) -> None:
     """Refuse a dithering strength outside 0..1."""
     if not 0.0 <= strength <= 1.0:

@@ -26,7 +26,6 @@ from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput
 
 FACES = ("side", "top")
-FLAGS = ("gravity", "emits_light", "needs_support", "changes", "survival")
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 _ID = re.compile(r"^([a-z0-9_.-]+:)?[a-z0-9_./-]+$")
 

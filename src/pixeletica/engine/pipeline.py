@@ -46,6 +46,7 @@ class ConvertOptions:
         algorithm = dither.get_algorithm(self.algorithm)
         metric = distance.get_metric(self.metric)
         dither.check_strength(self.strength)
+        dither.check_seed(self.seed)
         image_io.check_resample(self.resample)
         image_io.check_alpha_threshold(self.alpha_threshold)
         image_io.check_block_count("width", self.width, self.max_size)
