@@ -25,6 +25,16 @@ SETTING_HINTS = {
 LOCAL_BROKER_URL = "redis://127.0.0.1:6379/0"
 #: Most worker processes one command starts (each holds a conversion's memory: hundreds of MB at the limits).
 MAX_WORKER_PROCESSES = 64
+#: Where ``pixeletica serve`` (and ``cluster up``'s API) listens when not told.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+#: Celery worker processes ``pixeletica cluster up`` starts when not told.
+DEFAULT_CLUSTER_WORKERS = 2
+
+
+def default_worker_processes() -> int:
+    """Local worker processes when not told: one per core, at most :data:`MAX_WORKER_PROCESSES`."""
+    return min(os.cpu_count() or 1, MAX_WORKER_PROCESSES)
 
 
 class Settings(BaseSettings):

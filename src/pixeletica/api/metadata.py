@@ -17,7 +17,7 @@ from pixeletica import names
 from pixeletica.engine import conversion_settings, defaults
 from pixeletica.engine.conversion_settings import ConversionSettings
 from pixeletica.errors import InvalidInput
-from pixeletica.tasks.model import Priority
+from pixeletica.tasks.model import DEFAULT_PRIORITY, Priority
 
 #: The metadata is a few hundred bytes; anything near this is not a conversion request.
 MAX_METADATA_BYTES = 64 * 1024
@@ -32,8 +32,6 @@ class StartRequest:
     public: bool | None  # None: the server's default (PIXELETICA_PUBLIC_GALLERY)
 
 
-#: Export options of the reference, kept with the task for the exports (defaults as documented).
-EXPORT_DEFAULTS = conversion_settings.REQUEST_EXPORT_DEFAULTS
 #: Conversion options beyond the reference that clients may send (palette filters included); the
 #: limits (``max_size``, ``max_input_pixels``) are the server's.
 EXTRA_OPTIONS = (
@@ -41,8 +39,6 @@ EXTRA_OPTIONS = (
     "include_categories", "exclude_categories", "include_blocks", "exclude_blocks",
     "survival_only", "stable_only", "no_gravity", "no_light",
 )  # fmt: skip
-#: A task's priority when the metadata names none.
-DEFAULT_PRIORITY = Priority.NORMAL
 #: The map-art fields of the metadata (``map_art`` names the kind; absent or null: no map art), by the
 #: names of :class:`~pixeletica.engine.mapart_options.MapArtOptions`' fields.
 MAP_ART_FIELDS = {
@@ -101,7 +97,7 @@ def _settings(meta: dict[str, Any]) -> dict[str, Any]:
     given = {key: meta[key] for key in conversion_settings.EXPORT_FIELDS if key in meta}
     exports = {**conversion_settings.request_export_defaults(map_art=map_art), **given}
     if exports["image_division"] is None:  # null: the documented default
-        exports["image_division"] = EXPORT_DEFAULTS["image_division"]
+        exports["image_division"] = defaults.DEFAULT_IMAGE_DIVISION
     if "game_version" in meta:  # blocks that exist in this version, and the schematics' data version
         settings["game_version"] = meta["game_version"]
     return {**settings, "exports": exports}

@@ -42,8 +42,8 @@ def _running_pid(folder: Path) -> int | None:
 def up(
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=1, max=config.MAX_WORKER_PROCESSES, help="Celery worker processes.")
-    ] = 2,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="API port on 127.0.0.1.")] = 8000,
+    ] = config.DEFAULT_CLUSTER_WORKERS,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="API port on 127.0.0.1.")] = config.DEFAULT_PORT,
     folder: Folder = DEFAULT_DIR,
     redis_url: Annotated[str | None, typer.Option(help="Use this Redis instead of starting redis-server.")] = None,
     database_url: Annotated[

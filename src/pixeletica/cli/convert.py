@@ -202,10 +202,12 @@ def convert(
             help=f"Make map art instead: {', '.join(mapart.KINDS)} (see the README's Map art section).",
         ),
     ] = None,
-    maps_: Annotated[str, typer.Option("--maps", help="Map art: maps across x down, 128 blocks each.")] = "1x1",
+    maps_: Annotated[
+        str, typer.Option("--maps", help="Map art: maps across x down, 128 blocks each.")
+    ] = defaults.DEFAULT_MAPS,
     framing: Annotated[
         str, typer.Option(help="Map art: crop the picture to the maps, or fit it inside (padding around).")
-    ] = "crop",
+    ] = defaults.DEFAULT_FRAMING,
     max_height: Annotated[
         int | None, typer.Option(help="Map art, staircase: levels the build may use, supports included.")
     ] = None,
@@ -214,20 +216,20 @@ def convert(
     ] = None,
     map_preset: Annotated[
         str, typer.Option(help=f"Map art: the blocks to start from: {', '.join(mapart.PRESETS)}.")
-    ] = "default",
+    ] = defaults.DEFAULT_MAP_PRESET,
     exclude_colour: Annotated[
         list[str] | None, typer.Option("--exclude-colour", help="Map art: a map colour not to use (repeatable).")
     ] = None,
     support: Annotated[
         str, typer.Option(help=f"Map art: support blocks under {', '.join(mapart.SUPPORT_MODES)} blocks.")
-    ] = "needed",
+    ] = defaults.DEFAULT_SUPPORT,
     support_block: Annotated[
         str, typer.Option(help="Map art: the support block, also used for the line north of the picture.")
     ] = mapart.DEFAULT_SUPPORT_BLOCK,
-    map_id: Annotated[int, typer.Option(help="Map art: the first map file's id.")] = 0,
+    map_id: Annotated[int, typer.Option(help="Map art: the first map file's id.")] = defaults.DEFAULT_MAP_ID,
     map_layout: Annotated[
         str, typer.Option(help="Map art: map files as saves keep them: auto (by game version), legacy or modern.")
-    ] = "auto",
+    ] = defaults.DEFAULT_MAP_LAYOUT,
     *,
     choice: common.PaletteChoice,
 ) -> None:
@@ -284,8 +286,8 @@ def convert(
         _write(out, written)
         cli_mapart.write_summary(cli_mapart.summary_table(input, made.summary, len(written)))
         return
-    origin_x = 0 if origin_x is None else origin_x
-    origin_z = 0 if origin_z is None else origin_z
+    origin_x = defaults.DEFAULT_ORIGIN_X if origin_x is None else origin_x
+    origin_z = defaults.DEFAULT_ORIGIN_Z if origin_z is None else origin_z
     options = pipeline.ConvertOptions(
         width=width,
         height=height,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -37,7 +36,7 @@ def worker(
     settings = config.get_settings()
     logs.setup(settings)
     Store.open(settings.store_url).dispose()
-    count = concurrency or min(os.cpu_count() or 1, config.MAX_WORKER_PROCESSES)
+    count = concurrency or config.default_worker_processes()
     if use_celery:
         if not settings.broker_url:
             raise InvalidInput(

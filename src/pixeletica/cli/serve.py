@@ -63,8 +63,8 @@ def check_data_dir(settings: config.Settings) -> None:
 
 @common.reports_errors
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = config.DEFAULT_HOST,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = config.DEFAULT_PORT,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -93,7 +93,7 @@ def serve(
     token, token_source = admin_token(settings)
     app = create_app(settings, admin_token=token, listens_on_loopback=access.is_loopback(host))
     store = app.state.pixeletica.store
-    default_workers = 0 if settings.broker_url else min(os.cpu_count() or 1, config.MAX_WORKER_PROCESSES)
+    default_workers = 0 if settings.broker_url else config.default_worker_processes()
     count = workers if workers is not None else default_workers
     supervisor = local.Supervisor(settings, count) if count > 0 else None
     stop = threading.Event()

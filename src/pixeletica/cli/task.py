@@ -20,7 +20,7 @@ from pixeletica.cli import common
 from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks import analytics, operations
-from pixeletica.tasks.model import Priority, Status, Task, iso
+from pixeletica.tasks.model import DEFAULT_PRIORITY, Priority, Status, Task, iso
 from pixeletica.tasks.monitor import Monitor, find_stuck
 from pixeletica.tasks.store import Store
 
@@ -222,7 +222,7 @@ def submit(
     no_gravity: common.NoGravity = False,
     no_light: common.NoLight = False,
     game_version: common.GameVersion = None,
-    priority: Annotated[str, typer.Option(help="high, normal or low.")] = "normal",
+    priority: Annotated[str, typer.Option(help="high, normal or low.")] = DEFAULT_PRIORITY.label,
     as_json: Json = False,
 ) -> None:
     """Queue a conversion without the API; a worker will run it."""

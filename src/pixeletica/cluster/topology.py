@@ -87,9 +87,9 @@ class Cluster:
     """Pixeletica's scale-out topology on loopback ports, its state in ``folder``."""
 
     folder: Path
-    workers: int = 2
+    workers: int = config.DEFAULT_CLUSTER_WORKERS
     concurrency: int = 1  # pool processes per worker
-    port: int = 8000
+    port: int = config.DEFAULT_PORT
     redis_url: str | None = None
     database_url: str | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))

@@ -39,9 +39,9 @@ def check_color_palette(name: object) -> str:
 
 #: What a request's exports are when it leaves a field out: the reference's documented defaults.
 REQUEST_EXPORT_DEFAULTS: dict[str, Any] = {
-    "origin_x": 0,
+    "origin_x": defaults.DEFAULT_ORIGIN_X,
     "origin_y": defaults.DEFAULT_ORIGIN_Y,
-    "origin_z": 0,
+    "origin_z": defaults.DEFAULT_ORIGIN_Z,
     "chunk_line_color": defaults.DEFAULT_CHUNK_LINE_COLOR,
     "block_line_color": defaults.DEFAULT_BLOCK_LINE_COLOR,
     "line_visibilities": list(defaults.DEFAULT_LINE_VISIBILITIES),
@@ -76,9 +76,9 @@ class Exports:
     stored form (:meth:`to_dict`) holds only those.
     """
 
-    origin_x: int = 0
+    origin_x: int = defaults.DEFAULT_ORIGIN_X
     origin_y: int = defaults.DEFAULT_ORIGIN_Y
-    origin_z: int = 0
+    origin_z: int = defaults.DEFAULT_ORIGIN_Z
     chunk_line_color: str = defaults.DEFAULT_CHUNK_LINE_COLOR
     block_line_color: str = defaults.DEFAULT_BLOCK_LINE_COLOR
     line_visibilities: tuple[str, ...] = ()

@@ -20,8 +20,10 @@ DEFAULT_COLOR_PALETTE = "minecraft"
 #: The side blocks are seen from when the settings do not say.
 DEFAULT_FACE = "side"
 
-#: Where a build stands when its settings do not say: world y, and how it lies and faces.
+#: Where a build stands when its settings do not say: world x, y and z, and how it lies and faces.
+DEFAULT_ORIGIN_X = 0
 DEFAULT_ORIGIN_Y = 100
+DEFAULT_ORIGIN_Z = 0
 DEFAULT_ORIENTATION = "floor"
 DEFAULT_FACING = "south"
 #: Line colours of the textured renders, #RRGGBBAA.
@@ -39,3 +41,13 @@ DEFAULT_LINE_VISIBILITIES = ("chunk_lines_only",)
 DEFAULT_MAX_RENDER_PIXELS = 16384 * 16384
 #: How many parts each render is split into along chunk lines (1: whole).
 DEFAULT_IMAGE_DIVISION = 1
+
+#: Map art when its settings do not say: one map, the picture cropped to the maps, support blocks
+#: under blocks that would fall or float, the default blocks, map ids from 0, map files laid out as
+#: the game version keeps them.
+DEFAULT_MAPS = "1x1"
+DEFAULT_FRAMING = "crop"
+DEFAULT_SUPPORT = "needed"
+DEFAULT_MAP_PRESET = "default"
+DEFAULT_MAP_ID = 0
+DEFAULT_MAP_LAYOUT = "auto"

@@ -139,9 +139,10 @@ class MapArtSettings:
     blocks: Mapping[str, str] = field(default_factory=dict)
     #: Colour names (or ids) not to use at all.
     exclude: tuple[str, ...] = ()
-    support: str = "needed"  # under which blocks a support block goes: none, needed (falls or floats), all
+    #: Under which blocks a support block goes: none, needed (blocks that fall or float), all.
+    support: str = defaults.DEFAULT_SUPPORT
     support_block: str = DEFAULT_SUPPORT_BLOCK
-    preset: str = "default"  # the set of blocks to start from: see PRESETS
+    preset: str = defaults.DEFAULT_MAP_PRESET  # the set of blocks to start from: see PRESETS
 
     def validate(self) -> None:
         if self.kind not in KINDS:

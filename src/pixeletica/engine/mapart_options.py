@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pixeletica import names
-from pixeletica.engine import mapart, palette
+from pixeletica.engine import defaults, mapart, palette
 from pixeletica.engine.exports import maps, world
 from pixeletica.errors import InvalidInput
 
@@ -32,22 +32,22 @@ class MapArtOptions:
 
     kind: str
     #: Maps across x down, e.g. ``"2x3"``; each is 128 x 128 blocks.
-    maps: str = "1x1"
-    framing: str = "crop"
+    maps: str = defaults.DEFAULT_MAPS
+    framing: str = defaults.DEFAULT_FRAMING
     #: Levels the build may use, support blocks and the north line included; None: unlimited.
     max_height: int | None = None
     #: (colour name, block id) for colours whose block is not the default one.
     blocks: tuple[tuple[str, str], ...] = ()
     #: Colour names not to use.
     exclude: tuple[str, ...] = ()
-    support: str = "needed"
+    support: str = defaults.DEFAULT_SUPPORT
     support_block: str = mapart.DEFAULT_SUPPORT_BLOCK
     #: The set of blocks to start from (see :data:`pixeletica.engine.mapart.PRESETS`).
-    preset: str = "default"
+    preset: str = defaults.DEFAULT_MAP_PRESET
     #: Id of the first map file (the others follow, row by row).
-    map_id: int = 0
+    map_id: int = defaults.DEFAULT_MAP_ID
     #: How map files are laid out in a save: auto (by game version), legacy or modern.
-    layout: str = "auto"
+    layout: str = defaults.DEFAULT_MAP_LAYOUT
 
     @classmethod
     def from_dict(cls, raw: object) -> MapArtOptions:
@@ -67,15 +67,15 @@ class MapArtOptions:
         for key in ("kind", "maps", "framing", "support", "support_block", "layout", "preset"):
             _expect(key, values.get(key, ""), _is_text, "a string")
         _expect("max_height", values.get("max_height"), _is_whole_or_none, "a whole number")
-        _expect("map_id", values.get("map_id", 0), _is_whole_or_none, "a whole number")
+        _expect("map_id", values.get("map_id", defaults.DEFAULT_MAP_ID), _is_whole_or_none, "a whole number")
         _expect("blocks", values.get("blocks", {}), _is_block_choice, "an object of colour names to block ids")
         _expect("exclude", values.get("exclude", []), _is_name_list, "a list of colour names")
         _choice("kind", values["kind"], mapart.KINDS)
-        _choice("framing", values.get("framing", "crop"), maps.FRAMINGS)
-        _choice("support", values.get("support", "needed"), mapart.SUPPORT_MODES)
-        _choice("layout", values.get("layout", "auto"), maps.LAYOUTS)
-        _choice("preset", values.get("preset", "default"), mapart.PRESETS)
-        across, down = maps.parse_maps(values.get("maps", "1x1"))
+        _choice("framing", values.get("framing", defaults.DEFAULT_FRAMING), maps.FRAMINGS)
+        _choice("support", values.get("support", defaults.DEFAULT_SUPPORT), mapart.SUPPORT_MODES)
+        _choice("layout", values.get("layout", defaults.DEFAULT_MAP_LAYOUT), maps.LAYOUTS)
+        _choice("preset", values.get("preset", defaults.DEFAULT_MAP_PRESET), mapart.PRESETS)
+        across, down = maps.parse_maps(values.get("maps", defaults.DEFAULT_MAPS))
         if values["kind"] != "map-file" and across * down > maps.MAX_BUILT_MAPS:
             raise InvalidInput(
                 f"maps {across}x{down} is {across * down} maps; at most {maps.MAX_BUILT_MAPS} are built at once "
@@ -91,7 +91,7 @@ class MapArtOptions:
             mapart.colour_named(name, "exclude")
         if "support_block" in values:
             values["support_block"] = support_block_id(values["support_block"])
-        map_id = values.get("map_id", 0)
+        map_id = values.get("map_id", defaults.DEFAULT_MAP_ID)
         if not 0 <= map_id <= MAX_MAP_ID:
             raise InvalidInput(f"map_id must be a whole number from 0 to {MAX_MAP_ID:,}, got {map_id}", field="map_id")
         options = cls(**values)

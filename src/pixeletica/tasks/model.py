@@ -60,6 +60,10 @@ class Priority(IntEnum):
         return self.name.lower()
 
 
+#: A task's priority when its submission names none.
+DEFAULT_PRIORITY = Priority.NORMAL
+
+
 class ErrorCode(StrEnum):
     """Why a task failed, for machines; the task's ``error`` says it for people."""
 

@@ -10,7 +10,7 @@ from pixeletica.api import metadata
 from pixeletica.api.deps import AppState, state
 from pixeletica.engine import conversion_settings, defaults, distance, dither, image_io, mapart, mapart_options, palette
 from pixeletica.engine.exports import bundle, maps, world
-from pixeletica.tasks.model import Priority
+from pixeletica.tasks.model import DEFAULT_PRIORITY, Priority
 
 router = APIRouter(tags=["conversion"])
 State = Annotated[AppState, Depends(state)]
@@ -34,7 +34,7 @@ def options(app: State) -> dict[str, Any]:
         "conversion_defaults": {key: engine_defaults[key] for key in metadata.EXTRA_OPTIONS},
         "categories": palette.categories(),
         "line_visibilities": list(conversion_settings.LINE_VISIBILITIES),
-        "export_defaults": metadata.EXPORT_DEFAULTS,
+        "export_defaults": conversion_settings.REQUEST_EXPORT_DEFAULTS,
         "schematic_formats": list(bundle.SCHEMATIC_FORMATS),
         "orientations": list(world.ORIENTATIONS),
         "facings": list(world.FACINGS),
@@ -42,7 +42,7 @@ def options(app: State) -> dict[str, Any]:
         "game_versions": list(world.DATA_VERSIONS),
         "default_game_version": defaults.DEFAULT_GAME_VERSION,
         "priorities": [p.label for p in sorted(Priority, reverse=True)],
-        "default_priority": metadata.DEFAULT_PRIORITY.label,
+        "default_priority": DEFAULT_PRIORITY.label,
         "map_art": _map_art(),
         "limits": {
             "max_size": settings.max_size,

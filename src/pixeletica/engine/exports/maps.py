@@ -16,7 +16,7 @@ from nbtlib.tag import Byte, ByteArray, Compound, Int, List, String
 from numpy.typing import NDArray
 
 from pixeletica import names
-from pixeletica.engine import image_io, mapart, png, quality
+from pixeletica.engine import defaults, image_io, mapart, png, quality
 from pixeletica.engine.blockgrid import BlockGrid
 from pixeletica.engine.exports import materials, schematic, world
 from pixeletica.engine.mapart import MAP_SIZE, MapArt
@@ -301,8 +301,8 @@ def made_files(
     stem: str,
     placement: world.Placement,
     *,
-    start_id: int = 0,
-    layout: str = "auto",
+    start_id: int = defaults.DEFAULT_MAP_ID,
+    layout: str = defaults.DEFAULT_MAP_LAYOUT,
     formats: tuple[str, ...] = ("litematic", "schem", "nbt", "mcfunction"),
     build_stem: str | None = None,
 ) -> tuple[list[MapFile], dict[str, object]]:
