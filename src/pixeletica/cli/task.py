@@ -222,7 +222,9 @@ def submit(
     no_gravity: common.NoGravity = False,
     no_light: common.NoLight = False,
     game_version: common.GameVersion = None,
-    priority: Annotated[str, typer.Option(help="high, normal or low.")] = DEFAULT_PRIORITY.label,
+    priority: Annotated[
+        str, typer.Option(help=", ".join(p.label for p in reversed(Priority)) + ".")
+    ] = DEFAULT_PRIORITY.label,
     as_json: Json = False,
 ) -> None:
     """Queue a conversion without the API; a worker will run it."""
