@@ -119,6 +119,7 @@ def test_submit_retry_cancel_stats_prune_and_json(env_store):
         (["list", "--status", "stuck"], 2, "unknown status 'stuck'; choose one of: queued, processing"),
         (["stats", "--since", "yesterday"], 2, "not a duration"),
         (["submit", "/no/such/file.png"], 2, "does not exist"),
+        (["submit", str(ROOT / "samples" / "coffee.jpg"), "--game-version", "9"], 2, "must be a Java release"),
         (["retry", "CURRENT"], 1, "task not found"),
     ],
 )

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from pixeletica import fsutil, names
 from pixeletica.engine import defaults
+from pixeletica.engine.exports import world
 from pixeletica.errors import InvalidInput
 
 FACES = ("side", "top")
@@ -189,7 +190,10 @@ def select(
     _check_names(spec.exclude_categories, valid_categories, "category", "exclude_categories")
     include_ids = set(_check_ids(spec.include_blocks, known, "include_blocks"))
     exclude_ids = set(_check_ids(spec.exclude_blocks, known, "exclude_blocks"))
-    max_version = _version_key(spec.game_version) if spec.game_version else None
+    max_version = None
+    if spec.game_version:  # a version number first (its own message), then one Pixeletica knows
+        max_version = _version_key(spec.game_version)
+        world.check_game_version(spec.game_version)
 
     chosen = []
     for block in source:

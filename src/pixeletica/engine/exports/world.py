@@ -31,15 +31,21 @@ BUILD_HEIGHT = (-64, 319)
 BUILD_HEIGHT_BEFORE_1_18 = (0, 255)
 
 
+def check_game_version(version: object) -> None:
+    """Refuse a game version that is not a Java release Pixeletica knows (one of :data:`DATA_VERSIONS`)."""
+    releases = f"a Java release from 1.13 to {list(DATA_VERSIONS)[-1]} like {defaults.DEFAULT_GAME_VERSION!r}"
+    InvalidInput.unless_one_of("game_version", version, tuple(DATA_VERSIONS), releases)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Placement:
     """Where and how a build stands in the world, and for which game version."""
 
     orientation: str = defaults.DEFAULT_ORIENTATION
     facing: str = defaults.DEFAULT_FACING  # which way a wall's picture faces; ignored for floor
-    origin_x: int = 0
+    origin_x: int = defaults.DEFAULT_ORIGIN_X
     origin_y: int = defaults.DEFAULT_ORIGIN_Y
-    origin_z: int = 0
+    origin_z: int = defaults.DEFAULT_ORIGIN_Z
     game_version: str = defaults.DEFAULT_GAME_VERSION
     name: str = "pixeletica"
     author: str = defaults.DEFAULT_AUTHOR
@@ -48,8 +54,7 @@ class Placement:
     def validate(self) -> None:
         InvalidInput.unless_one_of("orientation", self.orientation, ORIENTATIONS, " or ".join(ORIENTATIONS))
         InvalidInput.unless_one_of("facing", self.facing, FACINGS)
-        releases = f"a Java release from 1.13 to {list(DATA_VERSIONS)[-1]} like {defaults.DEFAULT_GAME_VERSION!r}"
-        InvalidInput.unless_one_of("game_version", self.game_version, tuple(DATA_VERSIONS), releases)
+        check_game_version(self.game_version)
         for axis in ("origin_x", "origin_y", "origin_z"):
             value = getattr(self, axis)
             if isinstance(value, bool) or not isinstance(value, int):
