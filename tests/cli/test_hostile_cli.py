@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,23 @@ def test_settings_with_a_bad_value_name_the_variable(tmp_path):
     env = {**settings_env(fast_settings(tmp_path / "data")), "PIXELETICA_TASK_ACCESS": "everyone"}
     line = one_error_line(run("serve", "--port", "0", "--workers", "0", env=env, timeout=60))
     assert "PIXELETICA_TASK_ACCESS" in line
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_a_convert_stopped_by_kill_or_a_closed_terminal_leaves_nothing(tmp_path, stop):
+    # Many files (renders, schematics): signalled when the output folder appears (the files being
+    # written) or after a while of converting, whichever comes first; both must leave nothing.
+    out = tmp_path / "made" / "here"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pixeletica", "convert", str(COFFEE), "-w", "600", "--lines", "both", "--schematic",
+         "--out", str(out)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 3
+    while not (tmp_path / "made").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.005)
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + stop, stderr
+    assert stderr.strip().splitlines()[-1] == f"stopped by {stop.name}; no output was written"
+    assert list(tmp_path.iterdir()) == []

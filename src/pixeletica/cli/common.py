@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import signal
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -41,6 +43,43 @@ def error_line(message: object) -> None:
     typer.echo(f"error: {names.printable(str(message).replace(chr(10), ' '))}", err=True)
 
 
+class Stopped(BaseException):  # like KeyboardInterrupt: not an error, a request to unwind
+    """SIGTERM or SIGHUP arrived while a command that writes files was running."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(signal.Signals(number).name)
+        self.number = number
+
+
+#: What stops a command as Ctrl-C does: ``kill``, a service manager, a closed terminal.
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def unwinds_when_stopped(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Within ``command``, SIGTERM and SIGHUP raise :class:`Stopped` as Ctrl-C raises KeyboardInterrupt,
+    so that what it was writing is removed on the way out instead of being left half-written."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _raising_stopped():
+            return command(*args, **kwargs)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def _raising_stopped() -> Iterator[None]:
+    def stop(number: int, frame: object) -> None:
+        raise Stopped(number)
+
+    previous = {number: signal.signal(number, stop) for number in STOPPING_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn Pixeletica errors raised by a command into one line on stderr and exit code 2."""
 
@@ -63,6 +102,9 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             typer.echo("interrupted; no output was written", err=True)
             sys.exit(130)
+        except Stopped as exc:
+            typer.echo(f"stopped by {exc}; no output was written", err=True)
+            sys.exit(128 + exc.number)
 
     return wrapper
 

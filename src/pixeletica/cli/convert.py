@@ -90,14 +90,17 @@ def _write(out: Path, files: dict[Path, bytes]) -> None:
         for folder in sorted(folders, key=lambda p: len(p.parts)):
             folder.mkdir(parents=True, exist_ok=True)
         fsutil.write_all(files)
-    except OSError as exc:
+    except BaseException as exc:  # a failed write, Ctrl-C or a stop signal: the files are gone, so the folders
         for folder in created:  # deepest first; only folders this run made, and only if empty
             with contextlib.suppress(OSError):
                 folder.rmdir()
-        raise InvalidInput(f"cannot write to '{out}': {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise InvalidInput(f"cannot write to '{out}': {exc.strerror or exc}") from None
+        raise
 
 
 @common.reports_errors
+@common.unwinds_when_stopped
 @common.palette_options
 def convert(
     input: Annotated[
