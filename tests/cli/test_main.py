@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -66,3 +67,17 @@ def test_the_seeds_task_tool_says_a_bad_command_line_in_one_line_too():
         [sys.executable, "src/pixeletica/cli_task.py", "list", "--bogus"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and done.stderr == "error: No such option: --bogus (see 'cli_task.py list --help')\n"
+
+
+def test_output_that_cannot_be_written_is_one_line_and_output_that_is_closed_is_no_error():
+    with open("/dev/full", "w") as full:  # every write: "No space left on device"
+        done = subprocess.run(
+            [sys.executable, "-m", "pixeletica", "palette", "list", "--format", "csv"],
+            stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1 and done.stderr == "error: cannot write the output: No space left on device\n"
+    closed = subprocess.run(
+        [sys.executable, "-m", "pixeletica", "palette", "list"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, timeout=60, pass_fds=(), preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    assert closed.returncode == 0 and closed.stderr == ""

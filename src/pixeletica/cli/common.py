@@ -29,7 +29,7 @@ EXIT_BAD_INPUT = 2
 
 def stdout_console() -> Console:
     """A console for results; when piped, wide enough that ids are never cut."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
+    return Console() if sys.stdout is not None and sys.stdout.isatty() else Console(width=200)
 
 
 def fail(message: str) -> typer.Exit:

@@ -7,8 +7,10 @@ an extra which is not installed (:data:`NEEDS`) says so in one line, with exit c
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -158,6 +160,13 @@ def main(
     """Turn images into Minecraft block art."""
 
 
+def _drop_output() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit cannot fail a second time."""
+    if sys.stdout is not None:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
     """Console-script entry point (of ``entry``, by default ``pixeletica``). A command line that does not
     parse (an unknown option, a value of the wrong type) is one line and exit code 2, as is an extra found
@@ -174,6 +183,12 @@ def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
         sys.exit(problem.exit_code)
     except typer.Abort:  # Ctrl-C or end of input at a prompt
         typer.echo("aborted", err=True)
+        sys.exit(1)
+    except OSError as problem:  # the output cannot be written (a full disk behind `>`), or another I/O error
+        # (a reader that went away, `| head`, is the command line library's: exit 1 quietly)
+        _drop_output()
+        where = f"'{problem.filename}'" if problem.filename else "the output"
+        typer.echo(f"error: cannot write {where}: {problem.strerror or problem}", err=True)
         sys.exit(1)
     except ModuleNotFoundError as missing:
         extra = _extra_of(missing.name)
