@@ -205,3 +205,11 @@ def test_the_migrations_make_exactly_the_tables_the_code_uses(store):
 
 def _only_alembic_version(difference: object) -> bool:
     return isinstance(difference, tuple) and difference[0] == "remove_table" and difference[1].name == "alembic_version"
+
+
+def test_a_file_that_is_not_a_database_is_one_sentence_and_left_as_it_was(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database\n" * 100)
+    with pytest.raises(InvalidInput, match=r"^cannot use the task database at sqlite:///.*: file is not a database$"):
+        Store.open(f"sqlite:///{path}")
+    assert path.read_bytes() == b"these are my notes, not a database\n" * 100

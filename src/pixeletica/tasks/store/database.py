@@ -60,7 +60,9 @@ class Database:
         store = cls(url, timeout=timeout)
         try:
             store.upgrade()
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:  # out of reach; anything else is a bug
+        except sa.exc.DatabaseError as exc:
+            if not _unusable(exc):  # a bug, not the database's state
+                raise
             store.dispose()
             text = str(getattr(exc, "orig", None) or exc).strip()
             reason = text.splitlines()[0] if text else type(exc).__name__
@@ -193,6 +195,13 @@ def _wal(cursor: Any) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+def _unusable(exc: sa.exc.DatabaseError) -> bool:
+    """A database out of reach, or a file that is not an SQLite database: the operator's to fix."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return True
+    return "file is not a database" in str(exc.orig)
 
 
 def _revision(connection: sa.Connection) -> str | None:
