@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -178,6 +179,19 @@ def test_serve_refuses_an_unusable_data_folder_and_an_empty_token_file(tmp_path)
     env = {k: v for k, v in settings_env(fast_settings(data)).items() if k != "PIXELETICA_ADMIN_TOKEN"}
     line = one_error_line(run("serve", "--port", "0", "--workers", "0", env=env, timeout=60))
     assert "admin token file" in line and "empty" in line
+
+
+def test_serve_on_an_address_it_cannot_have_says_so_before_starting_anything(tmp_path):
+    env = settings_env(fast_settings(tmp_path / "data"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run("serve", "--port", str(port), "--workers", "2", env=env, timeout=60)
+    assert one_error_line(busy) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert busy.stdout == ""  # no banner: no worker, monitor or server was started
+    line = one_error_line(run("serve", "--host", "999.1.1.1", "--port", "0", env=env, timeout=60))
+    assert line.startswith("error: cannot listen on '999.1.1.1': ")
 
 
 def test_settings_with_a_bad_value_name_the_variable(tmp_path):

@@ -6,6 +6,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -61,6 +62,23 @@ def check_data_dir(settings: config.Settings) -> None:
         ) from None
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (the server listens on it); an address that cannot be had
+    (in use, not this machine's, not an address) is an :class:`InvalidInput` sentence."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind)
+    except (OSError, UnicodeError) as exc:
+        raise InvalidInput(f"cannot listen on {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart at once
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return listener
+
+
 @common.reports_errors
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = config.DEFAULT_HOST,
@@ -91,6 +109,8 @@ def serve(
     logs.setup(settings)
     check_data_dir(settings)
     token, token_source = admin_token(settings)
+    listener = listening_socket(host, port)  # before anything starts: a port in use is one line, nothing to stop
+    port = listener.getsockname()[1]  # the one the system chose, for --port 0
     app = create_app(settings, admin_token=token, listens_on_loopback=access.is_loopback(host))
     store = app.state.pixeletica.store
     default_workers = 0 if settings.broker_url else config.default_worker_processes()
@@ -147,7 +167,7 @@ def serve(
         settings,
     )
     try:
-        server.run()
+        server.run(sockets=[listener])
     finally:
         stop.set()
         if supervisor is not None:
