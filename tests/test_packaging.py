@@ -135,7 +135,7 @@ def test_the_bare_package_installs_in_a_fresh_venv_and_converts(tmp_path):
     assert shown.returncode == 0 and "convert" in shown.stdout and "serve" in shown.stdout, shown.stderr
     converted = run("convert", str(_small_png(tmp_path / "red.png")), "--width", "6", "--out", str(tmp_path / "out"))
     assert converted.returncode == 0, converted.stderr
-    for name in ("red_dithered.png", "red_blocks.npz", "materials.csv", "materials.json", "materials.txt"):
+    for name in ("red_dithered.png", "red_blocks.npz", "red_materials.csv", "red_materials.json", "red_materials.txt"):
         assert (tmp_path / "out" / name).is_file(), name
     assert run("palette", "categories").returncode == 0
 

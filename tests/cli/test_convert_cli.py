@@ -31,16 +31,16 @@ def test_convert_a_photograph(tmp_path, photo_path):
     assert names == [
         "astronaut_blocks.npz",
         "astronaut_dithered.png",
-        "materials.csv",
-        "materials.json",
-        "materials.txt",
+        "astronaut_materials.csv",
+        "astronaut_materials.json",
+        "astronaut_materials.txt",
     ]
 
     with Image.open(out / "astronaut_dithered.png") as im:
         assert im.size == (96, 96) and im.mode == "RGBA"
     grid = BlockGrid.from_npz((out / "astronaut_blocks.npz").read_bytes())
     assert grid.indices.shape == (96, 96)
-    document = json.loads((out / "materials.json").read_text())
+    document = json.loads((out / "astronaut_materials.json").read_text())
     assert document["total_blocks"] == 96 * 96
     assert sum(m["count"] for m in document["materials"]) == 96 * 96
     assert "ΔE2000" in result.stdout and "96 x 96 blocks" in result.stdout
@@ -83,7 +83,7 @@ def test_transparent_png_gives_air(tmp_path):
     with Image.open(tmp_path / "o" / "sprite_dithered.png") as im:
         alpha = np.asarray(im)[..., 3]
     assert (alpha == 0).sum() == 256 - 64
-    assert json.loads((tmp_path / "o" / "materials.json").read_text())["air"] == 256 - 64
+    assert json.loads((tmp_path / "o" / "sprite_materials.json").read_text())["air"] == 256 - 64
 
 
 def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], str]]:
@@ -141,14 +141,23 @@ def test_bad_input_is_one_line_exit_2_and_no_files(tmp_path, photo_path, case):
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_pictures_converted_into_one_folder_each_keep_their_own_materials(tmp_path, photo_path):
+    out = tmp_path / "out"
+    assert run("convert", str(photo_path), "-w", "16", "--out", str(out)).returncode == 0
+    assert run("convert", str(photo_path.parent / "coffee.jpg"), "-w", "24", "--out", str(out)).returncode == 0
+    astronaut = json.loads((out / "astronaut_materials.json").read_text())
+    coffee = json.loads((out / "coffee_materials.json").read_text())
+    assert (astronaut["total_blocks"], coffee["total_blocks"]) == (16 * 16, 24 * 16)
+
+
 def test_unwritable_output_leaves_nothing_behind(tmp_path, photo_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "materials.json").mkdir()  # the last file cannot be written: a folder is in the way
+    (out / "astronaut_materials.json").mkdir()  # the last file cannot be written: a folder is in the way
     result = run("convert", str(photo_path), "--width", "16", "--out", str(out))
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot write to")
-    assert sorted(p.name for p in out.iterdir()) == ["materials.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut_materials.json"]
     assert not list(out.glob(".*tmp"))
 
 
@@ -238,8 +247,9 @@ def test_split_build_with_labels_facing_and_game_version(tmp_path, photo_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     names = {p.name for p in out.iterdir()}
-    assert {"astronaut_chunk_lines_split1_x-8..15_z0..15.png", "materials_parts.csv", "materials.txt"} <= names
-    document = json.loads((out / "materials.json").read_text())
+    split = "astronaut_chunk_lines_split1_x-8..15_z0..15.png"
+    assert {split, "astronaut_materials_parts.csv", "astronaut_materials.txt"} <= names
+    document = json.loads((out / "astronaut_materials.json").read_text())
     assert [p["range"] for p in document["parts"]] == [
         "x-8..15_z0..15",
         "x16..31_z0..15",
@@ -249,7 +259,7 @@ def test_split_build_with_labels_facing_and_game_version(tmp_path, photo_path):
     for block in document["materials"]:  # the parts' lists add up to the whole build's
         per_part = [m["count"] for p in document["parts"] for m in p["materials"] if m["block_id"] == block["block_id"]]
         assert sum(per_part) == block["count"]
-    text = (out / "materials.txt").read_text()
+    text = (out / "astronaut_materials.txt").read_text()
     assert "Materials for a 40 x 40 build: 1,600 blocks" in text and "Part 4 (x16..31_z16..39)" in text
     schem = amulet_nbt.load((out / "astronaut.schem").read_bytes()).compound["Schematic"]
     assert int(schem["DataVersion"]) == 3465  # 1.20.1

@@ -78,6 +78,13 @@ def _check_out(out: Path) -> None:
         raise InvalidInput(f"--out '{out}' is inside '{existing}', which is a file")
 
 
+def _own_name(filename: str, stem: str) -> str:
+    """An output's name in --out: the materials lists are named after the picture too
+    (``<name>_materials.csv``), so that pictures converted into one folder each keep theirs.
+    (A task's files and ZIP keep the names the reference's clients know.)"""
+    return f"{stem}_{filename}" if filename.startswith("materials") else filename
+
+
 def _write(out: Path, files: dict[Path, bytes]) -> None:
     """Create --out (and its parents) and write the files; on failure remove what this run created."""
     folders = {out, *(path.parent for path in files)}  # map art writes into sub-folders too
@@ -344,7 +351,8 @@ def convert(
     if flat:
         note = f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}"
         typer.echo(note, err=True)
-    files = {out / o.filename: o.data for o in made.outputs}
+    stem = names.file_stem(input.stem)
+    files = {out / _own_name(o.filename, stem): o.data for o in made.outputs}
     _write(out, files)
     assert made.conversion is not None  # a block picture's plan
     _print_summary(input, made.conversion, list(files), len(chosen))
