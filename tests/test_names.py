@@ -53,3 +53,8 @@ def test_examples():
     assert names.label("  a\tb\n\x1b[31mc\u202e ") == "a b [31mc"
     assert names.printable("a\x1b[2Jb\n") == "a\\x1b[2Jb\n"
     assert names.shown("x" * 100, 10) == "'xxxxxxxx…"
+
+
+def test_a_name_shown_on_one_line_escapes_line_breaks_and_tabs_too():
+    assert names.printable("a\nb\tc") == "a\nb\tc"
+    assert names.printable("a\nb\tc\x1b[2J", one_line=True) == "a\\x0ab\\x09c\\x1b[2J"

@@ -162,12 +162,16 @@ def write_all(files: Mapping[Path, bytes]) -> list[Path]:
     """Write several files atomically; if any write fails, remove the ones this call created.
 
     Files that existed before and were replaced stay replaced (each write is atomic on its own).
+    An :class:`OSError` names the file that could not be written (not its temporary file).
     """
     written: list[Path] = []
     try:
         for path, data in files.items():
             existed = Path(path).exists()
-            atomic_write(Path(path), data)
+            try:
+                atomic_write(Path(path), data)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
             if not existed:
                 written.append(Path(path))
     except BaseException:

@@ -63,15 +63,17 @@ def label(text: object, max_length: int = 200) -> str:
     return line if len(line) <= max_length else line[: max_length - 1].rstrip() + "…"
 
 
-def printable(text: object) -> str:
+def printable(text: object, *, one_line: bool = False) -> str:
     """Text for a terminal: control and invisible characters shown as ``\\x1b``-style escapes.
 
-    Line breaks and tabs are kept, so tracebacks stay readable; nothing can move the cursor,
-    change colours, set the window title or hide text.
+    Line breaks and tabs are kept, so tracebacks stay readable, unless ``one_line`` (a name in a
+    title or a table cell); nothing can move the cursor, change colours, set the window title or
+    hide text.
     """
+    kept = "" if one_line else "\n\t"
     out = []
     for character in str(text):
-        if character in "\n\t":
+        if character in kept:
             out.append(character)
         elif character in _INVISIBLE or unicodedata.category(character) in ("Cc", "Cs"):
             code = ord(character)

@@ -99,6 +99,8 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>')
     cut_jpeg = tmp_path / "cut.jpg"
     cut_jpeg.write_bytes(data[:100])
+    one_line = tmp_path / "mine.csv"
+    one_line.write_text("stone,#gggggg\n")  # no header: its one line is a block with a bad colour
     photo = str(photo_path)
     return {
         "missing": ([str(tmp_path / "nope.png")], "does not exist"),
@@ -114,6 +116,9 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
         "algorithm": ([photo, "--dither", "sparkle"], "unknown dithering algorithm 'sparkle'; choose one of"),
         "metric": ([photo, "--metric", "hsv"], "unknown colour metric 'hsv'; choose one of"),
         "seed": ([photo, "--seed", str(2**64)], "seed must be a whole number below 2**63 in size"),
+        "limit": ([photo, "--max-size", "-1"], "max_size must be at least 1, got -1"),
+        "map-only": ([photo, "--maps", "2x2", "--support", "all"], "--maps, --support: only with --map-art"),
+        "one-line-palette": ([photo, "--palette-file", str(one_line)], "line 1: expected a block id and a #rrggbb"),
         "block": ([photo, "--block", "minecraft:stonee"], "unknown block id 'minecraft:stonee'"),
         "category": ([photo, "--category", "wol"], "unknown category 'wol'"),
         "palette": ([photo, "--palette-file", str(tmp_path / "nope.csv")], "palette file"),
@@ -128,7 +133,8 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
 @pytest.mark.parametrize(
     "case",
     ["missing", "empty", "truncated", "cut", "text", "svg", "zero", "negative", "huge", "bomb", "algorithm",
-     "metric", "seed", "block", "category", "palette", "division", "facing", "version", "labels", "format"],
+     "metric", "seed", "limit", "map-only", "one-line-palette", "block", "category", "palette", "division",
+     "facing", "version", "labels", "format"],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_no_files(tmp_path, photo_path, case):
     args, message = _bad_inputs(tmp_path, photo_path)[case]

@@ -102,7 +102,7 @@ def _write(out: Path, files: dict[Path, bytes]) -> None:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         if isinstance(exc, OSError):
-            raise InvalidInput(f"cannot write to '{out}': {exc.strerror or exc}") from None
+            raise InvalidInput(f"cannot write to '{exc.filename or out}': {exc.strerror or exc}") from None
         raise
 
 
@@ -296,6 +296,22 @@ def convert(
         _write(out, written)
         cli_mapart.write_summary(cli_mapart.summary_table(input, made.summary, len(written)))
         return
+    map_only = {
+        "maps": maps_ != defaults.DEFAULT_MAPS,
+        "framing": framing != defaults.DEFAULT_FRAMING,
+        "max-height": max_height is not None,
+        "map-blocks": map_blocks is not None,
+        "map-preset": map_preset != defaults.DEFAULT_MAP_PRESET,
+        "exclude-colour": bool(exclude_colour),
+        "support": support != defaults.DEFAULT_SUPPORT,
+        "support-block": support_block != mapart.DEFAULT_SUPPORT_BLOCK,
+        "map-id": map_id != defaults.DEFAULT_MAP_ID,
+        "map-layout": map_layout != defaults.DEFAULT_MAP_LAYOUT,
+    }
+    if any(map_only.values()):
+        given = ", ".join(f"--{flag}" for flag, on in map_only.items() if on)
+        kinds = ", ".join(mapart.KINDS)
+        raise InvalidInput(f"{given}: only with --map-art (one of {kinds}), which makes map art")
     origin_x = defaults.DEFAULT_ORIGIN_X if origin_x is None else origin_x
     origin_z = defaults.DEFAULT_ORIGIN_Z if origin_z is None else origin_z
     options = pipeline.ConvertOptions(
@@ -360,7 +376,7 @@ def convert(
 
 def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path], palette_size: int) -> None:
     grid = result.grid
-    title = Text(f"Pixeletica: {names.printable(source.name)}", style="italic")
+    title = Text(f"Pixeletica: {names.printable(source.name, one_line=True)}", style="italic")
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -376,5 +392,5 @@ def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path],
     table.add_row("Dithering / metric", f"{grid.meta['algorithm']} / {grid.meta['metric']}")
     table.add_row("Time", f"{result.seconds:.2f} s")
     for path in files:
-        table.add_row("Wrote", Text(names.printable(path)))
+        table.add_row("Wrote", Text(names.printable(path, one_line=True)))
     common.stdout_console().print(table)

@@ -92,7 +92,8 @@ def relative_path(output_category: str, filename: str) -> PurePosixPath:
 
 def summary_table(source: Path, summary: dict[str, Any], count: int) -> Table:
     """What ``convert --map-art`` prints after writing its files."""
-    table = Table(title=Text(f"Pixeletica map art: {names.printable(source.name)}", style="italic"), show_header=False)
+    title = Text(f"Pixeletica map art: {names.printable(source.name, one_line=True)}", style="italic")
+    table = Table(title=title, show_header=False)
     table.add_column(style="bold")
     table.add_column()
     kind = str(summary["map_art"])

@@ -59,7 +59,7 @@ def _report(task: Task, as_json: bool, sentence: str) -> None:
 
 def _cell(value: object) -> Text:
     """A table cell of stored text: shown as it is (no markup), control characters as escapes."""
-    return Text(names.printable("" if value is None else value))
+    return Text(names.printable("" if value is None else value, one_line=True))
 
 
 def _tasks_table(rows: list[Task], title: str) -> None:

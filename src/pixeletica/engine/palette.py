@@ -268,8 +268,8 @@ def _rows_from_csv(text: str, source: str) -> list[Block]:
         if id_cell is None:
             id_cell = next((c for c in cells if _ID.match(c.lower()) and c != hex_cell), None)
         if hex_cell is None or id_cell is None:
-            if number == 1:
-                continue  # a header line
+            if number == 1 and len(text.strip().splitlines()) > 1:
+                continue  # a header line (a file of one line has none)
             raise InvalidInput(f"{source} line {number}: expected a block id and a #rrggbb colour, got {row!r}")
         name = next((c for c in cells if c not in (hex_cell, id_cell) and not c.startswith("(")), None)
         blocks.append(_user_block(id_cell, _parse_hex(hex_cell, f"{source} line {number}"), name))

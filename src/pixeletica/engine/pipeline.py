@@ -47,6 +47,9 @@ class ConvertOptions:
         metric = distance.get_metric(self.metric)
         dither.check_strength(self.strength)
         dither.check_seed(self.seed)
+        for limit in ("max_size", "max_input_pixels"):
+            if getattr(self, limit) < 1:
+                raise InvalidInput(f"{limit} must be at least 1, got {getattr(self, limit)}", field=limit)
         image_io.check_resample(self.resample)
         image_io.check_alpha_threshold(self.alpha_threshold)
         image_io.check_block_count("width", self.width, self.max_size)
