@@ -190,8 +190,8 @@ def test_serve_on_an_address_it_cannot_have_says_so_before_starting_anything(tmp
         busy = run("serve", "--port", str(port), "--workers", "2", env=env, timeout=60)
     assert one_error_line(busy) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
     assert busy.stdout == ""  # no banner: no worker, monitor or server was started
-    line = one_error_line(run("serve", "--host", "999.1.1.1", "--port", "0", env=env, timeout=60))
-    assert line.startswith("error: cannot listen on '999.1.1.1': ")
+    line = one_error_line(run("serve", "--host", "192.0.2.1", "--port", "0", env=env, timeout=60))
+    assert line == "error: cannot listen on 192.0.2.1:0: Cannot assign requested address"  # not this machine's
 
 
 def test_settings_with_a_bad_value_name_the_variable(tmp_path):
@@ -200,21 +200,56 @@ def test_settings_with_a_bad_value_name_the_variable(tmp_path):
     assert "PIXELETICA_TASK_ACCESS" in line
 
 
+def _convert_writing_many_files(out: Path, *launcher: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*launcher, sys.executable, "-m", "pixeletica", "convert", str(COFFEE), "-w", "600", "--lines", "both",
+         "--schematic", "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wait_until_it_catches(process: subprocess.Popen[str], number: int) -> None:
+    """Until the process has a handler of its own for signal ``number`` (Linux: SigCgt in /proc)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+        if caught >> (number - 1) & 1:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"the process never caught signal {number}")
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
 def test_a_convert_stopped_by_kill_or_a_closed_terminal_leaves_nothing(tmp_path, stop):
-    # Many files (renders, schematics): signalled when the output folder appears (the files being
-    # written) or after a while of converting, whichever comes first; both must leave nothing.
-    out = tmp_path / "made" / "here"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pixeletica", "convert", str(COFFEE), "-w", "600", "--lines", "both", "--schematic",
-         "--out", str(out)],
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 3
-    while not (tmp_path / "made").exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.005)
+    # Signalled as soon as it converts (its handler is in place): it must unwind, whatever it had made.
+    process = _convert_writing_many_files(tmp_path / "made" / "here")
+    _wait_until_it_catches(process, stop)
     process.send_signal(stop)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + stop, stderr
     assert stderr.strip().splitlines()[-1] == f"stopped by {stop.name}; no output was written"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_convert_stopped_while_writing_leaves_all_its_files_or_none(tmp_path):
+    out = tmp_path / "made" / "here"
+    process = _convert_writing_many_files(out)
+    while not (tmp_path / "made").exists() and process.poll() is None:
+        time.sleep(0.001)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    if process.returncode == 0:  # the signal came after the last file
+        assert (out / "coffee_materials.txt").is_file() and not list(out.glob(".*.tmp"))
+    else:
+        assert process.returncode == 128 + signal.SIGTERM and list(tmp_path.iterdir()) == []
+
+
+def test_a_convert_started_with_nohup_ignores_a_closed_terminal(tmp_path):
+    out = tmp_path / "made"
+    process = _convert_writing_many_files(out, "nohup")
+    _wait_until_it_catches(process, signal.SIGTERM)  # converting: SIGHUP stays ignored, as nohup set it
+    process.send_signal(signal.SIGHUP)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert (out / "coffee_materials.txt").is_file()

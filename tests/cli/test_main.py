@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -76,8 +75,8 @@ def test_output_that_cannot_be_written_is_one_line_and_output_that_is_closed_is_
             stdout=full, stderr=subprocess.PIPE, text=True, timeout=60,
         )  # fmt: skip
     assert done.returncode == 1 and done.stderr == "error: cannot write the output: No space left on device\n"
-    closed = subprocess.run(
-        [sys.executable, "-m", "pixeletica", "palette", "list"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, timeout=60, pass_fds=(), preexec_fn=lambda: os.close(1),
+    closed = subprocess.run(  # standard output closed: `pixeletica palette list >&-`
+        ["sh", "-c", 'exec "$0" "$@" >&-', sys.executable, "-m", "pixeletica", "palette", "list"],
+        stderr=subprocess.PIPE, text=True, timeout=60,
     )  # fmt: skip
     assert closed.returncode == 0 and closed.stderr == ""

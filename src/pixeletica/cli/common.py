@@ -55,24 +55,24 @@ class Stopped(BaseException):  # like KeyboardInterrupt: not an error, a request
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
-def unwinds_when_stopped(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Within ``command``, SIGTERM and SIGHUP raise :class:`Stopped` as Ctrl-C raises KeyboardInterrupt,
-    so that what it was writing is removed on the way out instead of being left half-written."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _raising_stopped():
-            return command(*args, **kwargs)
-
-    return wrapper
-
-
 @contextlib.contextmanager
-def _raising_stopped() -> Iterator[None]:
+def unwinding_when_stopped() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` as Ctrl-C raises KeyboardInterrupt, so
+    that what it was writing is removed on the way out instead of being left half-written.
+
+    A signal ignored when the block starts (``nohup``) stays ignored; once one has arrived, the next
+    are ignored, so that a second one cannot interrupt the clean-up of the first.
+    """
+
     def stop(number: int, frame: object) -> None:
+        for each in STOPPING_SIGNALS:
+            signal.signal(each, signal.SIG_IGN)
         raise Stopped(number)
 
-    previous = {number: signal.signal(number, stop) for number in STOPPING_SIGNALS}
+    previous = {number: signal.getsignal(number) for number in STOPPING_SIGNALS}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, stop)
     try:
         yield
     finally:
@@ -81,7 +81,8 @@ def _raising_stopped() -> Iterator[None]:
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn Pixeletica errors raised by a command into one line on stderr and exit code 2."""
+    """Turn Pixeletica errors raised by a command into one line on stderr and exit code 2 (1: not found);
+    Ctrl-C into exit code 130 and :class:`Stopped` into 128 + the signal's number, each with one line."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

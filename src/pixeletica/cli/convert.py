@@ -78,11 +78,11 @@ def _check_out(out: Path) -> None:
         raise InvalidInput(f"--out '{out}' is inside '{existing}', which is a file")
 
 
-def _own_name(filename: str, stem: str) -> str:
+def _own_name(output: bundle.Output, stem: str) -> str:
     """An output's name in --out: the materials lists are named after the picture too
     (``<name>_materials.csv``), so that pictures converted into one folder each keep theirs.
     (A task's files and ZIP keep the names the reference's clients know.)"""
-    return f"{stem}_{filename}" if filename.startswith("materials") else filename
+    return f"{stem}_{output.filename}" if output.category == "materials" else output.filename
 
 
 def _write(out: Path, files: dict[Path, bytes]) -> None:
@@ -97,7 +97,7 @@ def _write(out: Path, files: dict[Path, bytes]) -> None:
         for folder in sorted(folders, key=lambda p: len(p.parts)):
             folder.mkdir(parents=True, exist_ok=True)
         fsutil.write_all(files)
-    except BaseException as exc:  # a failed write, Ctrl-C or a stop signal: the files are gone, so the folders
+    except BaseException as exc:  # a failed write, Ctrl-C or a stop signal: the files are gone, the folders go too
         for folder in created:  # deepest first; only folders this run made, and only if empty
             with contextlib.suppress(OSError):
                 folder.rmdir()
@@ -107,7 +107,6 @@ def _write(out: Path, files: dict[Path, bytes]) -> None:
 
 
 @common.reports_errors
-@common.unwinds_when_stopped
 @common.palette_options
 def convert(
     input: Annotated[
@@ -286,14 +285,16 @@ def convert(
         map_plan = map_settings.plan(names.file_stem(input.stem))
         data = fsutil.read_capped(input, limits.max_input_file_size, "input file", "max_input_file_size")
         _check_out(out)
-        console = Console(stderr=True)
-        progress = _DelayedProgress(console)
-        try:
-            made = production.produce(data, map_settings.palette(), map_settings.options, map_plan, progress=progress)
-        finally:
-            progress.close()
-        written = cli_mapart.made_files(out, made)
-        _write(out, written)
+        with common.unwinding_when_stopped():  # from here until every file is written
+            progress = _DelayedProgress(Console(stderr=True))
+            try:
+                made = production.produce(
+                    data, map_settings.palette(), map_settings.options, map_plan, progress=progress
+                )
+            finally:
+                progress.close()
+            written = cli_mapart.made_files(out, made)
+            _write(out, written)
         cli_mapart.write_summary(cli_mapart.summary_table(input, made.summary, len(written)))
         return
     map_only = {
@@ -357,19 +358,19 @@ def convert(
     # What depends on the build's size is checked from the image's header, before converting.
     _, src_width, src_height = image_io.probe(data, max_pixels=options.max_input_pixels)
     plan = plan.checked(*image_io.target_size(src_width, src_height, width, height, max_size=options.max_size))
-    console = Console(stderr=True)
-    progress = _DelayedProgress(console)
-    try:
-        made = production.produce(data, chosen, options, plan, progress=progress)
-    finally:
-        progress.close()
+    stem = names.file_stem(input.stem)
+    with common.unwinding_when_stopped():  # from here until every file is written
+        progress = _DelayedProgress(Console(stderr=True))
+        try:
+            made = production.produce(data, chosen, options, plan, progress=progress)
+        finally:
+            progress.close()
+        files = {out / _own_name(o, stem): o.data for o in made.outputs}
+        _write(out, files)
     flat = made.flat_colour_blocks
     if flat:
         note = f"note: no texture found for {len(flat)} block(s); drawn in flat colour: {', '.join(flat)}"
         typer.echo(note, err=True)
-    stem = names.file_stem(input.stem)
-    files = {out / _own_name(o.filename, stem): o.data for o in made.outputs}
-    _write(out, files)
     assert made.conversion is not None  # a block picture's plan
     _print_summary(input, made.conversion, list(files), len(chosen))
 

@@ -8,6 +8,7 @@ an extra which is not installed (:data:`NEEDS`) says so in one line, with exit c
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import importlib.util
 import os
@@ -160,11 +161,20 @@ def main(
     """Turn images into Minecraft block art."""
 
 
+#: Why standard output could not take what a command printed.
+_OUTPUT_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
 def _drop_output() -> None:
     """Point standard output at /dev/null, so that flushing it at exit cannot fail a second time."""
-    if sys.stdout is not None:
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if sys.stdout is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
 
 
 def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
@@ -184,11 +194,13 @@ def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
     except typer.Abort:  # Ctrl-C or end of input at a prompt
         typer.echo("aborted", err=True)
         sys.exit(1)
-    except OSError as problem:  # the output cannot be written (a full disk behind `>`), or another I/O error
-        # (a reader that went away, `| head`, is the command line library's: exit 1 quietly)
+    except OSError as problem:
+        # The output cannot be written (a full disk behind `>`); a reader that went away (`| head`) is
+        # the command line library's to handle (exit 1 quietly); any other error is not the output's.
+        if problem.filename is not None or problem.errno not in _OUTPUT_FULL:
+            raise
         _drop_output()
-        where = f"'{problem.filename}'" if problem.filename else "the output"
-        typer.echo(f"error: cannot write {where}: {problem.strerror or problem}", err=True)
+        typer.echo(f"error: cannot write the output: {problem.strerror or problem}", err=True)
         sys.exit(1)
     except ModuleNotFoundError as missing:
         extra = _extra_of(missing.name)

@@ -63,19 +63,18 @@ def check_data_dir(settings: config.Settings) -> None:
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host``:``port`` (the server listens on it); an address that cannot be had
-    (in use, not this machine's, not an address) is an :class:`InvalidInput` sentence."""
-    try:
-        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        listener = socket.socket(family, kind)
-    except (OSError, UnicodeError) as exc:
-        raise InvalidInput(f"cannot listen on {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    """A TCP socket bound to ``host``:``port``, as uvicorn would bind it (IPv6 for an address with a
+    colon, else IPv4); an address that cannot be had (in use, not this machine's, no such name) is an
+    :class:`InvalidInput` sentence."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+    listener = socket.socket(family, socket.SOCK_STREAM)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart at once
-        listener.bind(address)
-    except OSError as exc:
+        listener.bind((host, port))
+    except (OSError, UnicodeError) as exc:
         listener.close()
-        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot listen on {shown}: {getattr(exc, 'strerror', None) or exc}") from None
     return listener
 
 
@@ -155,7 +154,7 @@ def serve(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     celery = f", Celery on {config.safe_url(settings.broker_url)}" if settings.broker_url else ""
-    shown_host = host if host not in ("0.0.0.0", "::") else "127.0.0.1"
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     logs.announce(
         f"Pixeletica on http://{shown_host}:{port}  (API under /api, docs at /docs)\n"
         f"  data directory: {settings.data_dir}\n"

@@ -47,9 +47,9 @@ class ConvertOptions:
         metric = distance.get_metric(self.metric)
         dither.check_strength(self.strength)
         dither.check_seed(self.seed)
-        for limit in ("max_size", "max_input_pixels"):
+        for limit in ("max_size", "max_input_pixels"):  # the server's or the command line's, not a request's
             if getattr(self, limit) < 1:
-                raise InvalidInput(f"{limit} must be at least 1, got {getattr(self, limit)}", field=limit)
+                raise InvalidInput(f"{limit} must be at least 1, got {getattr(self, limit)}")
         image_io.check_resample(self.resample)
         image_io.check_alpha_threshold(self.alpha_threshold)
         image_io.check_block_count("width", self.width, self.max_size)

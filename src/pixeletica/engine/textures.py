@@ -74,7 +74,10 @@ class TextureSource:
                 self._check_size(name, *im.size)
                 rgba = np.asarray(im.convert("RGBA"))
         except Image.DecompressionBombError:
-            raise LimitExceeded(f"texture {name!r} of {self.describe()} has more pixels than an image may") from None
+            raise LimitExceeded(
+                f"texture {name!r} of {self.describe()} declares more pixels than any image is opened with; "
+                f"textures are used up to {MAX_TEXTURE_WIDTH} pixels wide and {MAX_TEXTURE_PIXELS >> 20} megapixels"
+            ) from None
         except OSError:
             return None
         frame = rgba[: rgba.shape[1]]  # animated: the first frame
