@@ -198,10 +198,11 @@ def _wal(cursor: Any) -> None:
 
 
 def _unusable(exc: sa.exc.DatabaseError) -> bool:
-    """A database out of reach, or a file that is not an SQLite database: the operator's to fix."""
+    """A database out of reach, or a file that is not (or no longer) an SQLite database: the operator's to
+    fix. (SQLite says so only in words: SQLITE_NOTADB and SQLITE_CORRUPT are one Python exception.)"""
     if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
         return True
-    return "file is not a database" in str(exc.orig)
+    return any(words in str(exc.orig) for words in ("file is not a database", "database disk image is malformed"))
 
 
 def _revision(connection: sa.Connection) -> str | None:
