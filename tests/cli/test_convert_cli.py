@@ -122,11 +122,11 @@ def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, tuple[list[str], 
         "block": ([photo, "--block", "minecraft:stonee"], "unknown block id 'minecraft:stonee'"),
         "category": ([photo, "--category", "wol"], "unknown category 'wol'"),
         "palette": ([photo, "--palette-file", str(tmp_path / "nope.csv")], "palette file"),
-        "division": ([photo, "-w", "10", "--division", "500"], "image_division 500 is more parts than the 10x10 grid"),
+        "division": ([photo, "-w", "10", "--division", "500"], "--division 500 is more parts than the 10x10 grid"),
         "facing": ([photo, "--schematic", "--orientation", "wall", "--facing", "up"], "facing must be one of south"),
-        "version": ([photo, "--schematic", "--game-version", "1.8"], "game_version must be a Java release from 1.13"),
+        "version": ([photo, "--schematic", "--game-version", "1.8"], "--game-version must be a Java release from 1.13"),
         "labels": ([photo, "--lines", "both", "--chunk-labels", "--scale", "2"], "chunk_labels need a scale of 4"),
-        "format": ([photo, "--schematic", "--schematic-format", "mca"], "schematic_formats must be a list of some of"),
+        "format": ([photo, "--schematic", "--schematic-format", "mca"], "--schematic-format must be a list of some of"),
     }
 
 
@@ -181,7 +181,7 @@ def test_palette_list_and_categories(tmp_path):
     assert cats.returncode == 0 and "glazed_terracotta" in cats.stdout
 
     bad = run("palette", "list", "--category", "nope")
-    assert bad.returncode == 2 and bad.stderr.startswith("error: unknown category 'nope'")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --category: unknown category 'nope'")
 
 
 def test_version_and_help():
@@ -213,12 +213,12 @@ def test_textured_renders_from_the_command_line(tmp_path, photo_path):
     with Image.open(out / "astronaut_chunk_lines.png") as im:
         assert im.size == (24 * 8, 24 * 8)
     bad = run("convert", str(photo_path), "-w", "24", "--lines", "grid", "--out", str(tmp_path / "b"))
-    assert bad.returncode == 2 and "line_visibilities must be a list of some of: " in bad.stderr
+    assert bad.returncode == 2 and "--lines must be a list of some of: " in bad.stderr
     assert "got 'grid'" in bad.stderr
     colour = run(
         "convert", str(photo_path), "--lines", "both", "--chunk-line-color", "red", "--out", str(tmp_path / "c")
     )
-    assert colour.returncode == 2 and "chunk_line_color must be a colour" in colour.stderr
+    assert colour.returncode == 2 and "--chunk-line-color must be a colour" in colour.stderr
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
 
 

@@ -50,10 +50,10 @@ def test_map_files_only_with_chosen_blocks(tmp_path, photo_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--map-art", "sideways"], "kind must be one of flat, staircase, map-file, got 'sideways'"),
+        (["--map-art", "sideways"], "--map-art must be one of flat, staircase, map-file, got 'sideways'"),
         (["--map-art", "staircase", "--maps", "3"], "maps must be two whole numbers"),
         (["--map-art", "staircase", "--max-height", "1"], "a staircase needs at least 2 levels"),
-        (["--map-art", "flat", "--origin-x", "10"], "origin_x 10 is not on a map's edge"),
+        (["--map-art", "flat", "--origin-x", "10"], "--origin-x 10 is not on a map's edge"),
         (["--map-art", "flat", "--support", "sometimes"], "support must be one of none, needed, all"),
         (["--map-art", "flat", "--exclude-colour", "mauve"], "unknown map colour 'mauve'"),
         (["--map-art", "flat", "--map-layout", "newest"], "layout must be one of auto, legacy, modern"),
@@ -82,7 +82,7 @@ def test_bad_map_art_requests_are_one_line_exit_2_and_no_files(tmp_path, photo_p
         (["--support-block", "stone; op @a"], "is not a block Pixeletica knows"),
         (["--maps", "²x1"], "maps must be two whole numbers"),
         (["--maps", "9x8"], "at most 64 are built at once"),
-        (["--map-id", "99999999999"], "map_id must be a whole number from 0 to"),
+        (["--map-id", "99999999999"], "--map-id must be a whole number from 0 to"),
     ],
 )
 def test_hostile_map_art_options_are_refused_in_one_line(tmp_path, photo_path, args, message):

@@ -80,6 +80,25 @@ def unwinding_when_stopped() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+#: The flag of each conversion setting whose flag is not its name with dashes (``origin_x``: ``--origin-x``).
+_FLAGS = {
+    "algorithm": "dither", "include_categories": "category", "exclude_categories": "exclude-category",
+    "include_blocks": "block", "exclude_blocks": "exclude-block", "line_visibilities": "lines",
+    "image_division": "division", "schematic_formats": "schematic-format", "kind": "map-art",
+    "blocks": "map-blocks", "exclude": "exclude-colour", "preset": "map-preset", "layout": "map-layout",
+}  # fmt: skip
+
+
+def flagged(exc: PixeleticaError) -> str:
+    """The error's sentence, naming the setting at fault (if any) by its command-line flag, as typed."""
+    message = str(exc)
+    field = getattr(exc, "field", None)
+    if field is None:
+        return message
+    flag = "--" + _FLAGS.get(field, field.replace("_", "-"))
+    return flag + message[len(field) :] if message.startswith(f"{field} ") else f"{flag}: {message}"
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn Pixeletica errors raised by a command into one line on stderr and exit code 2 (1: not found);
     Ctrl-C into exit code 130 and :class:`Stopped` into 128 + the signal's number, each with one line."""
@@ -95,9 +114,9 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             error_line(f"{exc}; nothing was changed")
             raise typer.Exit(EXIT_NOT_FOUND) from None
         except LimitExceeded as exc:
-            raise fail(f"{exc}{config.hint(exc.setting)}") from None
+            raise fail(f"{flagged(exc)}{config.hint(exc.setting)}") from None
         except PixeleticaError as exc:
-            raise fail(str(exc)) from None
+            raise fail(flagged(exc)) from None
         except MemoryError:
             raise fail("not enough memory for this image; use a smaller --width/--height") from None
         except KeyboardInterrupt:

@@ -143,7 +143,9 @@ class RenderOptions:
         if self.scale is not None and (
             isinstance(self.scale, bool) or not isinstance(self.scale, int) or not 1 <= self.scale <= 64
         ):
-            raise InvalidInput(f"scale must be a whole number of pixels per block from 1 to 64, got {self.scale!r}")
+            raise InvalidInput(
+                f"scale must be a whole number of pixels per block from 1 to 64, got {self.scale!r}", field="scale"
+            )
         if self.chunk_labels and self.scale is not None and self.scale < render.MIN_LABEL_SCALE:
             raise InvalidInput(
                 f"chunk_labels need a scale of {render.MIN_LABEL_SCALE} or more pixels per block, got {self.scale}"
@@ -297,7 +299,8 @@ def check_schematic_formats(formats: tuple[str, ...] | list[str]) -> tuple[str, 
     """The formats, checked: known names, at least one; raises :class:`InvalidInput` otherwise."""
     if not formats or not set(formats) <= set(SCHEMATIC_FORMATS):
         raise InvalidInput(
-            f"schematic_formats must be a list of some of: {', '.join(SCHEMATIC_FORMATS)}; got {names.shown(formats)}",
+            f"schematic_formats must be a list of some of: {', '.join(SCHEMATIC_FORMATS)}; "
+            f"got {names.shown(list(formats))}",
             field="schematic_formats",
         )
     return tuple(dict.fromkeys(formats))

@@ -67,12 +67,16 @@ def _cuts(length: int, pieces: int, origin: int) -> list[int]:
 def parts(width: int, height: int, count: int, origin_x: int = 0, origin_z: int = 0) -> list[Part]:
     """``count`` parts of a width x height grid, in reading order (top row first)."""
     if count < 1:
-        raise InvalidInput(f"image_division must be 1 or more, got {count}")
+        raise InvalidInput(f"image_division must be 1 or more, got {count}", field="image_division")
     if count > width * height:
-        raise InvalidInput(f"image_division {count} is more parts than the {width}x{height} grid has blocks")
+        raise InvalidInput(
+            f"image_division {count} is more parts than the {width}x{height} grid has blocks", field="image_division"
+        )
     rows, cols = _grid_shape(width, height, count)
     if rows > height or cols > width:
-        raise InvalidInput(f"image_division {count} cannot split a {width}x{height} grid into a grid of parts")
+        raise InvalidInput(
+            f"image_division {count} cannot split a {width}x{height} grid into a grid of parts", field="image_division"
+        )
     row_cuts = _cuts(height, rows, origin_z)
     col_cuts = _cuts(width, cols, origin_x)
     return [
