@@ -8,6 +8,8 @@ import pytest
 
 from pixeletica import fsutil
 
+from .interrupts import interrupt_everywhere
+
 
 def test_a_batch_appears_only_when_it_is_committed(tmp_path):
     (tmp_path / "web").mkdir()
@@ -48,3 +50,46 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_file_written_atomically_is_old_or_new_however_it_is_stopped(tmp_path):
+    def check(before, after, interrupted):
+        assert after["a.txt"] in (before["a.txt"], b"new")
+        assert not interrupted or after["a.txt"] in (b"old", b"new")
+
+    (tmp_path / "a.txt").write_bytes(b"old")
+    assert interrupt_everywhere(tmp_path, lambda: fsutil.atomic_write(tmp_path / "a.txt", b"new"), check) > 50
+
+
+def test_several_files_written_are_all_there_or_none_however_it_is_stopped(tmp_path):
+    names = ["a.png", "b.json", "c.nbt"]
+
+    def write():
+        fsutil.write_all({tmp_path / name: name.encode() for name in names})
+
+    def check(before, after, interrupted):
+        whole = {name: name.encode() for name in names}
+        assert after == whole if not interrupted else after in ({}, whole), sorted(after)
+        for name in after:
+            (tmp_path / name).unlink()
+
+    assert interrupt_everywhere(tmp_path, write, check) > 150
+
+
+def test_a_batch_stopped_before_its_commit_leaves_nothing(tmp_path):
+    batches = []  # kept until the interruption is over: a batch's last resort runs when it is collected
+
+    def write():
+        with fsutil.Batch() as batch:
+            batches.append(batch)
+            for name in ("a.png", "b.png", "a.png"):
+                batch.write(tmp_path / name, name.encode())
+        for name in ("a.png", "b.png"):  # so that the next step starts from nothing again
+            (tmp_path / name).unlink()
+
+    def check(before, after, interrupted):
+        assert all(after[name] == name.encode() for name in after)  # whole or absent (a commit renames one by one)
+        for name in after:
+            (tmp_path / name).unlink()
+
+    assert interrupt_everywhere(tmp_path, write, check, settle=batches.clear) > 100

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import sys
-import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -37,34 +38,57 @@ def read_capped(path: Path, limit: int, what: str, setting: str | None = None) -
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder, fsync, then rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder, fsync, then rename.
+
+    Wherever an exception (a signal's handler raising, say) stops it, ``path`` holds its old
+    content or the new, and no temporary file is left behind.
+    """
     path = Path(path)
-    tmp = _write_temporary(path, data, sync=True)
+    tmp = _temporary_name(path)
     try:
+        _write_new(tmp, data, sync=True)
         os.replace(tmp, path)
+    except FileExistsError:
+        raise  # the name was someone else's: not ours to remove
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
 
 
-def _write_temporary(path: Path, data: bytes, *, sync: bool) -> str:
-    """``data`` in a new temporary file beside ``path`` (mode as a plain open() would give); its name."""
-    umask = os.umask(0)
-    os.umask(umask)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _temporary_name(path: Path) -> str:
+    """A fresh name for a hidden temporary file beside ``path``."""
+    return str(path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp"))
+
+
+def _write_new(tmp: str, data: bytes, *, sync: bool) -> None:
+    """Create ``tmp`` (it must not exist; mode as a plain open() gives) holding ``data``.
+
+    The name is chosen before the file exists, so whoever stops this at any point knows which
+    name to remove; an existing file of that name is never touched.
+    """
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-            if sync:
-                handle.flush()
-                os.fsync(handle.fileno())
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
-    return tmp
+    finally:
+        os.close(fd)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _remove_all(paths: set[str]) -> None:
+    for path in list(paths):
+        _remove(path)
+        paths.discard(path)
 
 
 class Batch:
@@ -79,14 +103,22 @@ class Batch:
 
     def __init__(self) -> None:
         self._pending: dict[Path, str] = {}
+        # every temporary name is registered before its file can exist, so that whatever stops
+        # the batch (even a signal on the first step of __exit__) can remove it; the finalizer
+        # is the last resort for a batch dropped without discard()
+        self._temporary: set[str] = set()
+        weakref.finalize(self, _remove_all, self._temporary)
 
     def write(self, path: Path, data: bytes) -> None:
         path = Path(path)
-        tmp = _write_temporary(path, data, sync=False)
+        tmp = _temporary_name(path)
+        self._temporary.add(tmp)
+        _write_new(tmp, data, sync=False)
         old = self._pending.pop(path, None)
-        if old is not None:
-            os.unlink(old)
         self._pending[path] = tmp
+        if old is not None:
+            _remove(old)
+            self._temporary.discard(old)
 
     def __contains__(self, path: object) -> bool:
         return path in self._pending
@@ -106,15 +138,15 @@ class Batch:
             _sync(list(self._pending.values()))
             for path, tmp in list(self._pending.items()):
                 os.replace(tmp, path)
+                self._temporary.discard(tmp)
                 del self._pending[path]
         except BaseException:
             self.discard()
             raise
 
     def discard(self) -> None:
-        for tmp in self._pending.values():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        """Remove every temporary file not yet renamed into place."""
+        _remove_all(self._temporary)
         self._pending.clear()
 
 
@@ -167,13 +199,13 @@ def write_all(files: Mapping[Path, bytes]) -> list[Path]:
     written: list[Path] = []
     try:
         for path, data in files.items():
-            existed = Path(path).exists()
+            path = Path(path)
+            if not path.exists():
+                written.append(path)  # before it can exist, so a stop anywhere removes it
             try:
-                atomic_write(Path(path), data)
+                atomic_write(path, data)
             except OSError as exc:
                 raise OSError(exc.errno, exc.strerror, str(path)) from exc
-            if not existed:
-                written.append(Path(path))
     except BaseException:
         for path in written:
             with contextlib.suppress(FileNotFoundError):

@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pixeletica.cli import convert
 from pixeletica.engine.blockgrid import BlockGrid
+
+from ..interrupts import interrupt_everywhere
 
 pytestmark = pytest.mark.slow
 
@@ -270,3 +273,17 @@ def test_split_build_with_labels_facing_and_game_version(tmp_path, photo_path):
     schem = amulet_nbt.load((out / "astronaut.schem").read_bytes()).compound["Schematic"]
     assert int(schem["DataVersion"]) == 3465  # 1.20.1
     assert (int(schem["Width"]), int(schem["Height"]), int(schem["Length"])) == (1, 40, 40)  # facing west: along z
+
+
+def test_files_written_by_convert_are_all_there_or_none_wherever_it_is_stopped(tmp_path):
+    out = tmp_path / "made" / "here"
+    files = {out / "art.png": b"png", out / "art.litematic": b"nbt", out / "maps" / "map_0.dat": b"map"}
+    whole = {"made": None, "made/here": None, "made/here/maps": None} | {
+        path.relative_to(tmp_path).as_posix(): data for path, data in files.items()
+    }
+
+    def check(before, after, interrupted):
+        assert after == whole if not interrupted else after in ({}, whole), sorted(after)
+        shutil.rmtree(tmp_path / "made", ignore_errors=True)
+
+    assert interrupt_everywhere(tmp_path, lambda: convert._write(out, files), check) > 100
