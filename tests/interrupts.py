@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dis
+import gc
 import itertools
 import sys
 
@@ -29,6 +30,10 @@ def _interrupted_at(step: int, write) -> bool:
                 raise Interrupted  # a trace function's exception surfaces in the traced code, then tracing stops
         return trace
 
+    # no collection meanwhile: the code of a collector's callback (a metrics library's, say) would be
+    # traced too, and an exception raised there is swallowed, not raised in the code under test
+    collecting = gc.isenabled()
+    gc.disable()
     sys.settrace(trace)
     try:
         write()
@@ -36,6 +41,8 @@ def _interrupted_at(step: int, write) -> bool:
         return True
     finally:
         sys.settrace(None)
+        if collecting:
+            gc.enable()
     return False
 
 
