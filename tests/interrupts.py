@@ -20,13 +20,15 @@ def _interrupted_at(step: int, write) -> bool:
     the NOP that marks a ``try:`` line, so an exception raised there is one no real signal can cause.
     """
     count = 0
+    raised_at = None
 
     def trace(frame, event, arg):
-        nonlocal count
+        nonlocal count, raised_at
         frame.f_trace_opcodes = True
         if event == "opcode" and frame.f_code.co_code[frame.f_lasti] != dis.opmap["NOP"]:
             count += 1
             if count == step:
+                raised_at = f"{frame.f_code.co_filename}:{frame.f_lineno}"
                 raise Interrupted  # a trace function's exception surfaces in the traced code, then tracing stops
         return trace
 
@@ -34,15 +36,18 @@ def _interrupted_at(step: int, write) -> bool:
     # traced too, and an exception raised there is swallowed, not raised in the code under test
     collecting = gc.isenabled()
     gc.disable()
+    tracing = sys.gettrace()  # a debugger's or coverage's, given back afterwards
     sys.settrace(trace)
     try:
         write()
     except Interrupted:
         return True
     finally:
-        sys.settrace(None)
+        sys.settrace(tracing)
         if collecting:
             gc.enable()
+    # finishing after the exception was raised means something swallowed it: the sweep would end early
+    assert raised_at is None, f"the interruption at {raised_at} was swallowed"
     return False
 
 

@@ -48,3 +48,17 @@ def test_sigint_stops_it_too_without_a_traceback():
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=20)
     assert (child.returncode, out, err) == (0, "stopped\n", "")
+
+
+@pytest.mark.parametrize("first", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_once_a_command_is_stopped_no_second_signal_interrupts_its_clean_up(first):
+    from pixeletica.cli.common import Stopped, unwinding_when_stopped
+
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    with pytest.raises((Stopped, KeyboardInterrupt)), unwinding_when_stopped():
+        try:
+            os.kill(os.getpid(), first)
+            signal.sigtimedwait([], 0)  # let the handler run
+        finally:  # the clean-up: every stopping signal, Ctrl-C included, is ignored now
+            assert all(signal.getsignal(number) is signal.SIG_IGN for number in handlers)
+    assert {number: signal.getsignal(number) for number in handlers} == handlers

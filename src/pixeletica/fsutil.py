@@ -63,21 +63,16 @@ def _temporary_name(path: Path) -> str:
 def _write_new(tmp: str, data: bytes, *, sync: bool) -> None:
     """Create ``tmp`` (it must not exist; mode as a plain open() gives) holding ``data``.
 
-    The name is chosen before the file exists, so whoever stops this at any point knows which
-    name to remove; an existing file of that name is never touched.
+    The caller chose the name before the file exists and removes it however this is stopped; an
+    existing file of that name is never touched.
     """
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+    # "x" is O_EXCL; the file object owns the descriptor from the moment it exists, so that
+    # whatever stops this closes it (a bare descriptor leaked when stopped just after os.open)
+    with open(tmp, "xb") as handle:
+        handle.write(data)
         if sync:
-            os.fsync(fd)
-    except BaseException:
-        _remove(tmp)
-        raise
-    finally:
-        os.close(fd)
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def _remove(path: str) -> None:

@@ -60,24 +60,32 @@ def unwinding_when_stopped() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` as Ctrl-C raises KeyboardInterrupt, so
     that what it was writing is removed on the way out instead of being left half-written.
 
-    A signal ignored when the block starts (``nohup``) stays ignored; once one has arrived, the next
-    are ignored, so that a second one cannot interrupt the clean-up of the first.
+    A signal ignored when the block starts (``nohup``) stays ignored; once one of these or Ctrl-C has
+    arrived, all of them are ignored, so that a second one cannot interrupt the clean-up of the first.
     """
 
-    def stop(number: int, frame: object) -> None:
-        for each in STOPPING_SIGNALS:
+    def ignore_the_next() -> None:
+        for each in (*STOPPING_SIGNALS, signal.SIGINT):
             signal.signal(each, signal.SIG_IGN)
+
+    def stop(number: int, frame: object) -> None:
+        ignore_the_next()
         raise Stopped(number)
 
-    previous = {number: signal.getsignal(number) for number in STOPPING_SIGNALS}
+    def interrupt(number: int, frame: object) -> None:
+        ignore_the_next()
+        raise KeyboardInterrupt
+
+    previous = {number: signal.getsignal(number) for number in (*STOPPING_SIGNALS, signal.SIGINT)}
     for number, handler in previous.items():
-        if handler is not signal.SIG_IGN:
-            signal.signal(number, stop)
+        if handler not in (signal.SIG_IGN, None):  # None: set outside Python, left alone
+            signal.signal(number, interrupt if number == signal.SIGINT else stop)
     try:
         yield
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            if handler is not None:
+                signal.signal(number, handler)
 
 
 #: The flag of each conversion setting whose flag is not its name with dashes (``origin_x``: ``--origin-x``).
