@@ -191,19 +191,18 @@ def write_all(files: Mapping[Path, bytes]) -> list[Path]:
     Files that existed before and were replaced stay replaced (each write is atomic on its own).
     An :class:`OSError` names the file that could not be written (not its temporary file).
     """
-    written: list[Path] = []
+    created: list[Path] = []
     try:
         for path, data in files.items():
             path = Path(path)
-            if not path.exists():
-                written.append(path)  # before it can exist, so a stop anywhere removes it
+            if not os.path.lexists(path):  # lexists: a dangling symlink is not ours to remove
+                created.append(path)  # before it can exist, so a stop anywhere removes it
             try:
                 atomic_write(path, data)
             except OSError as exc:
                 raise OSError(exc.errno, exc.strerror, str(path)) from exc
     except BaseException:
-        for path in written:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        for path in created:
+            _remove(str(path))  # never masks the exception that brought us here
         raise
     return list(files)
