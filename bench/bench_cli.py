@@ -3,15 +3,17 @@
 
     .venv/bin/python bench/bench_cli.py [--tasks 1000000] [--runs 7]
 
-A SQLite store of ``--tasks`` tasks (1 % processing, the rest completed or queued, made directly in
-SQL) in a temporary folder; then each command is run ``--runs`` times and the median and best
-wall times printed: `pixeletica --help`, `task list --status processing --limit 20`, `task info`,
-`task find-stuck`, and `convert` of a 64x64 picture (compile cache filled by a first run).
+A SQLite store of ``--tasks`` tasks (1 % processing, the rest completed or queued, one created every
+half second from 2026-11-24 on, made directly in SQL) in a temporary folder; then each command is run
+``--runs`` times and the median and best wall times printed: `pixeletica --help`, `task list --status
+processing --limit 20`, `task info`, `task find-stuck`, and `convert` of a 64x64 picture (compile cache
+filled by a first run).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import json
 import os
@@ -41,13 +43,14 @@ def fill(url: str, count: int) -> str:
 
     path = url.removeprefix("sqlite:///")
     connection = sqlite3.connect(path)
-    now = "2026-12-01 10:00:00.000000"
+    first = dt.datetime(2026, 11, 24)
     rows = []
     some_id = ""
     for n in range(count):
         task_id = str(uuid.UUID(int=n + 1))
         status = "processing" if n % 100 == 0 else ("completed" if n % 3 else "queued")
         some_id = task_id if status == "processing" else some_id
+        now = (first + dt.timedelta(seconds=n * 0.5)).isoformat(" ", "microseconds")  # one task every 0.5 s
         rows.append(
             (task_id, status, 1, 0, "{}", f"in{n}.png", 1000, "0" * 64, 1, 3, now, now, now, now, "{}",
              now if status == "processing" else None, now if status == "processing" else None)

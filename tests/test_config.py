@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from pixeletica.config import Settings, safe_url
+import pytest
+
+from pixeletica.config import InvalidSetting, Settings, safe_url
 
 _SHOW = (
     "from pixeletica.config import get_settings as g; s = g(); "
@@ -56,7 +59,7 @@ def test_leases_and_heartbeats_that_contradict_each_other_are_refused():
 
 def test_settings_round_trip_for_worker_processes(tmp_path):
     settings = Settings(data_dir=tmp_path, task_monitor_interval=5, lease_seconds=2, heartbeat_seconds=0.5)
-    again = Settings.model_validate_json(settings.model_dump_json())
+    again = Settings.from_json(settings.to_json())
     assert again == settings
 
 
@@ -65,3 +68,41 @@ def test_a_password_is_hidden_whole_even_when_it_was_not_percent_encoded():
     assert hidden == "postgresql+psycopg://pixeletica:***@postgres:5432/pixeletica"
     assert safe_url("redis://:secret@redis:6379/0") == "redis://:***@redis:6379/0"
     assert safe_url("redis://redis:6379/0") == "redis://redis:6379/0"
+
+
+def test_values_from_the_environment_are_read_as_their_types_and_checked():
+    read = Settings.from_environment(
+        {"pixeletica_lease_seconds": "7", "PIXELETICA_PRELOAD_KERNELS": "Yes", "PIXELETICA_MAX_SIZE": " 64 ",
+         "PIXELETICA_TASK_MAX_PROCESSING_TIME": "120", "PIXELETICA_DATA_DIR": "~/pixels"}
+    )  # fmt: skip
+    assert (read.lease_seconds, read.preload_kernels, read.max_size) == (7.0, True, 64)
+    assert read.task_max_processing_time == 120.0  # the seed's TASK_MAX_PROCESSING_TIME, by its other name
+    assert read.data_dir == Path("~/pixels").expanduser()
+    assert Settings.from_environment({"PIXELETICA_PRELOAD_KERNELS": "off"}).preload_kernels is False
+    refused = {
+        "PIXELETICA_PRELOAD_KERNELS": ("maybe", "Input should be a valid boolean, unable to interpret input"),
+        "PIXELETICA_MAX_SIZE": ("12.5", "Input should be a valid integer, unable to parse string as an integer"),
+        "PIXELETICA_LEASE_SECONDS": ("0", "Input should be greater than 0"),
+        "PIXELETICA_STORE_TIMEOUT": ("inf", "Input should be a finite number"),
+        "PIXELETICA_TASK_ACCESS": ("everyone", "Input should be 'auto', 'owner' or 'open'"),
+        "PIXELETICA_TASK_MAX_PROCESSING_TIME": ("-1", "Input should be greater than 0"),
+    }
+    for variable, (value, why) in refused.items():
+        with pytest.raises(InvalidSetting) as caught:
+            Settings.from_environment({variable: value})
+        assert str(caught.value) == f"{variable}={value!r} is not valid: {why}"  # the variable as it was set
+
+
+def test_settings_made_in_code_are_checked_as_the_environments_are(tmp_path):
+    with pytest.raises(InvalidSetting, match=r"^PIXELETICA_MAX_ATTEMPTS=0 is not valid: Input should be greater"):
+        Settings(data_dir=tmp_path, max_attempts=0)
+    with pytest.raises(InvalidSetting, match=r"^PIXELETICA_LOG_FORMAT=None is not valid"):
+        Settings(data_dir=tmp_path, log_format=None)  # type: ignore[arg-type]
+    made = Settings(data_dir=str(tmp_path), max_size=64.0)  # type: ignore[arg-type]
+    assert made.data_dir == tmp_path and made.max_size == 64 and isinstance(made.max_size, int)
+    assert made.replace(max_size=32).max_size == 32 and made.max_size == 64
+    with pytest.raises(InvalidSetting):
+        made.replace(heartbeat_seconds=60.0)  # no more often than the lease
+    assert Settings.default("max_attempts") == 3 and Settings.variables("task_monitor_interval")[0] == (
+        "TASK_MONITOR_INTERVAL"
+    )

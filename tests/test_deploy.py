@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 import subprocess
@@ -21,8 +22,8 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 def _env_names() -> set[str]:
     """The environment variable of every setting (the seed's own names where it has them)."""
     names = set()
-    for name, field in Settings.model_fields.items():
-        choices = field.validation_alias.choices if field.validation_alias else [f"PIXELETICA_{name.upper()}"]
+    for name in (field.name for field in dataclasses.fields(Settings)):
+        choices = Settings.variables(name)
         names.add(next((c for c in choices if not c.startswith("PIXELETICA_")), choices[0]))
     return names
 

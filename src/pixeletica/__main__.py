@@ -1,5 +1,5 @@
 """``python -m pixeletica``."""
 
-from pixeletica.cli.main import run
+from pixeletica.cli.quick import run
 
 run()

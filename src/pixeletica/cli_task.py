@@ -14,22 +14,34 @@ if __package__ in (None, ""):  # run as a script: make the package importable, a
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     sys.path.insert(0, str(here.parent))
 
-try:
-    from pixeletica.cli import main as cli_main
-    from pixeletica.cli.task import app
-except ModuleNotFoundError as missing:  # run by an interpreter without Pixeletica's dependencies
+
+def _lacking(missing: ModuleNotFoundError) -> SystemExit:
+    """Run by an interpreter without Pixeletica's dependencies: one line, exit code 2."""
     if (missing.name or "").startswith("pixeletica"):
-        raise  # a broken checkout, not a missing dependency
+        raise missing  # a broken checkout, not a missing dependency
     sys.stderr.write(
         f"error: {sys.executable} lacks Pixeletica's dependencies (no module {missing.name!r}); run this tool "
-        "with the project's interpreter: ./scripts/install.sh all, then .venv/bin/python src/pixeletica/cli_task.py "
-        "... (or .venv/bin/pixeletica task ...)\n"
+        "with the project's interpreter: ./scripts/install.sh all, then .venv/bin/python "
+        "src/pixeletica/cli_task.py ... (or .venv/bin/pixeletica task ...)\n"
     )
-    raise SystemExit(2) from None
+    return SystemExit(2)
+
+
+def _full() -> None:
+    try:
+        from pixeletica.cli import main as cli_main
+        from pixeletica.cli.task import app
+    except ModuleNotFoundError as missing:
+        raise _lacking(missing) from None
+    cli_main.run(app, prog_name="cli_task.py")
 
 
 def main() -> None:
-    cli_main.run(app, prog_name="cli_task.py")
+    try:
+        from pixeletica.cli import quick
+    except ModuleNotFoundError as missing:
+        raise _lacking(missing) from None
+    quick.run(["task", *sys.argv[1:]], _full)  # list, info and find-stuck are answered at once
 
 
 if __name__ == "__main__":

@@ -235,7 +235,7 @@ def test_rabbitmq_works_as_the_broker_too(tmp_path, pg_cluster):
 
 
 def test_celery_s_time_limit_fails_the_task_as_the_stuck_sweep_does(cluster_settings, tmp_path):
-    settings = cluster_settings.model_copy(update={"task_max_processing_time": 1.0})
+    settings = cluster_settings.replace(task_max_processing_time=1.0)
     with celery_service(settings, tmp_path / "worker.log") as server:
         task_id = submit(server, BIG, width=300, metric="ciede2000", dithering_algorithm="optimise")
         wait_for(lambda: server.store.get(task_id).finished, 120, "the task to stop")

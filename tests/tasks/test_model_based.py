@@ -42,6 +42,7 @@ from pixeletica.tasks import files, operations
 from pixeletica.tasks.model import Status, Task
 from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.schema import artifacts, events, tasks
+from pixeletica.tasks.sqlite_reads import SqliteReads
 from pixeletica.tasks.store import NewArtifact, Store
 
 pytestmark = pytest.mark.slow
@@ -77,9 +78,12 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
             self.held: dict[str, tuple[Task, float]] = {}  # worker -> (its claimed task, lease until)
             self.attempts: dict[str, int] = {}
             self.workers = 0
+            self.plain = SqliteReads.open(store.url) if store.is_sqlite else None  # the task tool's reader
 
         def teardown(self) -> None:
             shutil.rmtree(self.tasks_dir, ignore_errors=True)
+            if self.plain is not None:
+                self.plain.close()
 
         # --- what users, workers and the clock do ----------------------------------------------
 
@@ -222,6 +226,30 @@ def machine_for(store: Store) -> type[RuleBasedStateMachine]:
             for task_id, status, attempt, path in rows:
                 assert status == Status.COMPLETED.value, (task_id, status)
                 assert path.startswith(f"{files.attempt_dir(Path(''), task_id, attempt)}/"), (path, attempt)
+
+        @invariant()
+        def the_task_tool_s_plain_reader_answers_as_the_store(self) -> None:
+            """``task list``/``info``/``find-stuck`` read SQLite without SQLAlchemy (``tasks.sqlite_reads``): the
+            same tasks, fields, times, events and files as the store, in the same order."""
+            if self.plain is None:
+                assert not store.is_sqlite, "the plain reader refused the model's own SQLite store"
+                return
+            self.plain.time_offset = store.time_offset
+            for status in (None, *Status):
+                assert self.plain.list(status=status, limit=10_000) == store.list(status=status, limit=10_000)
+            everything = store.list(limit=10_000)
+            for task in everything:
+                assert self.plain.resolve(task.id) == store.resolve(task.id)
+                assert self.plain.events(task.id) == store.events(task.id)
+                assert self.plain.artifacts(task.id) == store.artifacts(task.id)
+            searches = ["in.p", "IN.PNG", "%", "_", "n/"] + [t.id[:6] for t in everything[:1]]
+            for search in searches:  # a file name's part (% and _ are no wildcards) or an id's prefix
+                assert self.plain.list(search=search, limit=5) == store.list(search=search, limit=5), search
+            now = store.clock()
+            ages = [(now - t.started_at).total_seconds() for t in everything if t.started_at is not None]
+            for seconds in (0.0, MAX_PROCESSING):
+                if all(abs(age - seconds) > 1.0 for age in ages):  # not at the edge while both ask
+                    assert self.plain.processing_longer_than(seconds) == store.processing_longer_than(seconds)
 
     return TaskSystem
 

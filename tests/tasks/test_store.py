@@ -176,18 +176,19 @@ def test_migrations_run_once_even_when_processes_start_together(tmp_path, databa
     ]
     outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)
-    assert outputs == ["0004"] * 4
+    assert outputs == ["0005"] * 4
 
 
 def test_head_revision_constant_matches_the_migrations():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
+    from pixeletica.tasks.migrations import HEAD_REVISION
     from pixeletica.tasks.store import database as store_module
 
     cfg = Config()
     cfg.set_main_option("script_location", str(store_module._MIGRATIONS))
-    assert ScriptDirectory.from_config(cfg).get_current_head() == store_module.HEAD_REVISION
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
 def test_the_migrations_make_exactly_the_tables_the_code_uses(store):

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from pixeletica import config, names
 from pixeletica.engine import defaults
@@ -25,11 +24,6 @@ if TYPE_CHECKING:
 
 EXIT_NOT_FOUND = 1
 EXIT_BAD_INPUT = 2
-
-
-def stdout_console() -> Console:
-    """A console for results; when piped, wide enough that ids are never cut."""
-    return Console() if sys.stdout is not None and sys.stdout.isatty() else Console(width=200)
 
 
 def fail(message: str) -> typer.Exit:

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pixeletica import config, fsutil, names
-from pixeletica.cli import common
+from pixeletica.cli import common, views
 from pixeletica.cli import mapart as cli_mapart
 from pixeletica.engine import (
     conversion_settings,
@@ -394,4 +394,4 @@ def _print_summary(source: Path, result: pipeline.Conversion, files: list[Path],
     table.add_row("Time", f"{result.seconds:.2f} s")
     for path in files:
         table.add_row("Wrote", Text(names.printable(path, one_line=True)))
-    common.stdout_console().print(table)
+    views.stdout_console().print(table)

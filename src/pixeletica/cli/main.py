@@ -1,55 +1,28 @@
 """The ``pixeletica`` command: each subcommand is imported only when it runs.
 
 ``pixeletica task list`` should not wait for the image engine, the web server or Celery to load,
-so the commands are named here with their one-line help and loaded by name. A command that needs
+so the commands are named with their one-line help (in :data:`pixeletica.cli.quick.COMMANDS`, which
+also answers the commonest command lines before this module loads) and loaded by name. A command that needs
 an extra which is not installed (:data:`NEEDS`) says so in one line, with exit code 2.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import importlib
 import importlib.util
-import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer._click.exceptions import ClickException
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:  # the click that Typer carries (its group's methods are typed with it)
     from typer._click import Command, Context, HelpFormatter
 
 from pixeletica import __version__
+from pixeletica.cli import quick
 
-#: Every subcommand: where it lives ("module:attribute", a function or a Typer app) and its help line.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "convert": (
-        "pixeletica.cli.convert:convert",
-        "Convert an image into Minecraft block art: dithered picture, block grid, materials list.",
-    ),
-    "worker": (
-        "pixeletica.cli.processes:worker",
-        "Run worker processes that take queued tasks from the store and convert them.",
-    ),
-    "monitor": (
-        "pixeletica.cli.processes:monitor",
-        "Watch over tasks: re-queue those whose worker is gone, fail stuck ones, apply retention.",
-    ),
-    "serve": (
-        "pixeletica.cli.serve:serve",
-        "Run Pixeletica: the HTTP API, local worker processes (or a broker dispatcher) and the monitor.",
-    ),
-    "palette": ("pixeletica.cli.palette:app", "Show the block palette."),
-    "task": ("pixeletica.cli.task:app", "Inspect and manage conversion tasks."),
-    "db": ("pixeletica.cli.processes:db", "The task store's database."),
-    "cluster": (
-        "pixeletica.cli.cluster:app",
-        "Redis, PostgreSQL, the API, Celery workers and the monitor as local processes.",
-    ),
-}
 _SETTINGS: dict[str, Any] = {"help_option_names": ["--help"]}  # -h is --height
 
 #: pyproject's extras, each with modules that are there only when it is installed.
@@ -96,7 +69,7 @@ def _extra_of(module: str | None) -> str | None:
 
 def load(name: str) -> Command:
     """The click command of subcommand ``name``, importing its module now."""
-    where, _ = COMMANDS[name]
+    where, _ = quick.COMMANDS[name]
     module, attribute = where.split(":")
     found = getattr(importlib.import_module(module), attribute)
     if isinstance(found, typer.Typer):
@@ -110,35 +83,28 @@ def load(name: str) -> Command:
 
 
 class _Lazy(TyperGroup):
-    """Lists the commands from :data:`COMMANDS`; imports one only to run it (or to show its own help)."""
-
-    _listing = False
+    """Lists the commands from :data:`quick.COMMANDS`; imports one only to run it (or to show its own help)."""
 
     def list_commands(self, ctx: Context) -> list[str]:
-        return list(COMMANDS)
+        return list(quick.COMMANDS)
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
-        if cmd_name not in COMMANDS:
+        if cmd_name not in quick.COMMANDS:
             return None
-        if self._listing:  # the top-level help needs names and help lines only
-            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
         if (message := missing_extras(cmd_name)) is not None:
             typer.echo(f"error: {message}", err=True)
             ctx.exit(_EXIT_MISSING_EXTRA)
         return load(cmd_name)
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        self._listing = True
-        try:
-            super().format_help(ctx, formatter)
-        finally:
-            self._listing = False
+        """The same help as ``pixeletica --help`` answered quickly (:func:`pixeletica.cli.quick.help_text`)."""
+        formatter.write(quick.help_text())
 
 
 app = typer.Typer(
     name="pixeletica",
     cls=_Lazy,
-    help="Turn images into Minecraft block art.",
+    help=quick.SUMMARY,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -161,22 +127,6 @@ def main(
     """Turn images into Minecraft block art."""
 
 
-#: Why standard output could not take what a command printed.
-_OUTPUT_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
-
-
-def _drop_output() -> None:
-    """Point standard output at /dev/null, so that flushing it at exit cannot fail a second time."""
-    if sys.stdout is None:
-        return
-    with contextlib.suppress(OSError, ValueError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, sys.stdout.fileno())
-        finally:
-            os.close(null)
-
-
 def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
     """Console-script entry point (of ``entry``, by default ``pixeletica``). A command line that does not
     parse (an unknown option, a value of the wrong type) is one line and exit code 2, as is an extra found
@@ -197,16 +147,14 @@ def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
     except OSError as problem:
         # The output cannot be written (a full disk behind `>`); a reader that went away (`| head`) is
         # the command line library's to handle (exit 1 quietly); any other error is not the output's.
-        if problem.filename is not None or problem.errno not in _OUTPUT_FULL:
+        if problem.filename is not None or problem.errno not in quick.OUTPUT_FULL:
             raise
-        _drop_output()
-        typer.echo(f"error: cannot write the output: {problem.strerror or problem}", err=True)
-        sys.exit(1)
+        quick.output_failed(problem)
     except ModuleNotFoundError as missing:
         extra = _extra_of(missing.name)
         if extra is None:
             raise
-        command = next((argument for argument in sys.argv[1:] if argument in COMMANDS), "")
+        command = next((argument for argument in sys.argv[1:] if argument in quick.COMMANDS), "")
         typer.echo(f"error: {_missing_extras_message(command, [extra])}", err=True)
         sys.exit(_EXIT_MISSING_EXTRA)
     sys.exit(code if isinstance(code, int) else 0)

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pixeletica import fsutil, names
-from pixeletica.cli import common
+from pixeletica.cli import views
 from pixeletica.engine import conversion_settings, mapart, production, quality
 from pixeletica.errors import InvalidInput
 
@@ -116,7 +116,7 @@ def summary_table(source: Path, summary: dict[str, Any], count: int) -> Table:
 
 
 def write_summary(table: Table) -> None:
-    common.stdout_console().print(table)
+    views.stdout_console().print(table)
 
 
 def made_files(out: Path, made: production.Production) -> dict[Path, bytes]:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from pixeletica.cli import common
+from pixeletica.cli import common, views
 from pixeletica.engine import palette as palettes
 
 app = typer.Typer(help="Show the block palette.", no_args_is_help=True)
@@ -70,7 +70,7 @@ def list_blocks(
             _flags(b),
             b.since,
         )
-    common.stdout_console().print(table)
+    views.stdout_console().print(table)
 
 
 @app.command("categories")
@@ -82,4 +82,4 @@ def list_categories() -> None:
     table.add_column("blocks", justify="right")
     for name in palettes.categories():
         table.add_row(name, str(sum(name in b.categories for b in palettes.default_blocks())))
-    common.stdout_console().print(table)
+    views.stdout_console().print(table)

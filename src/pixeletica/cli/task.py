@@ -6,22 +6,20 @@ Exit codes: 0 ok, 1 task not found (or changed meanwhile), 2 bad usage.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from pixeletica import config, fsutil, names
-from pixeletica.cli import common
+from pixeletica import config, fsutil
+from pixeletica.cli import common, quick, views
 from pixeletica.engine import defaults
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks import analytics, operations
-from pixeletica.tasks.model import DEFAULT_PRIORITY, Priority, Status, Task, iso
-from pixeletica.tasks.monitor import Monitor, find_stuck
+from pixeletica.tasks.model import DEFAULT_PRIORITY, Priority, Status, Task
+from pixeletica.tasks.monitor import Monitor
 from pixeletica.tasks.store import Store
 
 app = typer.Typer(help="Inspect and manage conversion tasks.", no_args_is_help=True)
@@ -41,45 +39,12 @@ def open_store() -> tuple[Store, config.Settings]:
     return store, settings
 
 
-def task_dict(task: Task) -> dict[str, Any]:
-    return task.as_json()
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2))
-
-
 def _report(task: Task, as_json: bool, sentence: str) -> None:
     """What a command did to a task: the task as JSON with --json, else one sentence."""
     if as_json:
-        _print_json(task_dict(task))
+        views.print_json(task.as_json())
     else:
         typer.echo(sentence)
-
-
-def _cell(value: object) -> Text:
-    """A table cell of stored text: shown as it is (no markup), control characters as escapes."""
-    return Text(names.printable("" if value is None else value, one_line=True))
-
-
-def _tasks_table(rows: list[Task], title: str) -> None:
-    table = Table(title=title, title_justify="left")
-    for column in ("id", "status", "priority", "progress", "step", "created", "updated", "input", "error"):
-        table.add_column(column, overflow="fold")
-    colours = {"queued": "cyan", "processing": "yellow", "completed": "green", "failed": "red"}
-    for t in rows:
-        table.add_row(
-            _cell(t.id),
-            Text(t.status.value, style=colours[t.status.value]),
-            t.priority.label,
-            f"{t.progress}%",
-            _cell(t.step),
-            iso(t.created_at),
-            iso(t.updated_at),
-            _cell(t.input_name),
-            _cell((t.error or "")[:80]),
-        )
-    common.stdout_console().print(table)
 
 
 @app.command("list")
@@ -91,56 +56,14 @@ def list_tasks(
     as_json: Json = False,
 ) -> None:
     """List recent tasks."""
-    store, _ = open_store()
-    rows = store.list(status=Status.parse(status) if status else None, limit=limit, search=search)
-    if as_json:
-        _print_json([task_dict(t) for t in rows])
-    else:
-        _tasks_table(rows, f"{len(rows)} task(s)" + (f" {status}" if status else ""))
+    quick.task_list(open_store()[0], status, limit, search, as_json)
 
 
 @app.command("info")
 @common.reports_errors
 def info(task_id: TaskId, as_json: Json = False) -> None:
     """Every field of a task, its event history and its files."""
-    store, _ = open_store()
-    task = store.resolve(task_id)
-    events = store.events(task.id)
-    files = store.artifacts(task.id)
-    if as_json:
-        _print_json(
-            {
-                **task_dict(task),
-                "events": [{**e.__dict__, "at": iso(e.at)} for e in events],
-                "artifacts": [a.__dict__ for a in files],
-            }
-        )
-        return
-    console = common.stdout_console()
-    fields = Table(title=f"Task {task.id}", show_header=False, title_justify="left")
-    fields.add_column(style="bold")
-    fields.add_column(overflow="fold")
-    for key, value in task_dict(task).items():
-        if key in ("settings", "result"):
-            value = json.dumps(value, sort_keys=True)
-        fields.add_row(key, _cell(value))
-    console.print(fields)
-    history = Table(title="Events", title_justify="left")
-    for column in ("time", "from", "to", "attempt", "actor", "message"):
-        history.add_column(column, overflow="fold")
-    for e in events:
-        history.add_row(iso(e.at), e.from_status or "", e.to_status, str(e.attempt), _cell(e.actor), _cell(e.message))
-    console.print(history)
-    if files:
-        listing = Table(title="Files", title_justify="left")
-        for column in ("file id", "category", "filename", "type", "size", "sha256"):
-            listing.add_column(column, overflow="fold")
-        for a in files:
-            listing.add_row(
-                _cell(a.file_id), _cell(a.category), _cell(a.filename), _cell(a.media_type), f"{a.size:,}",
-                a.sha256[:16],
-            )  # fmt: skip
-        console.print(listing)
+    quick.task_info(open_store()[0], task_id, as_json)
 
 
 @app.command("find-stuck")
@@ -148,12 +71,7 @@ def info(task_id: TaskId, as_json: Json = False) -> None:
 def find_stuck_command(max_time: MaxTime = None, as_json: Json = False) -> None:
     """Tasks that have been processing for longer than --max-time seconds."""
     store, settings = open_store()
-    max_time = settings.task_max_processing_time if max_time is None else max_time
-    rows = find_stuck(store, max_time)
-    if as_json:
-        _print_json([task_dict(t) for t in rows])
-    else:
-        _tasks_table(rows, f"{len(rows)} task(s) processing for more than {max_time:g} s")
+    quick.task_find_stuck(store, settings.task_max_processing_time if max_time is None else max_time, as_json)
 
 
 @app.command("reset-stuck")
@@ -163,7 +81,7 @@ def reset_stuck(max_time: MaxTime = None, as_json: Json = False) -> None:
     store, settings = open_store()
     report = Monitor.from_settings(store, settings).fail_stuck(max_time, actor=ACTOR)
     if as_json:
-        _print_json({"failed": report.failed})
+        views.print_json({"failed": report.failed})
     else:
         typer.echo(f"marked {len(report.failed)} stuck task(s) as failed")
         for task_id in report.failed:
@@ -290,9 +208,9 @@ def stats(
     store, _ = open_store()
     report = analytics.stats(store, parse_duration(since))
     if as_json:
-        _print_json(report)
+        views.print_json(report)
         return
-    console = common.stdout_console()
+    console = views.stdout_console()
     table = Table(title=f"Tasks created in the last {since}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -314,4 +232,4 @@ def prune(as_json: Json = False) -> None:
     """Apply retention now: delete old completed and failed tasks with their files."""
     store, settings = open_store()
     report = Monitor.from_settings(store, settings).prune()
-    _print_json({"deleted": report.deleted}) if as_json else typer.echo(f"deleted {len(report.deleted)} task(s)")
+    views.print_json({"deleted": report.deleted}) if as_json else typer.echo(f"deleted {len(report.deleted)} task(s)")

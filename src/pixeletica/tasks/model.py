@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pixeletica.errors import InvalidInput
 
@@ -98,6 +99,25 @@ def took_too_long(limit: float, *, by: str, from_setting: bool = True) -> str:
     return f"processing took longer than {limit:g} seconds{setting}; marked failed by {by}"
 
 
+#: Longer than any task can have run (ten years); larger limits find nothing anyway.
+_LONGEST = 10 * 365 * 86400.0
+
+
+class ProcessingReads(Protocol):
+    """What :func:`find_stuck` reads: the store, or the task tool's plain SQLite reader."""
+
+    def processing_longer_than(self, seconds: float, limit: int = 1000) -> list[Task]: ...
+
+
+def find_stuck(store: ProcessingReads, max_time: float) -> list[Task]:
+    """Tasks processing for longer than ``max_time`` seconds (the seed's stuck tasks), oldest first."""
+    if not max_time >= 0:  # also refuses NaN
+        raise InvalidInput(f"the maximum processing time must be 0 or more seconds, got {max_time}")
+    if max_time > _LONGEST:
+        return []
+    return store.processing_longer_than(max_time)
+
+
 #: How many of its beats a process (worker, monitor) may miss and still count as alive.
 MISSED_BEATS = 3
 
@@ -152,7 +172,11 @@ class Task:
 
     @classmethod
     def from_row(cls, row: Any) -> Task:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> Task:
+        """The task of a row of the ``tasks`` table, by column name."""
         return cls(
             id=m["id"],
             status=Status(m["status"]),
@@ -226,7 +250,10 @@ class Event:
 
     @classmethod
     def from_row(cls, row: Any) -> Event:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> Event:
         return cls(
             **{k: m[k] for k in ("id", "task_id", "at", "from_status", "to_status", "attempt", "actor", "message")}
         )
@@ -253,5 +280,8 @@ class Artifact(NewArtifact):
 
     @classmethod
     def from_row(cls, row: Any) -> Artifact:
-        m = row._mapping
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, m: Mapping[str, Any]) -> Artifact:
         return cls(**{f.name: m[f.name] for f in fields(cls)})

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from pixeletica.config import Settings
-from pixeletica.errors import InvalidInput, TransitionConflict
+from pixeletica.errors import TransitionConflict
 from pixeletica.tasks import files, operations
-from pixeletica.tasks.model import ErrorCode, Status, Task, took_too_long, utcnow
+from pixeletica.tasks.model import ErrorCode, Status, Task, find_stuck, took_too_long, utcnow
 from pixeletica.tasks.retry import report
 from pixeletica.tasks.store import Store
 
@@ -186,16 +186,3 @@ def _dispatcher(store: Store, settings: Settings) -> Dispatching | None:
     from pixeletica.tasks.executors import celery as celery_executor  # only loaded when a broker is used
 
     return celery_executor.Dispatcher(store, celery_executor.make_app(settings), settings.redispatch_seconds)
-
-
-#: Longer than any task can have run (ten years); larger limits find nothing anyway.
-_LONGEST = 10 * 365 * 86400.0
-
-
-def find_stuck(store: Store, max_time: float) -> list[Task]:
-    """Tasks processing for longer than ``max_time`` seconds."""
-    if not max_time >= 0:  # also refuses NaN
-        raise InvalidInput(f"the maximum processing time must be 0 or more seconds, got {max_time}")
-    if max_time > _LONGEST:
-        return []
-    return store.processing_longer_than(max_time)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pixeletica.tasks")
 #: The server's own default (PIXELETICA_MAX_ATTEMPTS), for callers that submit without settings at hand.
-_DEFAULT_MAX_ATTEMPTS: int = Settings.model_fields["max_attempts"].default
+_DEFAULT_MAX_ATTEMPTS: int = Settings.default("max_attempts")
 
 
 def submit(

@@ -39,6 +39,7 @@ tasks = sa.Table(
     sa.Index("ix_tasks_status_created", "status", "created_at"),
     sa.Index("ix_tasks_created", "created_at"),
     sa.Index("ix_tasks_status_lease", "status", "lease_expires_at"),
+    sa.Index("ix_tasks_status_started", "status", "started_at"),
     sa.Index("ix_tasks_dispatch", "status", "dispatched_at"),
     sa.Index("ix_tasks_owner_created", "owner", "created_at"),
 )

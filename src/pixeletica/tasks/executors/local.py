@@ -92,7 +92,7 @@ def _die_with_parent(parent: int) -> None:
 
 def _child(settings_json: str, parent: int) -> None:
     _die_with_parent(parent)
-    settings = Settings.model_validate_json(settings_json)
+    settings = Settings.from_json(settings_json)
     logs.setup(settings)
     worker.preload_kernels(settings)
     work(settings)
@@ -104,7 +104,7 @@ def run_workers(settings: Settings, concurrency: int) -> None:
     A worker that dies (killed, out of memory) is replaced; its task comes back through the monitor.
     """
     context = multiprocessing.get_context("spawn")
-    payload = settings.model_dump_json()
+    payload = settings.to_json()
 
     def spawn(slot: int) -> multiprocessing.process.BaseProcess:
         child = context.Process(target=_child, args=(payload, os.getpid()), name=f"worker-{slot}")
@@ -133,7 +133,7 @@ def run_workers(settings: Settings, concurrency: int) -> None:
 
 def _supervisor(settings_json: str, concurrency: int, parent: int) -> None:
     _die_with_parent(parent)
-    settings = Settings.model_validate_json(settings_json)
+    settings = Settings.from_json(settings_json)
     logs.setup(settings)
     run_workers(settings, concurrency)
 
@@ -150,7 +150,7 @@ class Supervisor:
 
     def _start(self) -> multiprocessing.process.BaseProcess:
         process = multiprocessing.get_context("spawn").Process(
-            target=_supervisor, args=(self.settings.model_dump_json(), self.concurrency, os.getpid()), name="workers"
+            target=_supervisor, args=(self.settings.to_json(), self.concurrency, os.getpid()), name="workers"
         )
         process.start()
         return process

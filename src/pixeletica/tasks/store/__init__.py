@@ -11,8 +11,9 @@ operations built on it), :mod:`.leases` (a running attempt's lease and progress)
 
 from __future__ import annotations
 
+from pixeletica.tasks.migrations import HEAD_REVISION
 from pixeletica.tasks.model import NewArtifact
-from pixeletica.tasks.store.database import BACKGROUND_TIMEOUT, HEAD_REVISION
+from pixeletica.tasks.store.database import BACKGROUND_TIMEOUT
 from pixeletica.tasks.store.heartbeats import Heartbeats
 from pixeletica.tasks.store.leases import Leases
 from pixeletica.tasks.store.outbox import Outbox

@@ -21,10 +21,9 @@ import sqlalchemy as sa
 
 from pixeletica.config import safe_url
 from pixeletica.errors import InvalidInput
+from pixeletica.tasks.migrations import HEAD_REVISION
 
 _MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
-#: The newest migration in ``migrations/versions`` (a test checks they agree).
-HEAD_REVISION = "0004"
 #: How long SQLite waits for another writer's lock (milliseconds).
 _BUSY_TIMEOUT_MS = 30_000
 #: How long PostgreSQL lets a statement run (milliseconds).
