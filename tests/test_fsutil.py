@@ -93,3 +93,16 @@ def test_a_batch_stopped_before_its_commit_leaves_nothing(tmp_path):
             (tmp_path / name).unlink()
 
     assert interrupt_everywhere(tmp_path, write, check, settle=batches.clear) > 100
+
+
+@pytest.mark.parametrize("name", ["n" * 255, "é" * 125 + ".png", "m" * 234])
+def test_a_file_whose_name_is_as_long_as_the_file_system_takes_is_written(tmp_path, name):
+    """The temporary name beside it is longer than the file's own; cut short, it still fits."""
+    for folder in ("a", "w", "b"):
+        (tmp_path / folder).mkdir()
+    fsutil.atomic_write(tmp_path / "a" / name, b"one")
+    fsutil.write_all({tmp_path / "w" / name: b"two"})
+    with fsutil.Batch() as batch:
+        batch.write(tmp_path / "b" / name, b"three")
+    assert [(tmp_path / f / name).read_bytes() for f in ("a", "w", "b")] == [b"one", b"two", b"three"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [name] * 3  # no temporary file left

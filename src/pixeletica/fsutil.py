@@ -55,9 +55,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+#: The longest file name most file systems take, in bytes.
+_NAME_MAX = 255
+
+
 def _temporary_name(path: Path) -> str:
-    """A fresh name for a hidden temporary file beside ``path``."""
-    return str(path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp"))
+    """A fresh name for a hidden temporary file beside ``path``: ``.<name>.<16 hex digits>.tmp``, the name cut
+    short where it would make the temporary name longer than a file system takes (the file's own name fits)."""
+    suffix = f".{secrets.token_hex(8)}.tmp"
+    room = _NAME_MAX - 1 - len(suffix)
+    name = os.fsencode(path.name)[:room].decode(errors="ignore") if len(os.fsencode(path.name)) > room else path.name
+    return str(path.with_name(f".{name}{suffix}"))
 
 
 def _write_new(tmp: str, data: bytes, *, sync: bool) -> None:

@@ -287,3 +287,10 @@ def test_files_written_by_convert_are_all_there_or_none_wherever_it_is_stopped(t
         shutil.rmtree(tmp_path / "made", ignore_errors=True)
 
     assert interrupt_everywhere(tmp_path, lambda: convert._write(out, files), check) > 100
+
+
+def test_an_out_folder_whose_name_is_too_long_is_one_line_and_exit_2(tmp_path):
+    source = Path(__file__).resolve().parents[2] / "samples" / "coffee.jpg"
+    result = run("convert", str(source), "--width", "8", "--out", str(tmp_path / ("o" * 256)))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "cannot be used: File name too long" in result.stderr and not list(tmp_path.iterdir())

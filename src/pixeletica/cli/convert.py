@@ -71,9 +71,12 @@ class _DelayedProgress:
 
 def _check_out(out: Path) -> None:
     """Refuse an --out that can never hold the files (it is created only when they are written)."""
-    if out.exists() and not out.is_dir():
-        raise InvalidInput(f"--out '{out}' is a file; give a folder")
-    existing = next(p for p in (out, *out.parents) if p.exists())
+    try:
+        if out.exists() and not out.is_dir():
+            raise InvalidInput(f"--out '{out}' is a file; give a folder")
+        existing = next(p for p in (out, *out.parents) if p.exists())
+    except OSError as exc:  # a name too long, a folder that may not be searched
+        raise InvalidInput(f"--out '{out}' cannot be used: {exc.strerror or exc}") from None
     if not existing.is_dir():
         raise InvalidInput(f"--out '{out}' is inside '{existing}', which is a file")
 
