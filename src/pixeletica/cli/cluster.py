@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from pixeletica import config, logs, signals
+from pixeletica import config, fsutil, logs, signals
 from pixeletica.cli import common
 from pixeletica.errors import InvalidInput
 
@@ -70,7 +70,7 @@ def up(
     stop = signals.stop_event()
     typer.echo(f"starting Redis, PostgreSQL, API, {workers} worker(s) and the monitor in {folder} ...", err=True)
     cluster.up()
-    (folder / "cluster.pid").write_text(str(os.getpid()))
+    fsutil.atomic_write(folder / "cluster.pid", str(os.getpid()).encode())  # never read half-written
     typer.echo(
         f"Pixeletica cluster up\n"
         f"  API:        {cluster.api_url}  (admin token in {cluster.data_dir / 'admin-token'})\n"

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pixeletica import config
+from pixeletica import config, fsutil
 from pixeletica.cluster import servers
 from pixeletica.errors import InvalidInput
 
@@ -135,7 +135,8 @@ class Cluster:
             self.down()
             raise
         env_file = self.folder / "cluster.env"
-        env_file.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.settings_env().items()))
+        lines = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.settings_env().items())
+        fsutil.atomic_write(env_file, lines.encode())  # a shell sourcing it meanwhile reads all of it or none
 
     def _start_servers(self) -> None:
         if self.redis_url:
