@@ -86,11 +86,18 @@ def test_values_from_the_environment_are_read_as_their_types_and_checked():
         "PIXELETICA_STORE_TIMEOUT": ("inf", "Input should be a finite number"),
         "PIXELETICA_TASK_ACCESS": ("everyone", "Input should be 'auto', 'owner' or 'open'"),
         "PIXELETICA_TASK_MAX_PROCESSING_TIME": ("-1", "Input should be greater than 0"),
+        "TASK_MAX_PROCESSING_TIME": ("６０", "Input should be a valid number, unable to parse string as a number"),
+        "PIXELETICA_MAX_ATTEMPTS": ("1_000", "Input should be a valid integer, unable to parse string as an integer"),
+        "PIXELETICA_DATA_DIR": ("", "Input should be a folder's path"),
+        "pixeletica_data_dir": (
+            "~no-such-user-here/x",
+            "Input names the home folder of a user this machine does not know",
+        ),
     }
     for variable, (value, why) in refused.items():
         with pytest.raises(InvalidSetting) as caught:
             Settings.from_environment({variable: value})
-        assert str(caught.value) == f"{variable}={value!r} is not valid: {why}"  # the variable as it was set
+        assert str(caught.value) == f"{variable.upper()}={value!r} is not valid: {why}"  # the variable as it was set
 
 
 def test_settings_made_in_code_are_checked_as_the_environments_are(tmp_path):

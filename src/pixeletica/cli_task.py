@@ -28,20 +28,19 @@ def _lacking(missing: ModuleNotFoundError) -> SystemExit:
 
 
 def _full() -> None:
-    try:
-        from pixeletica.cli import main as cli_main
-        from pixeletica.cli.task import app
-    except ModuleNotFoundError as missing:
-        raise _lacking(missing) from None
+    from pixeletica.cli import main as cli_main
+    from pixeletica.cli.task import app
+
     cli_main.run(app, prog_name="cli_task.py")
 
 
 def main() -> None:
     try:
         from pixeletica.cli import quick
-    except ModuleNotFoundError as missing:
+
+        quick.run(["task", *sys.argv[1:]], _full)  # list, info and find-stuck are answered at once
+    except ModuleNotFoundError as missing:  # (the full command line reports a missing extra itself)
         raise _lacking(missing) from None
-    quick.run(["task", *sys.argv[1:]], _full)  # list, info and find-stuck are answered at once
 
 
 if __name__ == "__main__":

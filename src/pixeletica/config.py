@@ -92,6 +92,8 @@ def _number(value: object, kind: type[int] | type[float]) -> int | float:
         value = int(value)
     if isinstance(value, str):
         try:
+            if not value.isascii() or "_" in value:  # as written in any environment file: plain digits
+                raise ValueError(value)
             value = kind(value.strip())
         except ValueError:
             noun = "an integer" if kind is int else "a number"
@@ -114,9 +116,12 @@ def _convert(kind: str, rule: Rule, value: object) -> object:
     if value is None and kind.endswith("| None"):
         return None
     if kind == "Path":
-        if not isinstance(value, str | os.PathLike):
-            raise ValueError("Input is not a valid path")
-        return Path(value).expanduser()
+        if not isinstance(value, str | os.PathLike) or not str(value).strip():
+            raise ValueError("Input should be a folder's path")
+        try:
+            return Path(value).expanduser()
+        except RuntimeError:  # ~someone who has no home here
+            raise ValueError("Input names the home folder of a user this machine does not know") from None
     if kind == "bool":
         if isinstance(value, bool):
             return value

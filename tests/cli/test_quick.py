@@ -4,7 +4,10 @@ ordinary is handed over to the full command line."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +45,7 @@ def filled(tmp_path_factory):
     store = Store(settings.store_url)
     store.upgrade()
     made = []
-    for name in ("coffee.jpg", "\x1b[31mred\x1b[0m.png", "50%_off.png", "pâte\u202e.png", "plain.png"):
+    for name in ("coffee.jpg", "\x1b[31mred\x1b[0m.png", "50%_off.png", "pâte\u202e.png", "Ünïcödé_ÄÖ.png"):
         made.append(
             store.create(
                 settings={"width": 12}, input_name=name, input_size=10, input_sha256="0" * 64, priority=1,
@@ -74,6 +77,7 @@ def _answered(made, stuck) -> list[list[str]]:
         ["task", "list", "-s", " Failed ", "-n", "2"],
         ["task", "list", "--search", "50%_"],
         ["task", "list", "--search", "%"],
+        ["task", "list", "--search", "äö", "--json"],
         ["task", "list", "--limit", "1", "--json", "--search", "RED"],
         ["task", "info", made[1].id],
         ["task", "info", made[2].id[:8], "--json"],
@@ -109,6 +113,8 @@ def test_quick_answers_are_the_full_command_lines_answers(filled):
     for args in _answered(made, stuck) + _handed_over(made):
         fast, slow = quick(*args, env=env), full(*args, env=env)
         assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr), args
+    found = json.loads(quick("task", "list", "--search", "äö", "--json", env=env).stdout)
+    assert [task["id"] for task in found] == [made[4].id]  # not only ASCII letters match either case
     shown = quick("task", "info", made[1].id, env=env).stdout
     assert "\\x1b[31mred" in shown and "\x1b" not in shown  # a name cannot colour the terminal
 
@@ -144,6 +150,40 @@ def test_a_store_to_migrate_a_missing_one_or_a_bad_setting_is_handed_over(tmp_pa
     assert (refused.returncode, refused.stderr) == (2, full("task", "list", env=bad).stderr)
     assert refused.stderr == "error: PIXELETICA_LEASE_SECONDS='soon' is not valid: Input should be a valid number, " \
         "unable to parse string as a number\n"  # fmt: skip
+
+
+def test_a_damaged_store_or_one_of_a_newer_version_is_one_line(filled, tmp_path):
+    env, _, _ = filled
+    source = Path(env["PIXELETICA_DATA_DIR"]) / "pixeletica.db"
+    for name, harm, commands in (
+        ("damaged", _scribble, [["task", "list"]]),  # (a read of pages left whole may still succeed)
+        ("newer", _from_the_future, [["task", "list"], ["task", "find-stuck"], ["task", "info", "0"]]),
+    ):
+        folder = tmp_path / name
+        folder.mkdir()
+        with (
+            contextlib.closing(sqlite3.connect(source)) as live,
+            contextlib.closing(sqlite3.connect(folder / "pixeletica.db")) as copy,
+        ):
+            live.backup(copy)  # the file alone may lack what is still in the write-ahead log
+        harm(folder / "pixeletica.db")
+        for args in commands:
+            done = quick(*args, env={**env, "PIXELETICA_DATA_DIR": str(folder)})
+            assert done.returncode == 2 and done.stderr.count("\n") == 1, (name, done.stderr[-500:])
+            assert done.stderr.startswith("error: ") and (
+                "malformed" in done.stderr or "newer Pixeletica" in done.stderr
+            )
+
+
+def _scribble(path: Path) -> None:
+    with path.open("r+b") as database:
+        database.seek(2 * 4096)
+        database.write(b"junk" * 4096)
+
+
+def _from_the_future(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as database, database:
+        database.execute("UPDATE alembic_version SET version_num = '9999'")
 
 
 def test_the_seeds_entry_point_answers_quickly_too(filled):

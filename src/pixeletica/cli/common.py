@@ -101,6 +101,15 @@ def flagged(exc: PixeleticaError) -> str:
     return flag + message[len(field) :] if message.startswith(f"{field} ") else f"{flag}: {message}"
 
 
+def _store_failure(exc: Exception) -> str | None:
+    """Why the task database failed under a command (damaged, out of reach), or None for any other error."""
+    if "sqlalchemy" not in sys.modules:  # only the commands that use the store load it
+        return None
+    from pixeletica.tasks.store import database
+
+    return database.unusable_reason(exc)
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn Pixeletica errors raised by a command into one line on stderr and exit code 2 (1: not found);
     Ctrl-C into exit code 130 and :class:`Stopped` into 128 + the signal's number, each with one line."""
@@ -121,6 +130,11 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise fail(flagged(exc)) from None
         except MemoryError:
             raise fail("not enough memory for this image; use a smaller --width/--height") from None
+        except Exception as exc:
+            reason = _store_failure(exc)
+            if reason is None:
+                raise
+            raise fail(f"cannot use the task database: {reason}") from None
         except KeyboardInterrupt:
             typer.echo("interrupted; no output was written", err=True)
             sys.exit(130)

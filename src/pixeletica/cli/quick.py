@@ -95,8 +95,9 @@ def task_list(reads: Reads, status: str | None, limit: int, search: str | None, 
     """``task list``: recent tasks, newest first."""
     from pixeletica.cli import views
 
-    rows = reads.list(status=Status.parse(status) if status else None, limit=limit, search=search)
-    views.show_tasks(rows, f"{len(rows)} task(s)" + (f" {status}" if status else ""), as_json)
+    chosen = Status.parse(status) if status else None
+    rows = reads.list(status=chosen, limit=limit, search=search)
+    views.show_tasks(rows, f"{len(rows)} task(s)" + (f" {chosen.value}" if chosen else ""), as_json)
 
 
 def task_info(reads: Reads, task_id: str, as_json: bool) -> None:

@@ -19,8 +19,9 @@ from pixeletica.errors import InvalidInput, NotFound
 from pixeletica.tasks.migrations import HEAD_REVISION
 from pixeletica.tasks.model import Artifact, Event, Status, Task
 
-#: How long a read waits for a writer's lock (seconds), as the Store does.
-_BUSY_TIMEOUT = 30.0
+#: How long a read waits for a lock (seconds): in WAL mode only a database opened for exclusive use holds one
+#: against readers; the Store then waits its own, longer, timeout and says so.
+_BUSY_TIMEOUT = 2.0
 #: The columns stored as times (SQLite keeps them as text).
 _TIMES = frozenset(
     {"lease_expires_at", "created_at", "queued_at", "started_at", "finished_at", "updated_at", "not_before",
@@ -34,6 +35,11 @@ def database_path(url: str) -> str | None:
     if path == url or not path or path == ":memory:" or any(c in path for c in "%?#~"):
         return None
     return path
+
+
+def unicode_lower(text: str | None) -> str | None:
+    """SQL ``lower()`` for SQLite, whose own lowers ASCII letters only (a search for "äö" would miss "ÄÖ")."""
+    return text.lower() if isinstance(text, str) else text
 
 
 def _escaped(text: str) -> str:
@@ -63,6 +69,7 @@ class SqliteReads:
             return None
         try:
             connection.row_factory = sqlite3.Row
+            connection.create_function("lower", 1, unicode_lower, deterministic=True)
             revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
         except sqlite3.Error:
             revision = None

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from pixeletica.config import safe_url
 from pixeletica.errors import InvalidInput
 from pixeletica.tasks.migrations import HEAD_REVISION
+from pixeletica.tasks.sqlite_reads import unicode_lower
 
 _MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 #: How long SQLite waits for another writer's lock (milliseconds).
@@ -60,11 +61,10 @@ class Database:
         try:
             store.upgrade()
         except sa.exc.DatabaseError as exc:
-            if not _unusable(exc):  # a bug, not the database's state
+            reason = unusable_reason(exc)
+            if reason is None:  # a bug, not the database's state
                 raise
             store.dispose()
-            text = str(getattr(exc, "orig", None) or exc).strip()
-            reason = text.splitlines()[0] if text else type(exc).__name__
             raise InvalidInput(f"cannot use the task database at {safe_url(url)}: {reason}") from None
         return store
 
@@ -79,8 +79,14 @@ class Database:
         Alembic is only loaded when there is something to migrate: most starts just read the
         schema's revision.
         """
-        if self.revision() == HEAD_REVISION:
+        revision = self.revision()
+        if revision == HEAD_REVISION:
             return
+        if revision is not None and revision > HEAD_REVISION:  # revisions are numbered 0001, 0002, ...
+            raise InvalidInput(
+                f"the task database at {safe_url(self.url)} was made by a newer Pixeletica (schema {revision}; this "
+                f"one knows up to {HEAD_REVISION}): upgrade Pixeletica"
+            )
         from alembic import command
         from alembic.config import Config
 
@@ -171,6 +177,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+        dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
@@ -194,6 +201,15 @@ def _wal(cursor: Any) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+def unusable_reason(exc: BaseException) -> str | None:
+    """What the database said, in one line, if ``exc`` is the database out of reach or damaged (the operator's to
+    fix, so a command says it in a sentence); None for any other error."""
+    if not isinstance(exc, sa.exc.DatabaseError) or not _unusable(exc):
+        return None
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _unusable(exc: sa.exc.DatabaseError) -> bool:
