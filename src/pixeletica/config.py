@@ -1,8 +1,9 @@
 """Settings, read once from the environment (``PIXELETICA_*``) and passed down; the engine never reads them.
 
 Plain dataclasses and the standard library: every command reads its settings, and ``pixeletica task
-list`` must answer before a validation library would have loaded. Each field's rule (bounds, choices,
-the environment variables that set it) is in its :func:`setting`.
+list`` must answer before a validation library would have loaded. A field's type says what it takes
+(``Literal[...]``: one of those words); its :func:`setting` gives its bounds and the environment variables
+that set it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,7 +54,6 @@ class Rule:
     gt: float | None = None
     ge: float | None = None
     le: float | None = None
-    choices: tuple[str, ...] = ()
 
 
 def setting(
@@ -64,10 +65,9 @@ def setting(
     gt: float | None = None,
     ge: float | None = None,
     le: float | None = None,
-    choices: tuple[str, ...] = (),
 ) -> Any:
     """A field of :class:`Settings`: its default (or ``factory``), and its :class:`Rule`."""
-    rule = Rule(description, env, gt, ge, le, choices)
+    rule = Rule(description, env, gt, ge, le)
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata={"rule": rule})
     return dataclasses.field(default=default, metadata={"rule": rule})
@@ -139,10 +139,13 @@ def _convert(kind: str, rule: Rule, value: object) -> object:
             if bound is not None and not holds(bound):
                 raise ValueError(f"Input should be {words} {bound:g}")
         return number
+    if kind not in ("str", "str | None") and not kind.startswith("Literal["):
+        raise TypeError(f"a setting cannot be a {kind}: give it a type that config._convert reads")
     if not isinstance(value, str):
         raise ValueError("Input should be a valid string")
-    if rule.choices and value not in rule.choices:
-        quoted = [repr(choice) for choice in rule.choices]
+    choices = re.findall(r"""['"]([^'"]*)['"]""", kind) if kind.startswith("Literal[") else []  # Literal['a', 'b']
+    if choices and value not in choices:
+        quoted = [repr(choice) for choice in choices]
         raise ValueError(f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}")
     return value
 
@@ -171,7 +174,6 @@ class Settings:
     )
     log_format: Literal["text", "json"] = setting(
         "text",
-        choices=("text", "json"),
         description="how processes log: 'text' (key=value lines) or 'json' (one object per line)",
     )
 
@@ -249,7 +251,6 @@ class Settings:
     )
     task_access: Literal["auto", "owner", "open"] = setting(
         "auto",
-        choices=("auto", "owner", "open"),
         description="who may list, see and delete tasks: 'owner' (their owner, operators, public maps), 'open' "
         "(anyone), 'auto' (open for direct requests to a server on loopback only, owner otherwise)",
     )

@@ -18,14 +18,11 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import NoReturn, Protocol
 
 from pixeletica import __version__
 from pixeletica.errors import PixeleticaError
 from pixeletica.tasks.model import Artifact, Event, Status, Task, find_stuck
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
 
 #: Every subcommand: where it lives ("module:attribute", a function or a Typer app) and its help line.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -54,8 +51,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
 }
 SUMMARY = "Turn images into Minecraft block art."
-#: The most tasks ``task list --limit`` shows.
-MAX_LIST = 10_000
+#: How many tasks ``task list`` shows, and the most ``--limit`` may ask for.
+LIST_DEFAULT, LIST_MAX = 20, 10_000
 
 
 def help_text() -> str:
@@ -93,7 +90,7 @@ class Reads(Protocol):
 
 def task_list(reads: Reads, status: str | None, limit: int, search: str | None, as_json: bool) -> None:
     """``task list``: recent tasks, newest first."""
-    from pixeletica.cli import views
+    from pixeletica.cli import views  # (Rich: only once there is something to show; --help needs none)
 
     chosen = Status.parse(status) if status else None
     rows = reads.list(status=chosen, limit=limit, search=search)
@@ -113,7 +110,7 @@ def task_find_stuck(reads: Reads, max_time: float, as_json: bool) -> None:
     """``task find-stuck``: tasks processing for longer than ``max_time`` seconds."""
     from pixeletica.cli import views
 
-    rows: Sequence[Task] = find_stuck(reads, max_time)
+    rows = find_stuck(reads, max_time)
     views.show_tasks(rows, f"{len(rows)} task(s) processing for more than {max_time:g} s", as_json)
 
 
@@ -158,8 +155,8 @@ def _task_command(words: list[str]) -> Callable[[Reads, float], None]:
             words, {"--status": "status", "-s": "status", "--limit": "limit", "-n": "limit", "--search": "search"},
             {"--json"},
         )  # fmt: skip
-        limit = int(_number(given.get("limit", "20"), whole=True))
-        if rest or not 1 <= limit <= MAX_LIST:
+        limit = int(_number(given.get("limit", str(LIST_DEFAULT)), whole=True))
+        if rest or not 1 <= limit <= LIST_MAX:
             raise _Unusual(words)
         return lambda reads, _: task_list(reads, given.get("status"), limit, given.get("search"), "--json" in given)
     if command == "info":

@@ -51,7 +51,9 @@ def _report(task: Task, as_json: bool, sentence: str) -> None:
 @common.reports_errors
 def list_tasks(
     status: Annotated[str | None, typer.Option("--status", "-s", help="Only tasks in this status.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000, help="How many, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=quick.LIST_MAX, help="How many, newest first.")
+    ] = quick.LIST_DEFAULT,
     search: Annotated[str | None, typer.Option(help="Id prefix or part of the input file name.")] = None,
     as_json: Json = False,
 ) -> None:
