@@ -62,3 +62,22 @@ def test_once_a_command_is_stopped_no_second_signal_interrupts_its_clean_up(firs
         finally:  # the clean-up: every stopping signal, Ctrl-C included, is ignored now
             assert all(signal.getsignal(number) is signal.SIG_IGN for number in handlers)
     assert {number: signal.getsignal(number) for number in handlers} == handlers
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_command_stopped_says_no_output_was_written_only_when_that_is_true(capsys, inside):
+    """Within the block that writes files, a stop removes them; after it (printing the summary) they stay."""
+    from pixeletica.cli import common
+
+    @common.reports_errors
+    def command() -> None:
+        if inside:
+            with common.unwinding_when_stopped():
+                raise KeyboardInterrupt
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exited:
+        command()
+    assert exited.value.code == 130
+    said = capsys.readouterr().err
+    assert said == ("interrupted; no output was written\n" if inside else "interrupted\n")

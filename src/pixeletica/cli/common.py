@@ -45,6 +45,8 @@ class Stopped(BaseException):  # like KeyboardInterrupt: not an error, a request
         self.number = number
 
 
+#: Said of a command stopped while it wrote files: the block that wrote them removes them as it unwinds.
+NOTHING_WRITTEN = "no output was written"
 #: What stops a command as Ctrl-C does: ``kill``, a service manager, a closed terminal.
 STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -52,7 +54,8 @@ STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 @contextlib.contextmanager
 def unwinding_when_stopped() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP raise :class:`Stopped` as Ctrl-C raises KeyboardInterrupt, so
-    that what it was writing is removed on the way out instead of being left half-written.
+    that what it was writing is removed on the way out instead of being left half-written (the exception then
+    carries the note :data:`NOTHING_WRITTEN`, which :func:`reports_errors` prints).
 
     A signal ignored when the block starts (``nohup``) stays ignored; once one of these or Ctrl-C has
     arrived, all of them are ignored, so that a second one cannot interrupt the clean-up of the first.
@@ -76,6 +79,9 @@ def unwinding_when_stopped() -> Iterator[None]:
             signal.signal(number, interrupt if number == signal.SIGINT else stop)
     try:
         yield
+    except (KeyboardInterrupt, Stopped) as stopped:  # what the block wrote is gone: say so when reporting it
+        stopped.add_note(NOTHING_WRITTEN)
+        raise
     finally:
         for number, handler in previous.items():
             if handler is not None:
@@ -135,11 +141,11 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             if reason is None:
                 raise
             raise fail(f"cannot use the task database: {reason}") from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted; no output was written", err=True)
+        except KeyboardInterrupt as exc:
+            typer.echo("; ".join(["interrupted", *getattr(exc, "__notes__", ())]), err=True)
             sys.exit(130)
         except Stopped as exc:
-            typer.echo(f"stopped by {exc}; no output was written", err=True)
+            typer.echo("; ".join([f"stopped by {exc}", *getattr(exc, "__notes__", ())]), err=True)
             sys.exit(128 + exc.number)
 
     return wrapper
