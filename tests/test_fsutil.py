@@ -106,3 +106,13 @@ def test_a_file_whose_name_is_as_long_as_the_file_system_takes_is_written(tmp_pa
         batch.write(tmp_path / "b" / name, b"three")
     assert [(tmp_path / f / name).read_bytes() for f in ("a", "w", "b")] == [b"one", b"two", b"three"]
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [name] * 3  # no temporary file left
+
+
+def test_a_failed_write_of_several_files_leaves_the_files_it_would_have_replaced_as_they_were(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"old")
+    (tmp_path / "blocker").write_bytes(b"a file, where the next name needs a folder")
+    with pytest.raises(OSError) as failed:
+        fsutil.write_all({tmp_path / "a.png": b"new", tmp_path / "new.json": b"{}", tmp_path / "blocker" / "b": b"b"})
+    assert failed.value.filename == str(tmp_path / "blocker" / "b")  # named after the file, not a temporary one
+    assert (tmp_path / "a.png").read_bytes() == b"old" and not (tmp_path / "new.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "blocker"]

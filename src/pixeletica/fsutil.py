@@ -110,7 +110,7 @@ class Batch:
         # the batch (even a signal on the first step of __exit__) can remove it; the finalizer
         # is the last resort for a batch dropped without discard()
         self._temporary: set[str] = set()
-        weakref.finalize(self, _remove_all, self._temporary)
+        self._last_resort = weakref.finalize(self, _remove_all, self._temporary)
 
     def write(self, path: Path, data: bytes) -> None:
         path = Path(path)
@@ -140,17 +140,24 @@ class Batch:
         try:
             _sync(list(self._pending.values()))
             for path, tmp in list(self._pending.items()):
-                os.replace(tmp, path)
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:  # named after the file, not after its temporary name
+                    raise OSError(exc.errno, exc.strerror, str(path)) from exc
                 self._temporary.discard(tmp)
                 del self._pending[path]
         except BaseException:
             self.discard()
             raise
+        # nothing left to remove: no finalizer runs when the batch is collected (a signal's handler that
+        # raised inside one would be swallowed, and the stop it asked for lost)
+        self._last_resort.detach()
 
     def discard(self) -> None:
         """Remove every temporary file not yet renamed into place."""
         _remove_all(self._temporary)
         self._pending.clear()
+        self._last_resort.detach()
 
 
 def _load_syncfs() -> Any:
@@ -194,22 +201,27 @@ def _syncfs(path: str) -> bool:
 
 
 def write_all(files: Mapping[Path, bytes]) -> list[Path]:
-    """Write several files atomically; if any write fails, remove the ones this call created.
+    """Write several files so that they appear together, as a :class:`Batch`: every file's bytes go to a
+    temporary file first, all are made durable with one sync, and only then is each renamed into place.
 
-    Files that existed before and were replaced stay replaced (each write is atomic on its own).
+    A failure or a stop while writing (a full disk, a name that cannot be) leaves every destination as it
+    was. One during the renames removes the files this call created; those it replaced stay replaced.
     An :class:`OSError` names the file that could not be written (not its temporary file).
     """
     created: list[Path] = []
+    batch = Batch()
     try:
-        for path, data in files.items():
-            path = Path(path)
-            if not os.path.lexists(path):  # lexists: a dangling symlink is not ours to remove
-                created.append(path)  # before it can exist, so a stop anywhere removes it
-            try:
-                atomic_write(path, data)
-            except OSError as exc:
-                raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        with batch:
+            for path, data in files.items():
+                try:
+                    batch.write(Path(path), data)
+                except OSError as exc:
+                    raise OSError(exc.errno, exc.strerror, str(path)) from exc
+            # before any is renamed into place, so that a stop anywhere in the renames removes it;
+            # lexists: a dangling symlink is not ours to remove
+            created = [Path(path) for path in files if not os.path.lexists(path)]
     except BaseException:
+        batch.discard()  # (stopped as the batch ended, its temporary files may still be there)
         for path in created:
             _remove(str(path))  # never masks the exception that brought us here
         raise
