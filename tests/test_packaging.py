@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pixeletica.cli import main
+from pixeletica.cli import commands
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Modules of the extras; converting an image must load none of them.
@@ -58,14 +58,14 @@ def test_the_extras_named_by_commands_are_pyproject_s_own():
     import tomllib
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert set(main.EXTRAS) | {"all", "test", "dev"} == set(extras)
-    assert extras["all"] == [f"pixeletica[{','.join(main.EXTRAS)}]"]
+    assert set(commands.EXTRAS) | {"all", "test", "dev"} == set(extras)
+    assert extras["all"] == [f"pixeletica[{','.join(commands.EXTRAS)}]"]
     assert "pixeletica[all]" in extras["test"]
-    assert set(main.NEEDS) == set(main.COMMANDS) - {"convert", "palette"}
+    assert set(commands.NEEDS) == set(commands.COMMANDS) - {"convert", "palette"}
 
 
 def test_each_extra_s_modules_are_what_its_requirements_install():
-    """cli/main.py's EXTRAS (the modules that tell an extra is there) name each requirement of that extra."""
+    """cli/commands.py's EXTRAS (the modules that tell an extra is there) name each requirement of that extra."""
     import importlib.metadata
     import re
     import tomllib
@@ -76,7 +76,7 @@ def test_each_extra_s_modules_are_what_its_requirements_install():
     def distribution(requirement: str) -> str:
         return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
-    for extra, modules in main.EXTRAS.items():
+    for extra, modules in commands.EXTRAS.items():
         wanted = {distribution(r) for r in extras[extra]}
         named = {d.lower().replace("_", "-") for m in modules for d in provided_by.get(m, [])}
         assert named == wanted, (extra, wanted - named, named - wanted)

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from pixeletica.cli import main, quick
+from pixeletica.cli import commands, main
 
 
-@pytest.mark.parametrize("name", list(quick.COMMANDS))
+@pytest.mark.parametrize("name", list(commands.COMMANDS))
 def test_the_listed_help_line_is_the_command_s_own(name):
     """The help line written in COMMANDS (for the top-level --help) is the command's first help line."""
     own = (main.load(name).help or "").strip().splitlines()[0]
-    assert quick.COMMANDS[name][1] == own
+    assert commands.COMMANDS[name][1] == own
 
 
 def test_top_level_help_imports_no_command_module():
@@ -31,8 +31,10 @@ def test_top_level_help_imports_no_command_module():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "LOADED ['pixeletica.cli.main', 'pixeletica.cli.quick']" in done.stdout, done.stdout  # the help is quick's
-    for name in quick.COMMANDS:
+    assert "LOADED ['pixeletica.cli.commands', 'pixeletica.cli.main', 'pixeletica.cli.quick']" in done.stdout, (
+        done.stdout
+    )  # the help is quick's
+    for name in commands.COMMANDS:
         assert name in done.stdout
 
 

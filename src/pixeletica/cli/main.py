@@ -1,15 +1,15 @@
 """The ``pixeletica`` command: each subcommand is imported only when it runs.
 
 ``pixeletica task list`` should not wait for the image engine, the web server or Celery to load,
-so the commands are named with their one-line help (in :data:`pixeletica.cli.quick.COMMANDS`, which
-also answers the commonest command lines before this module loads) and loaded by name. A command that needs
-an extra which is not installed (:data:`NEEDS`) says so in one line, with exit code 2.
+so the commands are named with their one-line help (in :data:`pixeletica.cli.commands.COMMANDS`) and
+loaded by name; :mod:`pixeletica.cli.quick` answers the commonest command lines before this module
+loads. A command that needs an extra which is not installed (:data:`pixeletica.cli.commands.NEEDS`) says
+so in one line, with exit code 2.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,55 +21,14 @@ if TYPE_CHECKING:  # the click that Typer carries (its group's methods are typed
     from typer._click import Command, Context, HelpFormatter
 
 from pixeletica import __version__
-from pixeletica.cli import quick
+from pixeletica.cli import commands, quick
 
 _SETTINGS: dict[str, Any] = {"help_option_names": ["--help"]}  # -h is --height
-
-#: pyproject's extras, each with modules that are there only when it is installed.
-EXTRAS: dict[str, tuple[str, ...]] = {
-    "server": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "multipart", "prometheus_client"),
-    "celery": ("celery",),
-    "postgres": ("psycopg",),
-}
-#: The extras a subcommand needs; the others (convert, palette) run on the bare package.
-NEEDS: dict[str, tuple[str, ...]] = {
-    "worker": ("server",),
-    "monitor": ("server",),
-    "serve": ("server",),
-    "task": ("server",),
-    "db": ("server",),
-    "cluster": ("server", "celery", "postgres"),
-}
-_EXIT_MISSING_EXTRA = 2
-
-
-def _missing_extras_message(command: str, extras: list[str]) -> str:
-    names = " and ".join(extras)
-    return (
-        f"{' '.join(('pixeletica', command)).strip()} needs the {names} extra{'s' if len(extras) > 1 else ''}: "
-        f"pip install 'pixeletica[{','.join(extras)}]'"
-    )
-
-
-def missing_extras(command: str) -> str | None:
-    """Why ``command`` cannot run on this installation (an extra it needs is not installed), or None."""
-    missing = [
-        extra
-        for extra in NEEDS.get(command, ())
-        if any(importlib.util.find_spec(module) is None for module in EXTRAS[extra])
-    ]
-    return _missing_extras_message(command, missing) if missing else None
-
-
-def _extra_of(module: str | None) -> str | None:
-    """The extra that provides ``module`` (a top-level name), if it is one of theirs."""
-    top = (module or "").split(".")[0]
-    return next((extra for extra, modules in EXTRAS.items() if top in modules), None)
 
 
 def load(name: str) -> Command:
     """The click command of subcommand ``name``, importing its module now."""
-    where, _ = quick.COMMANDS[name]
+    where, _ = commands.COMMANDS[name]
     module, attribute = where.split(":")
     found = getattr(importlib.import_module(module), attribute)
     if isinstance(found, typer.Typer):
@@ -83,28 +42,28 @@ def load(name: str) -> Command:
 
 
 class _Lazy(TyperGroup):
-    """Lists the commands from :data:`quick.COMMANDS`; imports one only to run it (or to show its own help)."""
+    """Lists the commands from :data:`commands.COMMANDS`; imports one only to run it (or to show its own help)."""
 
     def list_commands(self, ctx: Context) -> list[str]:
-        return list(quick.COMMANDS)
+        return list(commands.COMMANDS)
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
-        if cmd_name not in quick.COMMANDS:
+        if cmd_name not in commands.COMMANDS:
             return None
-        if (message := missing_extras(cmd_name)) is not None:
+        if (message := commands.missing_extras(cmd_name)) is not None:
             typer.echo(f"error: {message}", err=True)
-            ctx.exit(_EXIT_MISSING_EXTRA)
+            ctx.exit(commands.EXIT_MISSING_EXTRA)
         return load(cmd_name)
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         """The same help as ``pixeletica --help`` answered quickly (:func:`pixeletica.cli.quick.help_text`)."""
-        formatter.write(quick.help_text())
+        formatter.write(commands.help_text())
 
 
 app = typer.Typer(
     name="pixeletica",
     cls=_Lazy,
-    help=quick.SUMMARY,
+    help=commands.SUMMARY,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -151,10 +110,10 @@ def run(entry: typer.Typer | None = None, prog_name: str | None = None) -> None:
             raise
         quick.output_failed(problem)
     except ModuleNotFoundError as missing:
-        extra = _extra_of(missing.name)
+        extra = commands.extra_of(missing.name)
         if extra is None:
             raise
-        command = next((argument for argument in sys.argv[1:] if argument in quick.COMMANDS), "")
-        typer.echo(f"error: {_missing_extras_message(command, [extra])}", err=True)
-        sys.exit(_EXIT_MISSING_EXTRA)
+        command = next((argument for argument in sys.argv[1:] if argument in commands.COMMANDS), "")
+        typer.echo(f"error: {commands.missing_extras_message(command, [extra])}", err=True)
+        sys.exit(commands.EXIT_MISSING_EXTRA)
     sys.exit(code if isinstance(code, int) else 0)

@@ -21,58 +21,12 @@ from collections.abc import Callable
 from typing import NoReturn, Protocol
 
 from pixeletica import __version__
+from pixeletica.cli import commands
 from pixeletica.errors import PixeleticaError
 from pixeletica.tasks.model import Artifact, Event, Status, Task, find_stuck
 
-#: Every subcommand: where it lives ("module:attribute", a function or a Typer app) and its help line.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "convert": (
-        "pixeletica.cli.convert:convert",
-        "Convert an image into Minecraft block art: dithered picture, block grid, materials list.",
-    ),
-    "worker": (
-        "pixeletica.cli.processes:worker",
-        "Run worker processes that take queued tasks from the store and convert them.",
-    ),
-    "monitor": (
-        "pixeletica.cli.processes:monitor",
-        "Watch over tasks: re-queue those whose worker is gone, fail stuck ones, apply retention.",
-    ),
-    "serve": (
-        "pixeletica.cli.serve:serve",
-        "Run Pixeletica: the HTTP API, local worker processes (or a broker dispatcher) and the monitor.",
-    ),
-    "palette": ("pixeletica.cli.palette:app", "Show the block palette."),
-    "task": ("pixeletica.cli.task:app", "Inspect and manage conversion tasks."),
-    "db": ("pixeletica.cli.processes:db", "The task store's database."),
-    "cluster": (
-        "pixeletica.cli.cluster:app",
-        "Redis, PostgreSQL, the API, Celery workers and the monitor as local processes.",
-    ),
-}
-SUMMARY = "Turn images into Minecraft block art."
 #: How many tasks ``task list`` shows, and the most ``--limit`` may ask for.
 LIST_DEFAULT, LIST_MAX = 20, 10_000
-
-
-def help_text() -> str:
-    """``pixeletica --help``."""
-    width = max(len(name) for name in COMMANDS)
-    lines = [
-        "Usage: pixeletica [OPTIONS] COMMAND [ARGS]...",
-        "",
-        f"  {SUMMARY}",
-        "",
-        "Options:",
-        "  --version  Print the version and exit.",
-        "  --help     Show this message and exit.",
-        "",
-        "Commands:",
-        *(f"  {name:<{width}}  {help_line}" for name, (_, help_line) in COMMANDS.items()),
-        "",
-        "Run 'pixeletica COMMAND --help' for a command's options.",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 # --- the read commands, over the Store or the plain SQLite reader ---------------------------------
@@ -176,13 +130,13 @@ def _task_command(words: list[str]) -> Callable[[Reads, float], None]:
 def answer(words: list[str]) -> bool:
     """Answer the command line ``words`` here if it is one of the plain shapes; False to hand it over."""
     if words == ["--help"]:
-        sys.stdout.write(help_text())
+        sys.stdout.write(commands.help_text())
         return True
     if words == ["--version"]:
         sys.stdout.write(f"pixeletica {__version__}\n")
         return True
-    if len(words) < 2 or words[0] != "task" or "--help" in words:
-        return False
+    if len(words) < 2 or words[0] != "task" or "--help" in words or commands.missing_extras("task"):
+        return False  # (the full command line says which extra to install)
     try:
         command = _task_command(words[1:])
     except _Unusual:
