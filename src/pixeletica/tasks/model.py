@@ -223,16 +223,15 @@ class Task:
 
     def as_json(self) -> dict[str, Any]:
         """Every field as JSON-ready values: ISO times with 'Z', status and priority by name."""
-        out: dict[str, Any] = {}
-        for key, value in self.__dict__.items():
-            if isinstance(value, dt.datetime):
-                value = iso(value)
-            elif isinstance(value, Priority):
-                value = value.label
-            elif isinstance(value, Status):
-                value = value.value
-            out[key] = value
+        out = dict(self.__dict__)  # (field by field: `task find-stuck --json` writes a thousand of these)
+        out["status"], out["priority"] = self.status.value, self.priority.label
+        for key in _TIMES:
+            out[key] = iso(out[key])
         return out
+
+
+#: The fields of a :class:`Task` that are times.
+_TIMES = tuple(f.name for f in fields(Task) if "datetime" in str(f.type))
 
 
 @dataclass(frozen=True, kw_only=True)
