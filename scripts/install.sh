@@ -47,3 +47,6 @@ if [ ! -f "$stamp" ] || ! grep -qxF -- "$want" "$stamp"; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
     echo "$want" >>"$stamp"
 fi
+# Installed in place (-e): compile its modules now, as pip does for an installed package, so that no command
+# compiles them from source at each start (where PYTHONDONTWRITEBYTECODE is set, Python never keeps them).
+.venv/bin/python -m compileall -q src/pixeletica >/dev/null
